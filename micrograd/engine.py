@@ -1,0 +1,305 @@
+"""A scalar-valued reverse-mode autograd engine.
+
+Each op computes its result and records its local derivatives (d out / d operand) as plain
+floats, side by side, in one place. `backward()` then only has to multiply and add:
+
+    operand.grad += local * out.grad
+
+so a node holds no closure, the graph has no reference cycles and is freed by reference
+counting alone, and a graph pickles. The topological order is built with an explicit stack,
+so a 1,000,000-node chain backpropagates without touching the recursion limit.
+
+`backward()` follows PyTorch: leaves (nodes with no operands, such as parameters) accumulate
+their gradient across calls; intermediate nodes are reset on every call, so calling it twice adds
+exactly one more gradient to every leaf and never double-counts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from operator import mul
+
+Number = int | float
+Operand = "Value | int | float"
+
+# The derivative rules, one entry per op, as a learner reads them (the app shows this table).
+# `a`, `b` are the operands, `out` the result, `n` a constant exponent.
+OPS: dict[str, tuple[str, str]] = {
+    "+": ("a + b", "d/da = 1, d/db = 1"),
+    "-": ("a - b", "d/da = 1, d/db = -1"),
+    "*": ("a * b", "d/da = b, d/db = a"),
+    "/": ("a / b", "d/da = 1/b, d/db = -a/b**2"),
+    "neg": ("-a", "d/da = -1"),
+    "**": ("a ** n", "d/da = n * a**(n-1)"),
+    "exp": ("exp(a)", "d/da = exp(a)"),
+    "log": ("log(a)", "d/da = 1/a"),
+    "tanh": ("tanh(a)", "d/da = 1 - tanh(a)**2"),
+    "relu": ("max(0, a)", "d/da = 1 if a > 0 else 0"),
+    "sigmoid": ("1 / (1 + exp(-a))", "d/da = sigmoid(a) * (1 - sigmoid(a))"),
+    "sum": ("a1 + a2 + ... + ak", "d/dai = 1"),
+    "dot": ("w1*x1 + ... + wk*xk (+ b)", "d/dwi = xi, d/dxi = wi, d/db = 1"),
+}
+
+_ONE = (1.0,)
+_ADD = (1.0, 1.0)
+_SUB = (1.0, -1.0)
+
+
+class Value:
+    """One scalar node of a computation graph: its value, its gradient and how it was made."""
+
+    __slots__ = ("data", "grad", "_prev", "_local", "_op", "label")
+
+    def __init__(
+        self,
+        data: Number,
+        _children: Sequence[Value] = (),
+        _op: str = "",
+        label: str = "",
+        _local: Sequence[float] = (),
+    ) -> None:
+        if type(data) is not float:
+            if isinstance(data, bool) or not isinstance(data, (int, float)):
+                if isinstance(data, Value):
+                    raise TypeError("Value(...) takes a number, not another Value; use it as is")
+                raise TypeError(f"Value(...) takes an int or a float, got {type(data).__name__}")
+            data = float(data)
+        self.data = data
+        self.grad = 0.0
+        self._prev: tuple[Value, ...] = tuple(_children)
+        self._local: tuple[float, ...] = tuple(_local)
+        self._op = _op
+        self.label = label
+
+    # -- arithmetic --------------------------------------------------------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        """a + b; d/da = 1, d/db = 1"""
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data + other.data, (self, other), "+", "", _ADD)
+
+    def __mul__(self, other: Operand) -> Value:
+        """a * b; d/da = b, d/db = a"""
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data * other.data, (self, other), "*", "", (other.data, self.data))
+
+    def __sub__(self, other: Operand) -> Value:
+        """a - b; d/da = 1, d/db = -1"""
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data - other.data, (self, other), "-", "", _SUB)
+
+    def __truediv__(self, other: Operand) -> Value:
+        """a / b; d/da = 1/b, d/db = -a/b**2"""
+        other = other if isinstance(other, Value) else Value(other)
+        b = other.data
+        if b == 0.0:
+            raise ZeroDivisionError(f"/: division by zero ({self.data!r} / {b!r})")
+        return Value(self.data / b, (self, other), "/", "", (1.0 / b, -self.data / (b * b)))
+
+    def __pow__(self, n: Number) -> Value:
+        """a ** n for a constant n; d/da = n * a**(n-1)"""
+        if isinstance(n, bool) or not isinstance(n, (int, float)):
+            raise TypeError(f"**: the exponent must be an int or a float constant, got {n!r}")
+        a = self.data
+        if a < 0.0 and not float(n).is_integer():
+            raise ValueError(f"**: a negative base ({a!r}) needs an integer exponent, got {n!r}")
+        if a == 0.0 and n < 0:
+            raise ZeroDivisionError(f"**: zero ({a!r}) raised to a negative power ({n!r})")
+        out = _pow(a, n)
+        local = n * _pow(a, n - 1) if a != 0.0 or n >= 1 else (math.inf if n > 0 else 0.0)
+        return Value(out, (self,), f"**{n:g}", "", (local,))
+
+    def __neg__(self) -> Value:
+        """-a; d/da = -1"""
+        return Value(-self.data, (self,), "neg", "", (-1.0,))
+
+    def __radd__(self, other: Number) -> Value:  # other + self
+        return Value(other).__add__(self)
+
+    def __rsub__(self, other: Number) -> Value:  # other - self
+        return Value(other).__sub__(self)
+
+    def __rmul__(self, other: Number) -> Value:  # other * self
+        return Value(other).__mul__(self)
+
+    def __rtruediv__(self, other: Number) -> Value:  # other / self
+        return Value(other).__truediv__(self)
+
+    # -- functions ---------------------------------------------------------------------------
+
+    def exp(self) -> Value:
+        """exp(a); d/da = exp(a). Overflow gives inf, not an exception."""
+        try:
+            e = math.exp(self.data)
+        except OverflowError:
+            e = math.inf
+        return Value(e, (self,), "exp", "", (e,))
+
+    def log(self) -> Value:
+        """log(a) for a > 0; d/da = 1/a"""
+        a = self.data
+        if not a > 0.0:
+            raise ValueError(f"log: the input must be > 0, got {a!r}")
+        return Value(math.log(a), (self,), "log", "", (1.0 / a,))
+
+    def tanh(self) -> Value:
+        """tanh(a); d/da = 1 - tanh(a)**2"""
+        t = math.tanh(self.data)
+        return Value(t, (self,), "tanh", "", (1.0 - t * t,))
+
+    def relu(self) -> Value:
+        """max(0, a); d/da = 1 if a > 0 else 0"""
+        a = self.data
+        return Value(a if a > 0.0 else 0.0, (self,), "relu", "", (1.0 if a > 0.0 else 0.0,))
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + exp(-a)); d/da = s * (1 - s)"""
+        s = _sigmoid(self.data)
+        return Value(s, (self,), "sigmoid", "", (s * (1.0 - s),))
+
+    # -- n-ary ops: one node instead of a chain ----------------------------------------------
+
+    @staticmethod
+    def sum(terms: Iterable[Operand]) -> Value:
+        """a1 + a2 + ... + ak as one node; d/dai = 1. Plain numbers are constants."""
+        children: list[Value] = []
+        total = 0.0
+        for t in terms:
+            if isinstance(t, Value):
+                children.append(t)
+                total += t.data
+            else:
+                total += t
+        return Value(total, children, "sum", "", _ONE * len(children))
+
+    @staticmethod
+    def dot(ws: Sequence[Value], xs: Sequence[Operand], bias: Value | None = None) -> Value:
+        """w1*x1 + ... + wk*xk (+ b) as one node; d/dwi = xi, d/dxi = wi, d/db = 1.
+
+        `xs` may hold plain numbers (constants: no gradient flows to them) or Values.
+        The sum runs left to right starting from the bias, like `sum(w*x, b)` in Karpathy's Neuron.
+        """
+        if len(ws) != len(xs):
+            raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs")
+        wd = [w.data for w in ws]
+        try:
+            xd = [x.data for x in xs]  # type: ignore[union-attr]
+        except AttributeError:
+            if all(not isinstance(x, Value) for x in xs):
+                xd = [float(x) for x in xs]  # type: ignore[arg-type]
+                start = 0.0 if bias is None else bias.data
+                children = (*ws,) if bias is None else (*ws, bias)
+                local = (*xd,) if bias is None else (*xd, 1.0)
+                return Value(sum(map(mul, wd, xd), start), children, "dot", "", local)
+            xs = [x if isinstance(x, Value) else Value(x) for x in xs]
+            xd = [x.data for x in xs]  # type: ignore[union-attr]
+        if bias is None:
+            return Value(sum(map(mul, wd, xd), 0.0), (*ws, *xs), "dot", "", (*xd, *wd))
+        return Value(sum(map(mul, wd, xd), bias.data), (*ws, *xs, bias), "dot", "", (*xd, *wd, 1.0))
+
+    # -- backpropagation ---------------------------------------------------------------------
+
+    def backward(self) -> None:
+        """Fill `grad` of every node this one depends on with d self / d node (chain rule)."""
+        order = topological_order(self)
+        for node in order:
+            if node._prev:
+                node.grad = 0.0  # intermediates hold this pass's gradient only
+        self.grad += 1.0
+        for node in reversed(order):
+            g = node.grad
+            if g:
+                for child, local in zip(node._prev, node._local):
+                    child.grad += local * g
+            elif g != g:  # NaN must propagate, as it would through the multiplication
+                for child in node._prev:
+                    child.grad += math.nan
+
+    # -- display and pickling ----------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    def __reduce__(self) -> tuple:
+        """Pickle a graph as a flat list, so depth never meets the recursion limit.
+
+        Leaves are pickled as themselves (a model's parameters keep their identity within one
+        pickle); inner nodes are rebuilt from (data, grad, op, label, child indices, locals).
+        """
+        if not self._prev:
+            return (_leaf, (self.data, self.grad, self.label))
+        order = topological_order(self)
+        index = {id(node): i for i, node in enumerate(order)}
+        flat = [
+            node
+            if not node._prev
+            else (
+                node.data,
+                node.grad,
+                node._op,
+                node.label,
+                tuple(index[id(c)] for c in node._prev),
+                node._local,
+            )
+            for node in order
+        ]
+        return (_rebuild, (flat,))
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node `root` depends on, operands before their results, `root` last.
+
+    Iterative depth-first post-order with an explicit stack: no recursion limit.
+    """
+    order: list[Value] = []
+    visited: set[Value] = set()
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    push, pop, append, seen = stack.append, stack.pop, order.append, visited.add
+    while stack:
+        node, expanded = pop()
+        if expanded:
+            append(node)
+            continue
+        if node in visited:
+            continue
+        seen(node)
+        push((node, True))
+        for child in node._prev:
+            if child not in visited:
+                push((child, False))
+    return order
+
+
+def _pow(a: float, n: Number) -> float:
+    try:
+        return a**n
+    except OverflowError:
+        return math.inf if a > 0 or float(n) % 2 == 0 else -math.inf
+
+
+def _sigmoid(a: float) -> float:
+    """1 / (1 + exp(-a)), computed without overflow for any a."""
+    if a >= 0.0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)
+    return e / (1.0 + e)
+
+
+def _leaf(data: float, grad: float, label: str) -> Value:
+    v = Value(data, label=label)
+    v.grad = grad
+    return v
+
+
+def _rebuild(flat: list) -> Value:
+    nodes: list[Value] = []
+    for item in flat:
+        if isinstance(item, Value):
+            nodes.append(item)
+            continue
+        data, grad, op, label, children, local = item
+        v = Value(data, [nodes[i] for i in children], op, label, local)
+        v.grad = grad
+        nodes.append(v)
+    return nodes[-1]

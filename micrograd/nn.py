@@ -1,0 +1,167 @@
+"""A small neural-network library on `Value`, with Karpathy's micrograd API.
+
+`Neuron(nin, nonlin=True)`, `Layer(nin, nout, **kw)` and `MLP(nin, nouts)` behave as in his
+micrograd (ReLU hidden layers, a linear output, weights uniform(-1, 1) drawn from `random` in the
+same order), so his demo runs unchanged and `random.seed(1337)` gives the same network. Beyond
+that: a per-layer activation, parameter names for display (`L0.N3.w1`, `L0.N3.b`), a seeded
+`rng`, and `predict`, a float-only forward that builds no graph.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from operator import mul
+
+from micrograd.engine import Operand, Value, _sigmoid
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+
+
+def _relu(a: float) -> float:
+    return a if a > 0.0 else 0.0
+
+
+def _linear(a: float) -> float:
+    return a
+
+
+_FLOAT_ACTIVATION = {"relu": _relu, "tanh": math.tanh, "sigmoid": _sigmoid, "linear": _linear}
+
+
+class Module:
+    """Anything with parameters."""
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def parameters(self) -> list[Value]:
+        return []
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """(name, parameter) pairs, in the order of `parameters()`."""
+        return [(p.label, p) for p in self.parameters()]
+
+
+class Neuron(Module):
+    """act(w . x + b); `activation` is one of relu, tanh, sigmoid, linear."""
+
+    def __init__(
+        self,
+        nin: int,
+        nonlin: bool = True,
+        activation: str | None = None,
+        rng: random.Random | None = None,
+        name: str = "N",
+    ) -> None:
+        if activation is None:
+            activation = "relu" if nonlin else "linear"
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {ACTIVATIONS}")
+        uniform = (rng or random).uniform
+        self.w = [Value(uniform(-1, 1), label=f"{name}.w{i}") for i in range(nin)]
+        self.b = Value(0.0, label=f"{name}.b")
+        self.activation = activation
+        self.nonlin = activation != "linear"
+
+    def __call__(self, x: Sequence[Operand]) -> Value:
+        act = Value.dot(self.w, x, self.b)
+        activation = self.activation
+        if activation == "relu":
+            return act.relu()
+        if activation == "tanh":
+            return act.tanh()
+        if activation == "sigmoid":
+            return act.sigmoid()
+        return act
+
+    def parameters(self) -> list[Value]:
+        return self.w + [self.b]
+
+    def __repr__(self) -> str:
+        kind = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
+        return f"{kind[self.activation]}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """nout neurons that all read the same nin inputs."""
+
+    def __init__(self, nin: int, nout: int, name: str = "L", **kwargs) -> None:
+        self.neurons = [Neuron(nin, name=f"{name}.N{i}", **kwargs) for i in range(nout)]
+
+    def __call__(self, x: Sequence[Operand]) -> Value | list[Value]:
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ReLU hidden layers and a linear output, unless told otherwise.
+
+    `activation` is the hidden layers' activation, or a list with one per layer (output
+    included); `rng` (a `random.Random`) or `seed` makes the initial weights reproducible.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str | Sequence[str] = "relu",
+        output_activation: str = "linear",
+        rng: random.Random | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if nin < 1 or not nouts or any(n < 1 for n in nouts):
+            raise ValueError(f"MLP needs positive sizes, got nin={nin}, nouts={list(nouts)}")
+        if rng is None and seed is not None:
+            rng = random.Random(seed)
+        if isinstance(activation, str):
+            acts = [activation] * (len(nouts) - 1) + [output_activation]
+        else:
+            acts = list(activation)
+            if len(acts) != len(nouts):
+                raise ValueError(f"{len(acts)} activations given for {len(nouts)} layers")
+        sizes = [nin, *nouts]
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], name=f"L{i}", activation=acts[i], rng=rng)
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Sequence[Operand]) -> Value | list[Value]:
+        for layer in self.layers:
+            x = layer(x)  # type: ignore[assignment]
+        return x  # type: ignore[return-value]
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def predict(self, x: Sequence[float]) -> float | list[float]:
+        """The forward pass on plain floats: no graph, no gradients."""
+        return self.predict_batch([x])[0]
+
+    def predict_batch(self, xs: Sequence[Sequence[float]]) -> list[float | list[float]]:
+        """`predict` for many inputs, reading the weights once."""
+        plan = [
+            [
+                ([w.data for w in n.w], n.b.data, _FLOAT_ACTIVATION[n.activation])
+                for n in layer.neurons
+            ]
+            for layer in self.layers
+        ]
+        out: list[float | list[float]] = []
+        for x in xs:
+            h = x
+            for neurons in plan:
+                h = [act(sum(map(mul, w, h), b)) for w, b, act in neurons]
+            out.append(h[0] if len(h) == 1 else h)
+        return out
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"

@@ -1,0 +1,157 @@
+"""The network library: Karpathy's API and demo, names, activations, the float-only forward."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import pytest
+
+from micrograd.data import make_moons
+from micrograd.engine import Value
+from micrograd.nn import MLP, Layer, Module, Neuron
+
+
+def test_karpathy_demo_reaches_95_percent_training_accuracy() -> None:
+    # micrograd's demo.ipynb, written against his API (with our moons in place of sklearn's).
+    random.seed(1337)
+    X, labels = make_moons(100, noise=0.1, seed=1337)
+    y = [2 * c - 1 for c in labels]
+    model = MLP(2, [16, 16, 1])
+    assert len(model.parameters()) == 337
+
+    def loss():
+        inputs = [list(map(Value, xrow)) for xrow in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        alpha = 1e-4
+        reg_loss = alpha * sum(p * p for p in model.parameters())
+        total_loss = data_loss + reg_loss
+        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
+        return total_loss, sum(accuracy) / len(accuracy)
+
+    first_loss, _ = loss()
+    for k in range(100):
+        total_loss, acc = loss()
+        model.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+    total_loss, acc = loss()
+    assert acc >= 0.95
+    assert total_loss.data < first_loss.data / 5
+
+
+def test_karpathy_reprs_and_structure() -> None:
+    random.seed(0)
+    model = MLP(2, [3, 1])
+    assert repr(model) == (
+        "MLP of [Layer of [ReLUNeuron(2), ReLUNeuron(2), ReLUNeuron(2)], "
+        "Layer of [LinearNeuron(3)]]"
+    )
+    assert isinstance(model, Module)
+    assert isinstance(Layer(2, 3), Module)
+    assert Neuron(2, nonlin=False).nonlin is False
+    # A one-neuron layer returns a Value, a wider one a list.
+    assert isinstance(model([1.0, 2.0]), Value)
+    assert len(model.layers[0]([1.0, 2.0])) == 3
+
+
+def test_same_seed_same_weights_as_drawn_from_random_in_karpathys_order() -> None:
+    random.seed(1337)
+    model = MLP(2, [4, 1])
+    random.seed(1337)
+    expected = []
+    for nin, nout in [(2, 4), (4, 1)]:
+        for _ in range(nout):
+            expected += [random.uniform(-1, 1) for _ in range(nin)] + [0.0]
+    assert [p.data for p in model.parameters()] == expected
+
+
+def test_rng_and_seed_make_weights_reproducible_without_touching_random() -> None:
+    random.seed(5)
+    before = random.random()
+    random.seed(5)
+    a = MLP(2, [8, 1], seed=42)
+    b = MLP(2, [8, 1], rng=random.Random(42))
+    assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
+    assert random.random() == before  # the global generator was not used
+
+
+def test_parameter_names() -> None:
+    model = MLP(2, [4, 5, 1], seed=0)
+    names = [name for name, _ in model.named_parameters()]
+    assert names[:3] == ["L0.N0.w0", "L0.N0.w1", "L0.N0.b"]
+    assert "L1.N3.w2" in names
+    assert names[-1] == "L2.N0.b"
+    assert len(names) == len(set(names)) == len(model.parameters())
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_activations_and_predict_agree_with_the_graph(activation: str) -> None:
+    model = MLP(3, [5, 4, 2], activation=activation, seed=3)
+    for x in ([0.5, -1.0, 2.0], [0.0, 0.0, 0.0], [-3.0, 1.0, 0.25]):
+        graph_out = [v.data for v in model(x)]
+        assert model.predict(x) == pytest.approx(graph_out, rel=1e-12, abs=1e-12)
+
+
+def test_tanh_mlp_like_the_lecture() -> None:
+    model = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=1)
+    assert repr(model.layers[-1]) == "Layer of [TanhNeuron(4)]"
+    out = model([2.0, 3.0, -1.0])
+    assert -1.0 < out.data < 1.0
+
+
+def test_zero_grad_clears_every_parameter() -> None:
+    model = MLP(2, [4, 1], seed=0)
+    model([1.0, 2.0]).backward()
+    assert any(p.grad for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_bad_sizes_and_activations_are_refused() -> None:
+    with pytest.raises(ValueError, match="activation"):
+        MLP(2, [4, 1], activation="swish")
+    with pytest.raises(ValueError, match="positive sizes"):
+        MLP(2, [0, 1])
+
+
+def test_import_micrograd_loads_no_third_party_module() -> None:
+    code = (
+        "import sys, pkgutil\n"
+        "before = set(sys.modules)\n"
+        "import micrograd\n"
+        "for info in pkgutil.iter_modules(micrograd.__path__):\n"
+        "    __import__('micrograd.' + info.name)\n"
+        "std = set(sys.stdlib_module_names)\n"
+        "new = set(sys.modules) - before\n"
+        "print(','.join(sorted(n for n in new if n.split('.')[0] not in std | {'micrograd'})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_micrograd_source_never_imports_the_app_or_its_libraries() -> None:
+    import ast
+    from pathlib import Path
+
+    import micrograd
+
+    for path in Path(micrograd.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] not in {"textual", "plotext", "textual_plotext", "tui"}, (
+                    path.name,
+                    name,
+                )

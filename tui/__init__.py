@@ -1,0 +1,1 @@
+"""microgradtui: the Textual app that trains a micrograd network live."""
