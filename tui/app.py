@@ -1,0 +1,332 @@
+"""The microgradtui app: composes the panes, owns the keys, and routes the training reports.
+
+Training runs in a child process (`tui.session`); one thread worker blocks on its report queue
+and posts each report as a `Reported` message; the handler hands each pane its slice.
+"""
+
+from __future__ import annotations
+
+import multiprocessing.resource_tracker
+from functools import partial
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Grid, Vertical
+from textual.message import Message
+from textual.widgets import Footer
+
+from micrograd.train import StepReport, TrainConfig
+from tui.screens.help import HelpScreen
+from tui.session import (
+    DatasetView,
+    GraphView,
+    LrChanged,
+    ModelView,
+    Notice,
+    Progress,
+    Report,
+    Session,
+    Stopped,
+)
+from tui.widgets.dataset import BoundaryView, DatasetPane
+from tui.widgets.graph import GraphTree
+from tui.widgets.loss import LossPlot
+from tui.widgets.node_detail import NodeDetail
+from tui.widgets.params import ParamTable
+from tui.widgets.status import StatusLine
+
+GRAPH_EVERY = 2.0  # seconds between graph refreshes while running
+NARROW = (100, 32)  # below this width or height: the compact layout
+
+# (name in the command palette, action, help)
+ACTIONS = (
+    ("Run / pause", "toggle_run", "Start or pause training"),
+    ("One step", "step_once", "Pause and take exactly one step"),
+    ("Double the learning rate", "scale_lr(2.0)", "lr x 2, from the next step"),
+    ("Halve the learning rate", "scale_lr(0.5)", "lr / 2, from the next step"),
+    ("Raise the learning rate 10%", "scale_lr(1.1)", "lr x 1.1, from the next step"),
+    ("Lower the learning rate 10%", "scale_lr(0.9)", "lr x 0.9, from the next step"),
+    ("Reset", "reset", "New weights, same config"),
+    ("Next dataset", "next_dataset", "Train on the next dataset"),
+    ("Log scale", "toggle_log", "Loss plot: log / linear y axis"),
+    ("Zoom pane", "zoom", "Show the focused pane alone, or all panes again"),
+    ("Save checkpoint", "save", "Write the run to a JSON file in the current folder"),
+    ("Export graph as DOT", "export_dot", "Write the shown graph as Graphviz DOT"),
+    ("Help", "help", "Every key"),
+    ("Quit", "quit", "Stop training and leave"),
+)
+
+
+class Reported(Message):
+    """A report arrived from the training process."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__()
+        self.report = report
+
+
+class ActionsProvider(Provider):
+    """The command palette offers every action the keys do."""
+
+    async def discover(self) -> Hits:
+        for name, action, helptext in ACTIONS:
+            yield DiscoveryHit(name, partial(self.app.run_action, action), help=helptext)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, action, helptext in ACTIONS:
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(name),
+                    partial(self.app.run_action, action),
+                    help=helptext,
+                )
+
+
+def _key(key: str, action: str, description: str, display: str | None = None, **kw) -> Binding:
+    return Binding(key, action, description, key_display=display, priority=True, **kw)
+
+
+class MicrogradApp(App[int]):
+    """Four panes (Dataset, Loss, Parameters, Graph), a status line and the footer."""
+
+    CSS_PATH = str(Path(__file__).with_name("app.tcss").resolve())
+    TITLE = "microgradtui"
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+    BINDINGS = [
+        _key("space", "toggle_run", "Run", "space"),
+        _key("n", "step_once", "Step"),
+        _key("plus", "scale_lr(2.0)", "lr×2", "+"),
+        _key("minus", "scale_lr(0.5)", "lr÷2", "-"),
+        _key("r", "reset", "Reset"),
+        _key("d", "next_dataset", "Data"),
+        _key("z", "zoom", "Zoom"),
+        _key("question_mark", "help", "Help", "?"),
+        _key("q", "quit", "Quit"),
+        _key("right_square_bracket", "scale_lr(1.1)", "lr+10%", "]", show=False),
+        _key("left_square_bracket", "scale_lr(0.9)", "lr-10%", "[", show=False),
+        _key("l", "toggle_log", "Log scale", show=False),
+        _key("s", "save", "Save", show=False),
+        _key("e", "export_dot", "Export DOT", show=False),
+    ]
+
+    def __init__(self, config: TrainConfig, paused: bool = False) -> None:
+        super().__init__()
+        # Start the resource tracker before Textual replaces stderr (else spawn fails).
+        multiprocessing.resource_tracker.ensure_running()
+        self.config = config
+        self.session = Session(config, paused)
+        self.state = "paused" if paused else "running"  # as the keys left it
+        self.reported_state = "starting"  # as the training process last said
+        self.lr = config.lr
+        self.last_report: StepReport | None = None
+        self.dataset_name = config.dataset
+        self.graph_step = -1
+        self._lr_serial = 0  # serials of the last lr and run/pause commands sent
+        self._state_serial = 0
+        self._pumping = True
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        with Grid(id="panes"):
+            yield DatasetPane(id="dataset", classes="pane")
+            yield LossPlot(id="loss", classes="pane")
+            yield ParamTable(id="params", classes="pane")
+            with Vertical(id="graph", classes="pane"):
+                yield GraphTree(id="tree")
+                yield NodeDetail(id="detail-pane")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        for pane_id, title in (
+            ("dataset", "Dataset"),
+            ("loss", "Loss"),
+            ("params", "Parameters"),
+            ("graph", "Graph"),
+        ):
+            self.query_one(f"#{pane_id}").border_title = title
+        self.query_one(ParamTable).border_subtitle = "g: sort by |grad|"
+        self.query_one(StatusLine).show(state=self.state, lr=self.lr)
+        self.session.start()
+        self.pump_reports()
+        self.set_interval(GRAPH_EVERY, self._request_graph)
+        self.query_one(ParamTable).focus()
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < NARROW[0] or self.size.height < NARROW[1]
+        self.query_one("#panes").set_class(narrow, "-narrow")
+
+    # -- the report pump -------------------------------------------------------------------
+    @work(thread=True, exclusive=True, name="reports")
+    def pump_reports(self) -> None:
+        """Block on the report queue and post each report to the UI (thread-safe)."""
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        session = self.session
+        while self._pumping and not worker.is_cancelled:
+            report = session.get(timeout=0.1)
+            if report is not None:
+                self.post_message(Reported(report))
+            elif self._pumping and session.process is not None and not session.alive:
+                self.post_message(Reported(Stopped("the training process ended unexpectedly")))
+                return
+
+    def on_reported(self, message: Reported) -> None:
+        if not self.is_running or not self._pumping:
+            return
+        report = message.report
+        handler = getattr(self, f"_on_{type(report).__name__.lower()}", None)
+        if handler is not None:
+            handler(report)
+
+    def _on_progress(self, p: Progress) -> None:
+        self.reported_state = p.state
+        if p.serial >= self._state_serial:  # else a run/pause command is on its way
+            self.state = p.state
+        if p.serial >= self._lr_serial:  # else an lr command is on its way: keep ours
+            self.lr = p.lr
+        status = self.query_one(StatusLine)
+        fields: dict = {"state": self.state, "rate": p.steps_per_second, "lr": self.lr}
+        if p.reports:
+            last = p.reports[-1]
+            self.last_report = last
+            tests = [r.test_loss for r in p.reports if r.test_loss is not None]
+            fields.update(step=last.step, loss=last.loss, accuracy=last.accuracy)
+            if tests:
+                fields["test_loss"] = tests[-1]
+            self.query_one(LossPlot).add_points((r.step, r.loss, r.test_loss) for r in p.reports)
+        status.show(**fields)
+
+    def _on_datasetview(self, d: DatasetView) -> None:
+        self.dataset_name = d.name
+        self.lr = d.lr
+        self.last_report = None
+        self.query_one(DatasetPane).show_dataset(
+            d.name, d.input_dim, d.X_train, d.y_train, d.X_test, d.y_test
+        )
+        self.query_one(LossPlot).clear_history()
+        self.query_one(ParamTable).set_names(d.param_names)
+        self.query_one(StatusLine).show(
+            what=f"{d.name} {d.architecture}", step=0, loss=None, accuracy=None, test_loss=None
+        )
+
+    def _on_modelview(self, m: ModelView) -> None:
+        self.query_one(DatasetPane).show_model(m.grid, m.bounds, m.sample_predictions)
+        self.query_one(ParamTable).set_values(m.params)
+
+    def _on_graphview(self, g: GraphView) -> None:
+        self.graph_step = g.step
+        self.query_one(GraphTree).set_snapshot(g.snapshot, g.step)
+        self.query_one("#graph").border_subtitle = f"step {g.step}, {len(g.snapshot)} nodes"
+
+    def _on_lrchanged(self, c: LrChanged) -> None:
+        self.query_one(LossPlot).mark_lr(c.step, c.lr)
+
+    def _on_notice(self, n: Notice) -> None:
+        self.notify(n.text, severity=n.severity, timeout=8 if n.severity == "error" else 4)
+
+    def _on_stopped(self, s: Stopped) -> None:
+        if s.error:
+            self.state = "stopped"
+            self.query_one(StatusLine).show(state="stopped", rate=0.0)
+            self.notify(f"Training stopped: {s.error.strip().splitlines()[-1]}", severity="error")
+
+    # -- widget messages ---------------------------------------------------------------------
+    def on_boundary_view_grid_resized(self, message: BoundaryView.GridResized) -> None:
+        self.session.send("set_grid", message.cols, message.rows)
+
+    def on_graph_tree_node_chosen(self, message: GraphTree.NodeChosen) -> None:
+        self.query_one(NodeDetail).show_node(message.snapshot, message.index)
+
+    def _request_graph(self) -> None:
+        if self.state == "running" and self.query_one("#graph").display:
+            self.session.send("send_graph")
+
+    # -- actions -----------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The training keys belong to the main screen, not to help or the palette."""
+        return not self.screen.is_modal or action in ("quit",)
+
+    def action_toggle_run(self) -> None:
+        self.state = "paused" if self.state == "running" else "running"
+        self._state_serial = self.session.send("pause" if self.state == "paused" else "resume")
+        self.query_one(StatusLine).show(state=self.state)
+
+    def action_step_once(self) -> None:
+        if self.state == "running":
+            self.session.send("pause")
+        self.state = "paused"
+        self._state_serial = self.session.send("step")
+        self.query_one(StatusLine).show(state=self.state)
+
+    def action_scale_lr(self, factor: float) -> None:
+        self.lr = self.lr * factor
+        self._lr_serial = self.session.send("scale_lr", factor)
+        self.query_one(StatusLine).show(lr=self.lr)
+
+    def action_reset(self) -> None:
+        self.session.send("reset")
+
+    def action_next_dataset(self) -> None:
+        self.session.send("next_dataset")
+
+    def action_toggle_log(self) -> None:
+        log = self.query_one(LossPlot).toggle_log()
+        self.notify(f"Loss: {'log' if log else 'linear'} scale", timeout=2)
+
+    def action_zoom(self) -> None:
+        panes = self.query_one("#panes")
+        for pane in panes.query(".pane"):
+            pane.remove_class("-zoom-target")
+        if panes.has_class("-zoomed"):
+            panes.remove_class("-zoomed")
+            return
+        focused = self.focused
+        target = next(
+            (n for n in (focused.ancestors_with_self if focused else ()) if n.has_class("pane")),
+            None,
+        )
+        if target is not None:
+            target.add_class("-zoom-target")
+            panes.add_class("-zoomed")
+
+    def action_save(self) -> None:
+        step = self.last_report.step if self.last_report else 0
+        path = Path.cwd() / f"microgradtui-{Path(self.dataset_name).stem}-step{step}.json"
+        self.session.send("save", str(path))
+
+    def action_export_dot(self) -> None:
+        path = Path.cwd() / f"microgradtui-graph-step{max(self.graph_step, 0)}.dot"
+        self.session.send("export_dot", str(path))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        self.stop_session()
+        self.exit(0)
+
+    def stop_session(self) -> None:
+        """Stop the pump and the training process (within about a second)."""
+        self._pumping = False
+        self.session.stop()
+
+    def on_unmount(self) -> None:
+        self.stop_session()
+
+
+def run_app(config: TrainConfig, paused: bool = False) -> int:
+    """Run the app in this terminal; returns the exit status."""
+    multiprocessing.resource_tracker.ensure_running()
+    app = MicrogradApp(config, paused=paused)
+    try:
+        app.run()
+    finally:
+        app.stop_session()
+    return app.return_code or 0

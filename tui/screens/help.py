@@ -1,0 +1,78 @@
+"""The help screen (`?`): every key, what each pane shows, and how to leave."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = (
+    ("space", "run / pause"),
+    ("n", "one step (when paused)"),
+    ("+  -", "double / halve the learning rate"),
+    ("]  [", "raise / lower the learning rate by 10%"),
+    ("r", "reset: new weights, same config"),
+    ("d", "next dataset"),
+    ("tab  shift+tab", "move between panes"),
+    ("z", "zoom the focused pane (again: back)"),
+    ("arrows  enter", "browse the table and the tree"),
+    ("left  right", "graph: collapse / expand (or go to parent / first child)"),
+    ("g", "parameters: sort by |gradient| (again: network order)"),
+    ("l", "loss: log scale on / off"),
+    ("s", "save a checkpoint (JSON) in the current folder"),
+    ("e", "export the shown graph as Graphviz DOT"),
+    ("ctrl+p", "command palette: every action by name"),
+    ("?", "this help"),
+    ("q", "quit"),
+)
+
+PANES = (
+    (
+        "Dataset",
+        "points by class (● train, ○ test) over the decision boundary; a table of "
+        "samples with target and prediction when there are more than two inputs",
+    ),
+    ("Loss", "train (and test) loss by step; magenta lines mark learning-rate changes"),
+    ("Parameters", "every weight and bias: value, gradient, last update"),
+    (
+        "Graph",
+        "the last step's computation graph from the loss down: op, data, grad; "
+        "the detail shows the inputs, local derivatives and the chain-rule sum",
+    ),
+)
+
+
+def help_text() -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for key, what in KEYS:
+        table.add_row(key, what)
+    table.add_row("", "")
+    for pane, what in PANES:
+        table.add_row(Text(pane, "bold"), what)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists every key; any of escape, q or ? closes it."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("q", "close", "Close", show=False),
+        Binding("question_mark", "close", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(help_text())
+
+    def on_mount(self) -> None:
+        self.query_one("#help").border_title = "microgradtui: keys (escape closes)"
+
+    def action_close(self) -> None:
+        self.dismiss()

@@ -1,0 +1,549 @@
+"""The training process and its two queues.
+
+The `Trainer` runs in a child process (multiprocessing, spawn): a pure-Python step holds the
+GIL, so in the app's own process it would freeze the UI. The child reads commands between steps
+and sends plain-data reports, throttled at the source:
+
+- `Progress`: the `StepReport`s since the last one, about 10 times a second while running;
+- `ModelView`: every parameter (value, gradient, last update) and the decision boundary on a grid
+  sized to the dataset pane, about twice a second;
+- `GraphView`: a flat `GraphSnapshot` of the last step's graph, on request and when it pauses;
+- `Notice`, `LrChanged`, `DatasetView`: events, when they happen.
+
+This module imports no UI code: the child imports it, and so can a test. On the app's side one
+thread worker blocks on `Session.reports` and turns each report into a Textual message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import multiprocessing
+import os
+import queue
+import sys
+import tempfile
+import time
+import traceback
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from micrograd.train import StepReport, TrainConfig, Trainer
+
+PROGRESS_EVERY = 0.1  # seconds between loss batches while running
+MODEL_EVERY = 0.5  # seconds between parameter/boundary snapshots while running
+GRID_MARGIN = 0.15  # fraction of the data's range added around it in the boundary plot
+
+# -- commands (app -> training process): tuples (serial, "name", *args) ----------------------
+# The serial numbers the commands in order; every `Progress` says the last one applied, so the
+# app can tell a report sent before a key press from one sent after it.
+COMMANDS = (
+    "set_lr",  # (lr: float): the base learning rate, from the next step
+    "scale_lr",  # (factor: float): base learning rate times factor
+    "pause",
+    "resume",
+    "step",  # one step, when paused
+    "reset",  # new weights, same config
+    "next_dataset",
+    "send_graph",
+    "set_grid",  # (cols: int, rows: int): the boundary grid's size in cells
+    "save",  # (path: str)
+    "export_dot",  # (path: str)
+    "stop",
+)
+
+
+# -- reports (training process -> app): plain, picklable data --------------------------------
+@dataclass(frozen=True)
+class DatasetView:
+    """What is being learned: the samples and their classes (sent on start, reset, new data)."""
+
+    name: str
+    X_train: list[list[float]]
+    y_train: list[int]
+    X_test: list[list[float]]
+    y_test: list[int]
+    n_classes: int
+    input_dim: int
+    lr: float
+    param_names: tuple[str, ...]
+    architecture: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The steps done since the last `Progress` and the run state after them."""
+
+    reports: tuple[StepReport, ...]
+    state: str  # "running", "paused" or "diverged"
+    steps_per_second: float
+    lr: float  # the learning rate the next step will use
+    serial: int  # the serial of the last command applied
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """Every parameter (name, value, gradient, last update) and the decision boundary.
+
+    `grid` holds `rows` lists of `cols` predictions (a class, or a probability of class 1) over
+    `bounds` = (x_min, x_max, y_min, y_max); for more than two inputs it is empty and
+    `sample_predictions` holds the prediction for each training sample.
+    """
+
+    step: int
+    params: tuple[tuple[str, float, float, float], ...]
+    grid: tuple[tuple[float, ...], ...]
+    bounds: tuple[float, float, float, float]
+    sample_predictions: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class GraphView:
+    """The graph of step `step` as a flat snapshot (`micrograd.graph.GraphSnapshot`)."""
+
+    step: int
+    snapshot: Any
+
+
+@dataclass(frozen=True)
+class LrChanged:
+    """The user changed the learning rate; it applies from step `step` on."""
+
+    step: int
+    lr: float
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One sentence for the user; severity is "information", "warning" or "error"."""
+
+    text: str
+    severity: str = "information"
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """The training process is about to exit (after `stop`, or after a fatal error)."""
+
+    error: str | None = None
+
+
+Report = DatasetView | Progress | ModelView | GraphView | LrChanged | Notice | Stopped
+
+
+# -- the child process -----------------------------------------------------------------------
+def _dataset_names() -> list[str]:
+    try:
+        from micrograd.data import DATASETS
+    except ImportError:
+        return []
+    return list(DATASETS)
+
+
+def _bounds(X: Sequence[Sequence[float]]) -> tuple[float, float, float, float]:
+    """The data's bounding box in its first two inputs, widened by GRID_MARGIN on each side."""
+    xs = [x[0] for x in X] or [0.0]
+    ys = [x[1] for x in X] or [0.0]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    dx = (x1 - x0) or 1.0
+    dy = (y1 - y0) or 1.0
+    return (
+        x0 - GRID_MARGIN * dx,
+        x1 + GRID_MARGIN * dx,
+        y0 - GRID_MARGIN * dy,
+        y1 + GRID_MARGIN * dy,
+    )
+
+
+def grid_points(
+    bounds: tuple[float, float, float, float], cols: int, rows: int
+) -> list[list[float]]:
+    """Cell centres, row by row from the top (largest y) down, left to right."""
+    x0, x1, y0, y1 = bounds
+    return [
+        [x0 + (x1 - x0) * (c + 0.5) / cols, y1 - (y1 - y0) * (r + 0.5) / rows]
+        for r in range(rows)
+        for c in range(cols)
+    ]
+
+
+class _Runner:
+    """The training loop of the child process: one `Trainer`, commands in, reports out."""
+
+    def __init__(self, config: TrainConfig, paused: bool, commands: Any, reports: Any) -> None:
+        self.config = config
+        self.commands = commands
+        self.reports = reports
+        self.state = "paused" if paused else "running"
+        self.grid_size = (40, 12)
+        self.pending: list[StepReport] = []
+        self.step_times: deque[float] = deque(maxlen=50)
+        self.last_progress = 0.0
+        self.last_model = 0.0
+        self.model_dirty = True
+        self.last_update: list[float] = []
+        self.last_snapshot: Any = None
+        self.last_snapshot_step = -1
+        self.finished_notice = False
+        self.stopping = False
+        self.serial = 0
+        self._new_trainer(config)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def send(self, report: Report) -> None:
+        self.reports.put(report)
+
+    def _new_trainer(self, config: TrainConfig, lr: float | None = None) -> None:
+        self.config = config
+        self.trainer = Trainer(config)
+        if lr is not None:
+            self.trainer.set_lr(lr)
+        self._after_reset()
+
+    def _after_reset(self) -> None:
+        t = self.trainer
+        data = getattr(t, "data", t)  # Trainer.data holds the samples (or the trainer itself)
+        self.params = list(t.model.named_parameters())
+        self.last_update = [0.0] * len(self.params)
+        self.pending.clear()
+        self.step_times.clear()
+        self.last_snapshot = None
+        self.last_snapshot_step = -1
+        self.finished_notice = False
+        self.model_dirty = True
+        sizes = [t.input_dim, *(len(layer.neurons) for layer in t.model.layers)]
+        self.send(
+            DatasetView(
+                name=self.config.dataset if self.config.csv is None else str(self.config.csv),
+                X_train=[list(map(float, x)) for x in data.X_train],
+                y_train=list(data.y_train),
+                X_test=[list(map(float, x)) for x in data.X_test],
+                y_test=list(data.y_test),
+                n_classes=t.n_classes,
+                input_dim=t.input_dim,
+                lr=t.lr,
+                param_names=tuple(name for name, _ in self.params),
+                architecture="-".join(map(str, sizes)),
+            )
+        )
+        self.flush_progress(force=True)
+
+    @property
+    def step_count(self) -> int:
+        return len(self.trainer.history)
+
+    # -- reports -------------------------------------------------------------------------------
+    def flush_progress(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and (not self.pending or now - self.last_progress < PROGRESS_EVERY):
+            return
+        times = self.step_times
+        rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+        if self.state != "running":
+            rate = 0.0
+        self.send(Progress(tuple(self.pending), self.state, rate, self.trainer.lr, self.serial))
+        self.pending.clear()
+        self.last_progress = now
+
+    def send_model(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and (not self.model_dirty or now - self.last_model < MODEL_EVERY):
+            return
+        t = self.trainer
+        data = getattr(t, "data", t)
+        params = tuple(
+            (name, p.data, p.grad, du) for (name, p), du in zip(self.params, self.last_update)
+        )
+        grid: tuple[tuple[float, ...], ...] = ()
+        bounds = (0.0, 1.0, 0.0, 1.0)
+        samples: tuple[float, ...] = ()
+        if t.input_dim == 2:
+            cols, rows = self.grid_size
+            bounds = _bounds([*data.X_train, *data.X_test])
+            flat = [_as_float(v) for v in t.predict_grid(grid_points(bounds, cols, rows))]
+            grid = tuple(tuple(flat[r * cols : (r + 1) * cols]) for r in range(rows))
+        else:
+            samples = tuple(_as_float(v) for v in t.predict_grid([list(x) for x in data.X_train]))
+        self.send(ModelView(self.step_count, params, grid, bounds, samples))
+        self.model_dirty = False
+        self.last_model = now
+
+    def send_graph(self) -> None:
+        root = self.trainer.last_root
+        if root is None:
+            return
+        if self.last_snapshot_step != self.step_count:
+            from micrograd.graph import snapshot
+
+            self.last_snapshot = snapshot(root)
+            self.last_snapshot_step = self.step_count
+        self.send(GraphView(self.step_count, self.last_snapshot))
+
+    # -- commands ------------------------------------------------------------------------------
+    def handle(self, command: tuple) -> None:
+        self.serial, name, *args = command
+        if name in ("set_lr", "scale_lr"):
+            value = float(args[0])
+            base = getattr(self.trainer, "base_lr", self.trainer.lr)
+            try:
+                self.trainer.set_lr(value if name == "set_lr" else base * value)
+            except ValueError as exc:
+                self.send(Notice(f"Learning rate unchanged: {exc}", "warning"))
+            else:
+                self.send(LrChanged(self.step_count + 1, self.trainer.lr))
+            self.flush_progress(force=True)
+        elif name == "pause":
+            if self.state == "running":
+                self.state = "paused"
+                self.flush_progress(force=True)
+                self.send_model(force=True)
+                self.send_graph()
+        elif name == "resume":
+            self.state = "running"
+            self.flush_progress(force=True)
+        elif name == "step":
+            if self.state != "running":
+                self.state = "paused"
+                self.do_step()
+                self.flush_progress(force=True)
+                self.send_model(force=True)
+                self.send_graph()
+        elif name == "reset":
+            lr = getattr(self.trainer, "base_lr", self.trainer.lr)
+            seed = self.config.seed + 1 + self.step_count  # new weights, same config
+            self.trainer.reset(seed=seed)
+            self.trainer.set_lr(lr)
+            if self.state == "diverged":
+                self.state = "paused"
+            self._after_reset()
+            self.send_model(force=True)
+            self.send(Notice(f"Reset: new weights (seed {seed}), lr {_fmt(lr)}"))
+        elif name == "next_dataset":
+            names = _dataset_names()
+            if not names:
+                self.send(Notice("No other datasets available", "warning"))
+                return
+            current = self.config.dataset
+            nxt = names[(names.index(current) + 1) % len(names)] if current in names else names[0]
+            lr = getattr(self.trainer, "base_lr", self.trainer.lr)
+            try:
+                config = replace(self.config, dataset=nxt, csv=None)
+                try:
+                    self._new_trainer(config, lr=lr)
+                except ValueError:  # e.g. a two-class loss for three classes: let it choose
+                    self._new_trainer(replace(config, loss="auto"), lr=lr)
+            except ValueError as exc:
+                self.send(Notice(f"Cannot train on {nxt}: {exc}", "warning"))
+                return
+            if self.state == "diverged":
+                self.state = "paused"
+            self.send_model(force=True)
+            self.send(Notice(f"Dataset: {nxt}"))
+        elif name == "send_graph":
+            self.send_graph()
+        elif name == "set_grid":
+            cols, rows = max(2, int(args[0])), max(2, int(args[1]))
+            if (cols, rows) != self.grid_size:
+                self.grid_size = (cols, rows)
+                self.send_model(force=True)
+        elif name == "save":
+            self.save(Path(args[0]))
+        elif name == "export_dot":
+            self.export_dot(Path(args[0]))
+        elif name == "stop":
+            self.stopping = True
+
+    def save(self, path: Path) -> None:
+        try:
+            try:
+                from micrograd.checkpoint import save as save_checkpoint
+            except ImportError:
+                _write_atomically(path, json.dumps(self.trainer.state_dict()))
+            else:
+                save_checkpoint(self.trainer, path)
+        except (OSError, TypeError, ValueError) as exc:
+            self.send(Notice(f"Could not save to {path}: {exc}", "error"))
+            return
+        self.send(Notice(f"Saved step {self.step_count} to {path}"))
+
+    def export_dot(self, path: Path) -> None:
+        if self.last_snapshot is None:
+            self.send_graph()
+        if self.last_snapshot is None:
+            self.send(Notice("No graph yet: take a step first (n)", "warning"))
+            return
+        try:
+            from micrograd.graph import to_dot
+
+            _write_atomically(path, to_dot(self.last_snapshot))
+        except OSError as exc:
+            self.send(Notice(f"Could not write {path}: {exc}", "error"))
+            return
+        self.send(Notice(f"Wrote the graph of step {self.last_snapshot_step} to {path}"))
+
+    # -- the loop --------------------------------------------------------------------------
+    def do_step(self) -> None:
+        before = [p.data for _, p in self.params]
+        report = self.trainer.step()
+        self.last_update = [p.data - b for (_, p), b in zip(self.params, before)]
+        self.pending.append(report)
+        self.step_times.append(time.monotonic())
+        self.model_dirty = True
+        if report.nonfinite or not math.isfinite(report.loss):
+            self.state = "diverged"
+            self.flush_progress(force=True)
+            self.send_model(force=True)
+            self.send_graph()
+            self.send(
+                Notice(
+                    f"The loss became {report.loss} at step {report.step}: training paused. "
+                    "Lower the learning rate (- or [) or reset (r).",
+                    "error",
+                )
+            )
+
+    def run(self) -> None:
+        self.send_model(force=True)
+        while not self.stopping:
+            block = self.state != "running"
+            try:
+                command = self.commands.get(timeout=0.5) if block else self.commands.get_nowait()
+            except queue.Empty:
+                command = None
+            if command is not None:
+                self.handle(command)
+                continue  # drain every waiting command before the next step
+            if block:
+                if _orphaned():
+                    return
+                continue
+            self.do_step()
+            if self.state == "running" and self.step_count == self.config.steps:
+                if not self.finished_notice:
+                    self.finished_notice = True
+                    self.state = "paused"
+                    self.send(Notice(f"Done: {self.config.steps} steps. Space trains on."))
+                    self.flush_progress(force=True)
+                    self.send_model(force=True)
+                    self.send_graph()
+            self.flush_progress()
+            self.send_model()
+            if self.step_count % 200 == 0 and _orphaned():
+                return
+
+
+def _orphaned() -> bool:
+    parent = multiprocessing.parent_process()
+    return parent is not None and not parent.is_alive()
+
+
+def _as_float(v: Any) -> float:
+    if isinstance(v, (list, tuple)):  # class scores: show the most likely class
+        return float(max(range(len(v)), key=v.__getitem__))
+    return float(v)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file in the same folder, then rename: never a half-written file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def child_main(config: TrainConfig, paused: bool, commands: Any, reports: Any) -> None:
+    """Entry point of the training process."""
+    # The terminal belongs to the app: nothing the child prints may reach it.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+    error = None
+    try:
+        _Runner(config, paused, commands, reports).run()
+    except Exception:  # report it to the app instead of dying silently
+        error = traceback.format_exc(limit=-3)
+    reports.put(Stopped(error))
+    if error is None:
+        reports.cancel_join_thread()  # the app may have stopped reading: do not wait for it
+    reports.close()
+
+
+# -- the app's side ----------------------------------------------------------------------------
+class Session:
+    """Starts, commands and stops the training process. Owns both queues."""
+
+    def __init__(self, config: TrainConfig, paused: bool = False) -> None:
+        self.config = config
+        self.paused = paused
+        ctx = multiprocessing.get_context("spawn")
+        self._ctx = ctx
+        self.commands = ctx.Queue()
+        self.reports = ctx.Queue()
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.serial = 0  # of the last command sent
+
+    def start(self) -> None:
+        self.process = self._ctx.Process(
+            target=child_main,
+            args=(self.config, self.paused, self.commands, self.reports),
+            name="microgradtui-training",
+            daemon=True,
+        )
+        self.process.start()
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.is_alive()
+
+    def send(self, *command: Any) -> int:
+        """Queue a command; the training loop reads it before its next step. Returns its serial."""
+        self.serial += 1
+        with contextlib.suppress(OSError, ValueError):
+            self.commands.put((self.serial, *command))
+        return self.serial
+
+    def get(self, timeout: float) -> Report | None:
+        """The next report, or None after `timeout` seconds."""
+        try:
+            return self.reports.get(timeout=timeout)
+        except (queue.Empty, OSError, ValueError, EOFError):
+            return None
+
+    def stop(self, timeout: float = 0.6) -> None:
+        """Ask the loop to stop, wait a little, then terminate. Leaves no child behind."""
+        process = self.process
+        if process is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            self.commands.put((self.serial + 1, "stop"))
+        deadline = time.monotonic() + timeout
+        # The child flushes its report queue before exiting: keep draining it meanwhile.
+        while process.is_alive() and time.monotonic() < deadline:
+            self.get(timeout=0.02)
+        if process.is_alive():
+            process.terminate()
+            process.join(0.3)
+        if process.is_alive():
+            process.kill()
+            process.join(0.3)
+        for q in (self.commands, self.reports):
+            q.cancel_join_thread()
+            q.close()
+        self.process = None

@@ -1,0 +1,165 @@
+"""The Dataset pane: points by class over the live decision boundary, or a table of samples.
+
+Two inputs: every cell of the pane is one grid point of the boundary (its predicted class as a
+background colour and a shading character, so it reads without colour too) and the samples are
+drawn on top, filled glyphs for training points and hollow ones for test points. More inputs: a
+table of samples with their target and the live prediction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.style import Style
+from rich.text import Text
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import DataTable
+
+from tui.widgets.status import fmt_number
+
+TRAIN_GLYPHS = "●▲■◆★"
+TEST_GLYPHS = "○△□◇☆"
+REGION_CHARS = " ·:',"
+POINT_COLOURS = ("#ff8787", "#87afff", "#87d787", "#ffd787", "#d787ff")
+REGION_STRONG = ("#5f0000", "#00005f", "#005f00", "#5f5f00", "#5f005f")
+REGION_WEAK = ("#301010", "#101030", "#103010", "#303010", "#301030")
+MAX_TABLE_ROWS = 500
+
+
+def cell_class(value: float) -> tuple[int, bool]:
+    """A grid prediction as (class, confident): an int is a class; a float in (0, 1) is
+    the probability of class 1, confident when it is below 0.2 or above 0.8."""
+    if value == int(value) and not 0.0 < value < 1.0:
+        return int(value), True
+    return int(value > 0.5), abs(value - 0.5) > 0.3
+
+
+class BoundaryView(Widget, can_focus=True):
+    """The decision boundary and the samples, one grid point per character cell."""
+
+    class GridResized(Message):
+        """The view's size in cells changed: the boundary grid should match it."""
+
+        def __init__(self, cols: int, rows: int) -> None:
+            super().__init__()
+            self.cols = cols
+            self.rows = rows
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.grid: tuple[tuple[float, ...], ...] = ()
+        self.bounds = (0.0, 1.0, 0.0, 1.0)
+        self.train: tuple[Sequence[Sequence[float]], Sequence[int]] = ((), ())
+        self.test: tuple[Sequence[Sequence[float]], Sequence[int]] = ((), ())
+
+    def on_resize(self) -> None:
+        self.post_message(self.GridResized(self.size.width, self.size.height))
+
+    def set_data(self, X_train, y_train, X_test, y_test) -> None:
+        self.train = (X_train, y_train)
+        self.test = (X_test, y_test)
+        self.refresh()
+
+    def set_boundary(self, grid: tuple[tuple[float, ...], ...], bounds) -> None:
+        self.grid = grid
+        self.bounds = bounds
+        self.refresh()
+
+    def _cell_of(self, x: float, y: float, cols: int, rows: int) -> tuple[int, int] | None:
+        x0, x1, y0, y1 = self.bounds
+        if not (x1 > x0 and y1 > y0):
+            return None
+        c = int((x - x0) / (x1 - x0) * cols)
+        r = int((y1 - y) / (y1 - y0) * rows)
+        if 0 <= c < cols and 0 <= r < rows:
+            return c, r
+        return None
+
+    def render(self) -> Text:
+        cols, rows = self.size.width, self.size.height
+        if cols <= 0 or rows <= 0:
+            return Text()
+        points: dict[tuple[int, int], tuple[str, int]] = {}
+        for (X, y), glyphs in ((self.test, TEST_GLYPHS), (self.train, TRAIN_GLYPHS)):
+            for x, label in zip(X, y):
+                cell = self._cell_of(x[0], x[1], cols, rows)
+                if cell is not None:
+                    points[cell] = (glyphs[label % len(glyphs)], label)
+        grid = self.grid
+        gr = len(grid)
+        gc = len(grid[0]) if gr else 0
+        text = Text(no_wrap=True, overflow="crop")
+        for r in range(rows):
+            row = grid[r * gr // rows] if gr else ()
+            for c in range(cols):
+                klass, confident = cell_class(row[c * gc // cols]) if gc else (-1, False)
+                if klass >= 0:
+                    k = klass % len(REGION_STRONG)
+                    bg = (REGION_STRONG if confident else REGION_WEAK)[k]
+                    region = REGION_CHARS[k]
+                else:
+                    bg, region = None, " "
+                point = points.get((c, r))
+                if point is not None:
+                    glyph, label = point
+                    fg = POINT_COLOURS[label % len(POINT_COLOURS)]
+                    text.append(glyph, Style(color=fg, bgcolor=bg, bold=True))
+                else:
+                    text.append(region, Style(color="#808080", bgcolor=bg))
+            if r < rows - 1:
+                text.append("\n")
+        return text
+
+
+class SamplesTable(DataTable):
+    """Samples with more than two inputs: inputs, target and the live prediction."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self._shown: list[str] = []
+
+    def set_data(self, X: Sequence[Sequence[float]], y: Sequence[int]) -> None:
+        self.clear(columns=True)
+        self._shown = []
+        if not X:
+            return
+        for i in range(len(X[0])):
+            self.add_column(f"x{i + 1}", key=f"x{i}")
+        self.add_column("target", key="target")
+        self.add_column("prediction", key="prediction")
+        for i, (x, label) in enumerate(zip(X[:MAX_TABLE_ROWS], y)):
+            self.add_row(*(fmt_number(v) for v in x), str(label), "-", key=str(i))
+            self._shown.append("-")
+
+    def set_predictions(self, predictions: Sequence[float]) -> None:
+        """Update only the prediction cells that changed."""
+        for i, value in enumerate(predictions[: len(self._shown)]):
+            shown = fmt_number(value)
+            if shown != self._shown[i]:
+                self._shown[i] = shown
+                self.update_cell(str(i), "prediction", shown)
+
+
+class DatasetPane(Vertical):
+    """Holds the boundary view (two inputs) or the samples table (more inputs)."""
+
+    def compose(self):
+        yield BoundaryView(id="boundary")
+        yield SamplesTable(id="samples")
+
+    def show_dataset(self, name: str, input_dim: int, X_train, y_train, X_test, y_test) -> None:
+        wide = input_dim != 2
+        self.set_class(wide, "-table")
+        self.border_subtitle = f"{name}: {len(X_train)} train, {len(X_test)} test"
+        if wide:
+            self.query_one(SamplesTable).set_data(X_train, y_train)
+        else:
+            self.query_one(BoundaryView).set_data(X_train, y_train, X_test, y_test)
+
+    def show_model(self, grid, bounds, sample_predictions) -> None:
+        if self.has_class("-table"):
+            self.query_one(SamplesTable).set_predictions(sample_predictions)
+        else:
+            self.query_one(BoundaryView).set_boundary(grid, bounds)

@@ -1,0 +1,151 @@
+"""The Graph pane: a Tree of one step's computation graph, rooted at the loss.
+
+It browses a flat `GraphSnapshot` (plain data, one consistent moment), never live `Value`s.
+Children are added only when a node is expanded, at most PAGE at a time: a "more" node
+loads the next page. `left` collapses (or goes to the parent), `right` expands.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from tui.widgets.status import fmt_number
+
+PAGE = 20  # children shown per page under a wide node
+
+
+def op_name(op: str) -> str:
+    return op if op else "leaf"
+
+
+def node_label(snap: Any, i: int) -> Text:
+    """`op label  data x  grad g` for node i (the root is called loss)."""
+    text = Text(no_wrap=True)
+    if i == len(snap) - 1:
+        text.append("loss = ", "bold magenta")
+    text.append(op_name(snap.ops[i]), "bold cyan" if snap.ops[i] else "bold green")
+    if snap.labels[i]:
+        text.append(f" {snap.labels[i]}", "bold")
+    text.append(f"  data {fmt_number(snap.data[i])}")
+    grad = snap.grads[i]
+    text.append(f"  grad {fmt_number(grad)}", "red" if grad != grad else "yellow")
+    n = len(snap.children[i])
+    if n:
+        text.append(f"  ({n} in)", "dim")
+    return text
+
+
+def same_structure(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and a.ops == b.ops and a.children == b.children
+
+
+class GraphTree(Tree):
+    """The graph of one step. Node data: ("node", index) or ("more", parent index, offset)."""
+
+    BINDINGS = [
+        Binding("left", "collapse_or_parent", "Collapse", show=False),
+        Binding("right", "expand_or_child", "Expand", show=False),
+        Binding("shift+space", "nothing", show=False),  # expand-all would add the whole graph
+    ]
+
+    class NodeChosen(Message):
+        """The cursor is on graph node `index` of `snapshot`."""
+
+        def __init__(self, snapshot: Any, index: int) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+            self.index = index
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("no graph yet: it arrives after the first step", **kwargs)
+        self.snapshot: Any = None
+        self.step = 0
+        self.auto_expand = False
+        self.guide_depth = 2
+
+    def set_snapshot(self, snapshot: Any, step: int) -> None:
+        """Show a new snapshot; keep the expanded nodes when the graph has the same shape."""
+        old = self.snapshot
+        self.snapshot = snapshot
+        self.step = step
+        if same_structure(old, snapshot):
+            self._relabel(self.root)
+        else:
+            root = snapshot.root if isinstance(snapshot.root, int) else len(snapshot) - 1
+            self.reset(node_label(snapshot, root), ("node", root))
+            self.root.allow_expand = bool(snapshot.children[root])
+            self.root.expand()
+        if self.cursor_node is not None:
+            self._announce(self.cursor_node)
+
+    def _relabel(self, node: TreeNode) -> None:
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n.data and n.data[0] == "node":
+                n.set_label(node_label(self.snapshot, n.data[1]))
+            stack.extend(n.children)
+
+    def _add_page(self, parent: TreeNode, index: int, offset: int) -> None:
+        snap = self.snapshot
+        children = snap.children[index]
+        for c in children[offset : offset + PAGE]:
+            parent.add(node_label(snap, c), ("node", c), allow_expand=bool(snap.children[c]))
+        rest = len(children) - offset - PAGE
+        if rest > 0:
+            parent.add_leaf(
+                Text(f"… {rest} more (enter)", "dim italic"), ("more", index, offset + PAGE)
+            )
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
+        node = event.node
+        if self.snapshot is None or not node.data or node.data[0] != "node":
+            return
+        if not node.children:
+            self._add_page(node, node.data[1], 0)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        node = event.node
+        if node.data and node.data[0] == "more":
+            event.stop()
+            _, index, offset = node.data
+            parent = node.parent
+            node.remove()
+            if parent is not None:
+                self._add_page(parent, index, offset)
+        elif node.data and node.data[0] == "node" and node.allow_expand:
+            node.toggle()
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        self._announce(event.node)
+
+    def _announce(self, node: TreeNode) -> None:
+        if self.snapshot is not None and node.data and node.data[0] == "node":
+            self.post_message(self.NodeChosen(self.snapshot, node.data[1]))
+
+    def action_collapse_or_parent(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded:
+            node.collapse()
+        elif node.parent is not None:
+            self.move_cursor(node.parent)
+
+    def action_expand_or_child(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and not node.is_expanded:
+            node.expand()
+        elif node.children:
+            self.move_cursor(node.children[0])
+
+    def action_nothing(self) -> None:
+        """Swallow shift+space."""

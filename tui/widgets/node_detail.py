@@ -1,0 +1,85 @@
+"""The node detail: how one graph node was computed and how its gradient was made.
+
+For node `v = op(a1, ..., ak)`: its inputs with their values and the local derivatives
+d v / d ai recorded by the forward pass, and the chain rule for its own gradient:
+
+    v.grad = sum over consumers u of  u.grad * (d u / d v)
+
+written out with the numbers (the loss itself starts the backward pass with grad 1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from micrograd.engine import OPS
+from tui.widgets.status import fmt_number
+
+MAX_TERMS = 12  # inputs and chain-rule terms listed one by one; the rest are summed
+
+
+def op_rule(op: str) -> tuple[str, str] | None:
+    """(forward, derivative) from the engine's table; "**2" is the "**" rule with n = 2."""
+    if op.startswith("**"):
+        forward, derivative = OPS["**"]
+        n = op[2:]
+        return forward.replace("n", n), derivative + f"  (n = {n})"
+    return OPS.get(op)
+
+
+def _name(snap: Any, i: int) -> str:
+    op = snap.ops[i] or "leaf"
+    label = f" {snap.labels[i]}" if snap.labels[i] else ""
+    return f"#{i} {op}{label}"
+
+
+def describe(snap: Any, i: int) -> Text:
+    """The detail text for node i of snapshot `snap`."""
+    text = Text()
+    op = snap.ops[i]
+    text.append(_name(snap, i), "bold")
+    text.append(f"   data {fmt_number(snap.data[i])}   grad {fmt_number(snap.grads[i])}\n")
+    rule = op_rule(op) if op else None
+    if rule is not None:
+        text.append(f"{op}: {rule[0]};  {rule[1]}\n", "italic")
+    children = snap.children[i]
+    if children:
+        text.append("inputs (value, local derivative d out/d input):\n", "underline")
+        for pos, c in enumerate(children[:MAX_TERMS]):
+            local = snap.locals[i][pos]
+            text.append(f"  {_name(snap, c)}  = {fmt_number(snap.data[c])}")
+            text.append(f"   local {fmt_number(local)}\n", "cyan")
+        if len(children) > MAX_TERMS:
+            text.append(f"  … {len(children) - MAX_TERMS} more inputs\n", "dim")
+    else:
+        text.append("a leaf: a parameter, an input or a constant\n", "dim")
+    text.append("gradient (chain rule: Σ consumer.grad × local):\n", "underline")
+    consumers = snap.consumers(i)
+    if not consumers:
+        text.append("  the loss itself: grad = 1 starts the backward pass\n")
+        return text
+    terms = [(p, snap.grads[p], snap.locals[p][pos]) for p, pos in consumers]
+    total = sum(g * local for _, g, local in terms)
+    for p, g, local in terms[:MAX_TERMS]:
+        text.append(f"  {fmt_number(g)} × {fmt_number(local)}", "yellow")
+        text.append(f"   from {_name(snap, p)}\n", "dim")
+    if len(terms) > MAX_TERMS:
+        rest = sum(g * local for _, g, local in terms[MAX_TERMS:])
+        text.append(f"  + {fmt_number(rest)}   from {len(terms) - MAX_TERMS} more consumers\n")
+    text.append(f"  = {fmt_number(total)}", "bold yellow")
+    text.append(f"   (grad shown: {fmt_number(snap.grads[i])})\n")
+    return text
+
+
+class NodeDetail(VerticalScroll, can_focus=False):
+    """Scrollable detail of the graph node under the tree's cursor."""
+
+    def compose(self):
+        yield Static("Move the cursor in the graph to see how a node was computed.", id="detail")
+
+    def show_node(self, snapshot: Any, index: int) -> None:
+        self.query_one("#detail", Static).update(describe(snapshot, index))

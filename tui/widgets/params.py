@@ -1,0 +1,91 @@
+"""The Parameters pane: every parameter's value, gradient and last update.
+
+Updated about once a second, and only the cells whose shown text changed. `g` sorts by
+|gradient| (largest first) and toggles back to the network's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from tui.widgets.status import fmt_number
+
+# (label, key, width)
+COLUMNS = (
+    ("name", "name", 10),
+    ("value", "value", 10),
+    ("grad", "grad", 10),
+    ("last update", "update", 11),
+)
+
+
+class ParamTable(DataTable):
+    """One row per parameter, keyed by its name (`L0.N3.w1`)."""
+
+    BINDINGS = [Binding("g", "sort_by_grad", "Sort |grad|", show=False)]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.names: tuple[str, ...] = ()
+        self.sorted_by_grad = False
+        self._shown: dict[str, tuple[str, str, str]] = {}
+        self._grads: dict[str, float] = {}
+
+    def on_mount(self) -> None:
+        for label, key, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    def set_names(self, names: Sequence[str]) -> None:
+        """A new model: one row per parameter, in the network's order."""
+        self.clear()
+        self.names = tuple(names)
+        self._shown = {}
+        self._grads = {}
+        for name in names:
+            self.add_row(name, "", "", "", key=name)
+            self._shown[name] = ("", "", "")
+
+    def set_values(self, params: Sequence[tuple[str, float, float, float]]) -> None:
+        """(name, value, grad, last update) for every parameter; redraws changed cells only."""
+        for name, value, grad, update in params:
+            old = self._shown.get(name)
+            if old is None:
+                continue
+            self._grads[name] = grad
+            new = (fmt_number(value), fmt_number(grad), fmt_number(update))
+            if new == old:
+                continue
+            for key, a, b in zip(("value", "grad", "update"), old, new):
+                if a != b:
+                    self.update_cell(name, key, b)
+            self._shown[name] = new
+        if self.sorted_by_grad:
+            self._sort()
+
+    def _sort(self) -> None:
+        grads = self._grads
+
+        def magnitude(name: object) -> float:
+            g = abs(grads.get(str(name), 0.0))
+            return g if g == g else float("inf")  # NaN first: it is what needs looking at
+
+        self.sort("name", key=magnitude, reverse=True)
+
+    def action_sort_by_grad(self) -> None:
+        self.sorted_by_grad = not self.sorted_by_grad
+        if self.sorted_by_grad:
+            self._sort()
+        else:
+            order = {name: i for i, name in enumerate(self.names)}
+            self.sort("name", key=lambda name: order.get(str(name), 0))
+        self.border_subtitle = (
+            "sorted by |grad| (g)" if self.sorted_by_grad else "g: sort by |grad|"
+        )
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        if str(event.column_key.value) == "grad" or self.sorted_by_grad:
+            event.stop()
+            self.action_sort_by_grad()
