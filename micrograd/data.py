@@ -275,7 +275,7 @@ def _read_bytes(path: str) -> bytes:
     except OSError as err:
         raise CSVError(path, f"cannot read the file: {err.strerror or err}") from None
     if len(data) > MAX_CSV_BYTES:
-        raise CSVError(path, f"the file is larger than {MAX_CSV_BYTES / 1e6:.0f} MB; {too_big}")
+        raise CSVError(path, f"the file grew past {MAX_CSV_BYTES // 1_000_000} MB; {too_big}")
     return data
 
 

@@ -453,7 +453,7 @@ def test_limit_is_rechecked_after_reading(tmp_path, monkeypatch) -> None:
 
     monkeypatch.setattr(data_module, "MAX_CSV_BYTES", 10)
     monkeypatch.setattr(data_module.os, "stat", lambda p: SmallStat(real_stat(p)))
-    assert_csv_error(path, "larger than")
+    assert_csv_error(path, "the file grew past 0 MB; the limit is 0 MB")
 
 
 def test_binary_file(tmp_path) -> None:
