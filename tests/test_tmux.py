@@ -1,0 +1,113 @@
+"""The app in a real terminal: tmux runs `python -m tui`, keys go in, the screen is read back.
+
+Each test uses its own tmux server (`-L`), so it neither sees nor disturbs the user's sessions.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+
+ARGS = "--samples 40 --hidden 8 --lr 0.1 --steps 100000 --seed 7"
+
+
+class Terminal:
+    """One tmux pane running the app."""
+
+    def __init__(self, socket: str, cwd: str) -> None:
+        self.socket = socket
+        self.cwd = cwd
+
+    def tmux(self, *args: str) -> str:
+        out = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
+        )
+        return out.stdout
+
+    def start(self, width: int, height: int, args: str = ARGS) -> None:
+        command = f"{shlex.quote(sys.executable)} -m tui {args}; echo EXITED $?; sleep 30"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
+        subprocess.run(
+            ["tmux", "-L", self.socket, "-f", os.devnull, "new-session", "-d", "-s", "app"]
+            + ["-x", str(width), "-y", str(height), "-c", self.cwd, command],
+            check=True,
+            env=env,
+            timeout=10,
+        )
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "app")
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "app", *keys)
+
+    def wait_for(self, condition: Callable[[str], bool], what: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.screen()
+            if condition(text):
+                return text
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out waiting for {what}; the screen:\n{text}")
+            time.sleep(0.1)
+
+
+def status_line(text: str) -> str:
+    return next((line for line in text.splitlines() if "steps/s" in line), "")
+
+
+@pytest.fixture
+def term(tmp_path) -> Iterator[Terminal]:
+    t = Terminal(f"mgtui-test-{os.getpid()}-{time.monotonic_ns()}", str(tmp_path))
+    yield t
+    t.tmux("kill-server")
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_screen_keys_and_quit(term: Terminal, size: tuple[int, int]) -> None:
+    width, height = size
+    term.start(width, height)
+    text = term.wait_for(
+        lambda s: "running" in status_line(s) and "step " in status_line(s), "a running status"
+    )
+    line = status_line(text)
+    for word in ("step ", "loss ", "acc ", "lr 0.1", "steps/s", "running"):
+        assert word in line, line
+    for title in ("Dataset", "Loss", "Parameters", "Graph"):
+        assert title in text, text
+    assert all(len(row) <= width for row in text.splitlines())
+
+    term.keys("+")
+    term.wait_for(lambda s: "lr 0.2" in status_line(s), "lr 0.2 after +")
+    term.keys("space")
+    term.wait_for(lambda s: "paused" in status_line(s), "paused after space")
+    term.keys("n")
+    term.keys("z")  # the parameter table has the focus at start: zoom it
+    zoomed = term.wait_for(lambda s: "Loss" not in s and "Parameters" in s, "a zoomed pane")
+    assert "L0.N0.w0" in zoomed
+    term.keys("z", "?")
+    term.wait_for(lambda s: "this help" in s, "the help screen")
+    term.keys("Escape")
+    term.wait_for(lambda s: "this help" not in s and "Dataset" in s, "help closed")
+
+    start = time.monotonic()
+    term.keys("q")
+    term.wait_for(lambda s: "EXITED 0" in s, "the app to exit", timeout=5)
+    assert time.monotonic() - start < 2.0  # within a second, plus tmux polling
+
+
+def test_divergence_shows_in_the_terminal(term: Terminal) -> None:
+    term.start(120, 40, "--samples 40 --hidden 4 --lr 1e6 --loss mse --steps 1000")
+    text = term.wait_for(lambda s: "diverged" in status_line(s), "the diverged state")
+    assert "learning rate" in text  # the notice says what to do
+    term.keys("q")
+    term.wait_for(lambda s: "EXITED 0" in s, "the app to exit", timeout=5)
