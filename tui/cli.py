@@ -1,13 +1,274 @@
-"""The `microgradtui` entry point."""
+"""The `microgradtui` command: options -> a run configuration -> the app, or a headless run.
+
+Bad options exit with status 2 and one line naming the option and what it accepts; a headless
+run that diverges (NaN/inf) stops with status 3. Nothing here prints a traceback for bad input.
+"""
 
 from __future__ import annotations
 
+import argparse
+import math
+import os
 import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from micrograd.data import DATASETS
+from micrograd.losses import LOSSES
+from micrograd.nn import ACTIVATIONS
+from micrograd.optim import OPTIMIZERS, SCHEDULES
+from micrograd.train import StepReport, TrainConfig, Trainer
+
+PROG = "microgradtui"
+EXIT_USAGE = 2
+EXIT_DIVERGED = 3
 
 
-def main(argv: list[str] | None = None) -> int:
-    print("microgradtui: the app is coming; the engine is ready (`from micrograd import Value`).")
-    return 0
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and status 2), not the whole usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _whole(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def _number(low: float, *, strict: bool, high: float | None = None):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+        if value < low or (strict and value == low):
+            bound = f"> {low:g}" if strict else f">= {low:g}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text!r}")
+        if high is not None and value >= high:
+            raise argparse.ArgumentTypeError(f"must be in [{low:g}, {high:g}), got {text!r}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated layer sizes such as 16,16, got {text!r}"
+        ) from None
+    if any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(f"layer sizes must be >= 1, got {text!r}")
+    return sizes
+
+
+def _readable_file(text: str) -> str:
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"no such file: {text}")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"is a folder, not a file: {text}")
+    if not os.access(path, os.R_OK):
+        raise argparse.ArgumentTypeError(f"cannot read {text} (permission denied)")
+    return text
+
+
+def _writable_target(text: str) -> str:
+    path = Path(text)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"is a folder, not a file: {text}")
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write in {folder} (permission denied)")
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = TrainConfig()
+    p = _Parser(
+        prog=PROG,
+        description="Train a micrograd network live in the terminal, or headless.",
+        epilog="Keys in the app: space run/pause, n step, +/- double/halve lr, ? help, q quit.",
+    )
+    run = p.add_argument_group("run")
+    run.add_argument("--headless", action="store_true", help="train without the UI, print progress")
+    run.add_argument("--paused", action="store_true", help="start the app paused")
+    run.add_argument("--steps", type=_whole(1), help=f"steps to train (default {defaults.steps})")
+    run.add_argument("--every", type=_whole(1), default=None, help="headless: print every N steps")
+    run.add_argument("--save", type=_writable_target, metavar="PATH", help="save a checkpoint")
+    run.add_argument("--load", type=_readable_file, metavar="PATH", help="resume a checkpoint")
+    run.add_argument("--export-dot", type=_writable_target, metavar="PATH",
+                     help="write the last step's graph as Graphviz DOT")
+    data = p.add_argument_group("data")
+    data.add_argument("--dataset", choices=sorted(DATASETS), help=f"default {defaults.dataset}")
+    data.add_argument("--csv", type=_readable_file, metavar="PATH",
+                      help="your own data: numeric feature columns, the label last")
+    data.add_argument("--samples", type=_whole(1), help=f"default {defaults.samples}")
+    data.add_argument("--noise", type=_number(0.0, strict=False), help=f"default {defaults.noise}")
+    data.add_argument("--test-fraction", type=_number(0.0, strict=False, high=1.0),
+                      help="share of samples held out for testing, in [0, 1)")
+    model = p.add_argument_group("model and training")
+    model.add_argument("--hidden", type=_hidden, metavar="SIZES", help="hidden sizes, e.g. 16,16")
+    model.add_argument("--activation", choices=ACTIVATIONS, help="hidden-layer activation")
+    model.add_argument("--loss", choices=("auto", *LOSSES), help="default auto")
+    model.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default {defaults.optimizer}")
+    model.add_argument("--lr", type=_number(0.0, strict=True), help=f"default {defaults.lr}")
+    model.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
+    model.add_argument("--weight-decay", type=_number(0.0, strict=False))
+    model.add_argument("--alpha", type=_number(0.0, strict=False), help="L2 regularisation")
+    model.add_argument("--batch-size", type=_whole(0), help="0 = full batch")
+    model.add_argument("--eval-every", type=_whole(1), help="test evaluation period in steps")
+    model.add_argument("--seed", type=_whole(-(2**63)), help=f"default {defaults.seed}")
+    return p
+
+
+_CONFIG_OPTIONS = (
+    "dataset", "samples", "noise", "test_fraction", "hidden", "activation", "loss", "optimizer",
+    "lr", "weight_decay", "alpha", "batch_size", "steps", "schedule", "seed", "csv", "eval_every",
+)  # fmt: skip
+
+
+def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
+    """The options given on the command line, over `base` (or the defaults)."""
+    values = (base or TrainConfig()).to_dict()
+    for name in _CONFIG_OPTIONS:
+        value = getattr(args, name, None)
+        if value is not None:
+            values[name] = value
+    return TrainConfig.from_dict(values)
+
+
+def _fail(message: str, status: int = EXIT_USAGE) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.load and args.csv:
+        return _fail("--load and --csv cannot be used together (the checkpoint holds its data)")
+    try:
+        if args.headless:
+            return headless(args)
+        config = config_from_args(args)
+    except ValueError as exc:  # includes CSV and checkpoint errors: their messages name the file
+        return _fail(str(exc))
+    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+        return _fail("no terminal to draw on: use ssh -t, or --headless")
+    from tui.app import run_app  # the UI is imported only when it is needed
+
+    return run_app(config, paused=args.paused)
+
+
+def headless(args: argparse.Namespace) -> int:
+    """Train without the UI, printing a progress line every N steps and a summary."""
+    from micrograd import checkpoint
+
+    if args.load:
+        trainer = checkpoint.load(args.load)
+        overrides = {k: getattr(args, k) for k in ("lr",) if getattr(args, k) is not None}
+        if overrides:
+            trainer.set_lr(overrides["lr"])
+        steps = args.steps if args.steps is not None else trainer.config.steps
+    else:
+        trainer = Trainer(config_from_args(args))
+        steps = trainer.config.steps
+    every = args.every or max(1, steps // 10)
+    out = sys.stdout
+    print(
+        f"training {describe(trainer)} for {steps} steps",
+        file=out,
+        flush=True,
+    )
+    start = time.perf_counter()
+    done = 0
+    status = 0
+    report: StepReport | None = None
+    interrupted = False
+    try:
+        for _ in range(steps):
+            report = trainer.step()
+            done += 1
+            if report.nonfinite:
+                print(progress_line(report, done / (time.perf_counter() - start)), file=out)
+                print(
+                    f"{PROG}: diverged at step {report.step}: the loss or a gradient is NaN/inf. "
+                    "Lower the learning rate (--lr) or reset.",
+                    file=sys.stderr,
+                )
+                status = EXIT_DIVERGED
+                break
+            if report.step % every == 0 or done == steps:
+                rate = done / (time.perf_counter() - start)
+                print(progress_line(report, rate), file=out, flush=True)
+    except KeyboardInterrupt:
+        interrupted = True
+        print(f"\ninterrupted after {done} steps", file=out)
+    elapsed = time.perf_counter() - start
+    print(summary_line(trainer, done, elapsed), file=out, flush=True)
+    if args.save:
+        path = checkpoint.save(trainer, args.save)
+        print(f"saved {path}", file=out)
+    if args.export_dot and trainer.last_root is not None:
+        from micrograd.checkpoint import atomic_write_text
+        from micrograd.graph import to_dot
+
+        atomic_write_text(Path(args.export_dot), to_dot(trainer.last_root))
+        print(f"wrote the graph of step {trainer.step_count} to {args.export_dot}", file=out)
+    if interrupted and status == 0:
+        return 130
+    return status
+
+
+def describe(trainer: Trainer) -> str:
+    c = trainer.config
+    source = f"csv {c.csv}" if c.csv else c.dataset
+    sizes = ",".join(str(h) for h in c.hidden)
+    return (
+        f"{source} ({len(trainer.data.X_train)} train, {len(trainer.data.X_test)} test), "
+        f"MLP {trainer.input_dim}->{sizes}, {c.activation}, {trainer.loss_name} loss, "
+        f"{c.optimizer} lr {trainer.base_lr:g}, seed {c.seed}"
+    )
+
+
+def progress_line(report: StepReport, steps_per_second: float) -> str:
+    line = (
+        f"step {report.step}  loss {report.loss:.6g}  acc {100 * report.accuracy:.1f}%  "
+        f"lr {report.lr:.4g}  {steps_per_second:.1f} steps/s"
+    )
+    if report.test_loss is not None and report.test_accuracy is not None:
+        line += f"  test loss {report.test_loss:.6g}  test acc {100 * report.test_accuracy:.1f}%"
+    return line
+
+
+def summary_line(trainer: Trainer, done: int, elapsed: float) -> str:
+    rate = done / elapsed if elapsed > 0 else 0.0
+    line = f"done: {done} steps in {elapsed:.2f} s ({rate:.1f} steps/s)"
+    if trainer.history:
+        last = trainer.history[-1]
+        line += f"; loss {last.loss:.6g}, train accuracy {100 * last.accuracy:.1f}%"
+    if trainer.data.X_test:
+        test_loss, test_acc = trainer.evaluate(trainer.data.X_test, trainer.data.y_test)
+        line += f"; test loss {test_loss:.6g}, test accuracy {100 * test_acc:.1f}%"
+    return line
 
 
 if __name__ == "__main__":

@@ -1,0 +1,103 @@
+"""Save and load a run as versioned JSON, written atomically.
+
+A checkpoint holds the configuration, the data, the weights, the optimizer state, the batch RNG
+state and the history, so loading it and stepping gives exactly the losses the run would have
+had. Saving writes a temporary file beside the target and renames it over the target: a crash
+mid-save leaves the previous file as it was. Loading parses JSON only: nothing is executed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from micrograd.train import Trainer
+
+FORMAT = "microgradtui-checkpoint"
+VERSION = 1
+MAX_BYTES = 200 * 1024 * 1024
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be written or read; the message says which file and why."""
+
+
+def save(trainer: Trainer, path: str | os.PathLike) -> Path:
+    """Write `trainer`'s run to `path` atomically; returns the path written."""
+    target = Path(path)
+    payload = {"format": FORMAT, "version": VERSION, **trainer.state_dict()}
+    text = json.dumps(payload, separators=(",", ":"))
+    atomic_write_text(target, text)
+    return target
+
+
+def atomic_write_text(target: Path, text: str) -> None:
+    """Write `text` to `target` via a temporary file in the same folder and a rename."""
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise CheckpointError(f"{target}: the folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise CheckpointError(f"{target}: cannot write in {folder} ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        _remove_quietly(tmp)
+        raise CheckpointError(f"{target}: could not save ({exc.strerror or exc})") from None
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+
+
+def load(path: str | os.PathLike) -> Trainer:
+    """Read a checkpoint written by `save` and rebuild its Trainer."""
+    source = Path(path)
+    try:
+        size = source.stat().st_size
+        if source.is_dir():
+            raise CheckpointError(f"{source}: is a folder, not a checkpoint file")
+        if size > MAX_BYTES:
+            raise CheckpointError(f"{source}: {size} bytes is larger than the {MAX_BYTES} limit")
+        raw = source.read_bytes()
+    except FileNotFoundError:
+        raise CheckpointError(f"{source}: no such file") from None
+    except PermissionError:
+        raise CheckpointError(f"{source}: permission denied") from None
+    except OSError as exc:
+        raise CheckpointError(f"{source}: cannot read ({exc.strerror or exc})") from None
+    if not raw.strip():
+        raise CheckpointError(f"{source}: the file is empty")
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{source}: not a checkpoint (not UTF-8 text)") from None
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(
+            f"{source}: not valid JSON (truncated or corrupt?) at line {exc.lineno}: {exc.msg}"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{source}: not a microgradtui checkpoint")
+    if payload.get("version") != VERSION:
+        raise CheckpointError(
+            f"{source}: checkpoint version {payload.get('version')!r} is not supported "
+            f"(this microgradtui reads version {VERSION})"
+        )
+    try:
+        return Trainer.from_state_dict(payload)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise CheckpointError(f"{source}: the checkpoint is damaged ({detail})") from None
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

@@ -1,0 +1,366 @@
+"""The Trainer: model, optimizer, data and configuration, one step at a time.
+
+`Trainer(config).step()` runs forward, loss, backward and update, and returns a small immutable
+`StepReport`. It keeps the history of reports and the last step's graph root (for the app's graph
+view). No threads, no printing, no UI: the app and the headless CLI both drive it. The same seed
+and configuration give a bit-identical run.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
+
+from micrograd import data as datasets
+from micrograd.engine import Value
+from micrograd.losses import (
+    BINARY_LOSSES,
+    LOSSES,
+    accuracy,
+    float_loss,
+    l2,
+    predict_class,
+)
+from micrograd.nn import ACTIVATIONS, MLP
+from micrograd.optim import OPTIMIZERS, SCHEDULES, make_optimizer, schedule_factor
+
+LOSS_CHOICES = ("auto", *LOSSES)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a run. Defaults train Karpathy's moons demo."""
+
+    dataset: str = "moons"
+    samples: int = 100
+    noise: float = 0.1
+    test_fraction: float = 0.0
+    hidden: tuple[int, ...] = (16, 16)
+    activation: str = "relu"
+    loss: str = "auto"
+    optimizer: str = "sgd"
+    lr: float = 0.5
+    weight_decay: float = 0.0
+    alpha: float = 1e-4
+    batch_size: int = 0
+    steps: int = 300
+    schedule: str = "constant"
+    seed: int = 1337
+    csv: str | None = None
+    eval_every: int = 10
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(self.hidden))
+        problems = self.problems()
+        if problems:
+            raise ValueError(problems[0])
+
+    def problems(self) -> list[str]:
+        """Every reason this configuration cannot run, one sentence each."""
+        out: list[str] = []
+        if self.csv is None and self.dataset not in datasets.DATASETS:
+            choices = _names(datasets.DATASETS)
+            out.append(f"unknown dataset {self.dataset!r}; choose one of {choices}")
+        if self.activation not in ACTIVATIONS:
+            choices = _names(ACTIVATIONS)
+            out.append(f"unknown activation {self.activation!r}; choose one of {choices}")
+        if self.loss not in LOSS_CHOICES:
+            out.append(f"unknown loss {self.loss!r}; choose one of {_names(LOSS_CHOICES)}")
+        if self.optimizer not in OPTIMIZERS:
+            out.append(f"unknown optimizer {self.optimizer!r}; choose one of {_names(OPTIMIZERS)}")
+        if self.schedule not in SCHEDULES:
+            out.append(f"unknown schedule {self.schedule!r}; choose one of {_names(SCHEDULES)}")
+        if not _positive_finite(self.lr):
+            out.append(f"the learning rate must be a positive finite number, got {self.lr!r}")
+        for name in ("samples", "steps", "eval_every"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                out.append(f"{name} must be a whole number >= 1, got {value!r}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 0:
+            out.append(f"batch size must be 0 (full batch) or more, got {self.batch_size!r}")
+        if not self.hidden or any(not isinstance(h, int) or h < 1 for h in self.hidden):
+            out.append(f"hidden sizes must be whole numbers >= 1, got {list(self.hidden)!r}")
+        if not (isinstance(self.test_fraction, (int, float)) and 0.0 <= self.test_fraction < 1.0):
+            out.append(f"the test fraction must be in [0, 1), got {self.test_fraction!r}")
+        for name in ("noise", "weight_decay", "alpha"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                out.append(f"{name} must be a finite number >= 0, got {value!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            out.append(f"the seed must be a whole number, got {self.seed!r}")
+        return out
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["hidden"] = list(self.hidden)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown configuration keys: {', '.join(unknown)}")
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class StepReport:
+    """What one training step did. Loss and accuracy are on the step's batch, before the update."""
+
+    step: int
+    loss: float
+    accuracy: float
+    lr: float
+    seconds: float
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    nonfinite: bool = False
+
+    def to_list(self) -> list:
+        return [getattr(self, f.name) for f in fields(self)]
+
+    @classmethod
+    def from_list(cls, values: Sequence) -> StepReport:
+        return cls(*values)
+
+
+@dataclass
+class Data:
+    """A train/test split of labelled samples."""
+
+    X_train: list[list[float]]
+    y_train: list[int]
+    X_test: list[list[float]] = field(default_factory=list)
+    y_test: list[int] = field(default_factory=list)
+    classes: tuple[str, ...] = ()
+
+    @property
+    def n_classes(self) -> int:
+        return max(2, len(set(self.y_train) | set(self.y_test)), len(self.classes))
+
+    @property
+    def input_dim(self) -> int:
+        return len(self.X_train[0])
+
+
+def load_data(config: TrainConfig) -> Data:
+    """The configured dataset (generated or read from CSV), split into train and test."""
+    if config.csv is not None:
+        loaded = datasets.load_csv(config.csv)
+        X, y, classes = loaded.X, loaded.y, tuple(loaded.classes)
+    else:
+        X, y = datasets.DATASETS[config.dataset](config.samples, config.noise, config.seed)
+        classes = ()
+    if config.test_fraction > 0:
+        X_train, y_train, X_test, y_test = datasets.train_test_split(
+            X, y, config.test_fraction, config.seed
+        )
+    else:
+        X_train, y_train, X_test, y_test = X, y, [], []
+    if not X_train:
+        raise ValueError("no training samples are left after the train/test split")
+    return Data(X_train, y_train, X_test, y_test, classes)
+
+
+class Trainer:
+    """Owns a run: the model, the optimizer, the data, the batch RNG and the history."""
+
+    def __init__(self, config: TrainConfig | None = None, data: Data | None = None) -> None:
+        self.config = config or TrainConfig()
+        self.data = data or load_data(self.config)
+        if self.config.batch_size > len(self.data.X_train):
+            raise ValueError(
+                f"batch size {self.config.batch_size} is larger than the "
+                f"{len(self.data.X_train)} training samples"
+            )
+        self.loss_name = resolve_loss(self.config, self.data)
+        if self.loss_name in BINARY_LOSSES and self.data.n_classes > 2:
+            raise ValueError(
+                f"the {self.loss_name} loss is for two classes, but the data has "
+                f"{self.data.n_classes}; use --loss softmax"
+            )
+        self.base_lr = self.config.lr
+        self._build(self.config.seed)
+
+    def _build(self, seed: int) -> None:
+        n_out = self.data.n_classes if self.loss_name == "softmax" else 1
+        self.model = MLP(
+            self.data.input_dim,
+            [*self.config.hidden, n_out],
+            activation=self.config.activation,
+            rng=random.Random(seed),
+        )
+        self.params = self.model.parameters()
+        self.optimizer = make_optimizer(
+            self.config.optimizer, self.params, self.base_lr, self.config.weight_decay
+        )
+        self.rng = random.Random(seed + 1)
+        self.step_count = 0
+        self.history: list[StepReport] = []
+        self.last_root: Value | None = None
+
+    # -- the learning rate -------------------------------------------------------------------
+
+    @property
+    def lr(self) -> float:
+        """The learning rate the next step will use (the base rate times the schedule)."""
+        factor = schedule_factor(self.config.schedule, self.step_count, self.config.steps)
+        return self.base_lr * factor
+
+    def set_lr(self, lr: float) -> None:
+        """Set the base learning rate; the next step uses it."""
+        if not _positive_finite(lr):
+            raise ValueError(f"the learning rate must be a positive finite number, got {lr!r}")
+        self.base_lr = float(lr)
+
+    # -- training ----------------------------------------------------------------------------
+
+    def reset(self, seed: int | None = None) -> None:
+        """New weights (from `seed`, or the configured seed), same data and configuration."""
+        self._build(self.config.seed if seed is None else seed)
+
+    def batch(self) -> tuple[list[list[float]], list[int]]:
+        X, y = self.data.X_train, self.data.y_train
+        size = self.config.batch_size
+        if not size or size >= len(X):
+            return X, y
+        idx = self.rng.sample(range(len(X)), size)
+        return [X[i] for i in idx], [y[i] for i in idx]
+
+    def step(self) -> StepReport:
+        """One step: forward, loss, backward, update. A non-finite loss or gradient skips the
+        update (the weights stay usable) and sets `nonfinite` in the report."""
+        start = time.perf_counter()
+        X, y = self.batch()
+        model = self.model
+        outputs = [model(x) for x in X]
+        loss = LOSSES[self.loss_name](outputs, y)
+        if self.config.alpha:
+            loss = loss + l2(self.params, self.config.alpha)
+        for p in self.params:
+            p.grad = 0.0
+        loss.backward()
+        lr = self.lr
+        nonfinite = not math.isfinite(loss.data) or not all(
+            math.isfinite(p.grad) for p in self.params
+        )
+        if not nonfinite:
+            self.optimizer.lr = lr
+            self.optimizer.step()
+            nonfinite = not all(math.isfinite(p.data) for p in self.params)
+        acc = accuracy([predict_class(self.loss_name, _floats(o)) for o in outputs], y)
+        self.step_count += 1
+        test_loss = test_acc = None
+        if self.data.X_test and self.step_count % self.config.eval_every == 0:
+            test_loss, test_acc = self.evaluate(self.data.X_test, self.data.y_test)
+        report = StepReport(
+            step=self.step_count,
+            loss=loss.data,
+            accuracy=acc,
+            lr=lr,
+            seconds=time.perf_counter() - start,
+            test_loss=test_loss,
+            test_accuracy=test_acc,
+            nonfinite=nonfinite,
+        )
+        self.history.append(report)
+        self.last_root = loss
+        return report
+
+    def evaluate(self, X: list[list[float]], y: list[int]) -> tuple[float, float]:
+        """Loss (without regularisation) and accuracy on (X, y), float-only: no graph."""
+        outputs = self.model.predict_batch(X)
+        predicted = [predict_class(self.loss_name, o) for o in outputs]
+        return float_loss(self.loss_name, outputs, y), accuracy(predicted, y)
+
+    def predict_grid(self, points: Sequence[Sequence[float]]) -> list[int]:
+        """The predicted class at each point (for drawing a decision boundary)."""
+        return [predict_class(self.loss_name, o) for o in self.model.predict_batch(points)]
+
+    @property
+    def input_dim(self) -> int:
+        return self.data.input_dim
+
+    @property
+    def n_classes(self) -> int:
+        return self.data.n_classes
+
+    # -- checkpoints -------------------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        """Everything needed to continue this run exactly, as JSON-able plain data."""
+        version, internal, gauss = self.rng.getstate()
+        return {
+            "config": self.config.to_dict(),
+            "base_lr": self.base_lr,
+            "step": self.step_count,
+            "weights": [p.data for p in self.params],
+            "parameter_names": [p.label for p in self.params],
+            "optimizer": self.optimizer.state_dict(),
+            "rng": [version, list(internal), gauss],
+            "history": [r.to_list() for r in self.history],
+            "data": {
+                "X_train": self.data.X_train,
+                "y_train": self.data.y_train,
+                "X_test": self.data.X_test,
+                "y_test": self.data.y_test,
+                "classes": list(self.data.classes),
+            },
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> Trainer:
+        """Rebuild a run saved by `state_dict`; malformed state raises KeyError, TypeError etc."""
+        config = TrainConfig.from_dict(dict(state["config"]))
+        d = state["data"]
+        data = Data(d["X_train"], d["y_train"], d["X_test"], d["y_test"], tuple(d["classes"]))
+        trainer = cls(config, data)
+        trainer.load_state_dict(state)
+        return trainer
+
+    def load_state_dict(self, state: dict) -> None:
+        weights = state["weights"]
+        if len(weights) != len(self.params):
+            raise ValueError(
+                f"the checkpoint has {len(weights)} weights but this model has {len(self.params)}"
+            )
+        for p, w in zip(self.params, weights):
+            p.data = float(w)
+            p.grad = 0.0
+        self.set_lr(state["base_lr"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        version, internal, gauss = state["rng"]
+        self.rng.setstate((version, tuple(internal), gauss))
+        self.step_count = int(state["step"])
+        self.history = [StepReport.from_list(r) for r in state["history"]]
+        self.last_root = None
+
+
+def resolve_loss(config: TrainConfig, data: Data) -> str:
+    """The loss to use: the configured one, or for "auto" softmax with 3+ classes, squared
+    error for the tiny example, and Karpathy's hinge otherwise."""
+    if config.loss != "auto":
+        return config.loss
+    if data.n_classes > 2:
+        return "softmax"
+    if config.csv is None and config.dataset == "tiny":
+        return "mse"
+    return "hinge"
+
+
+def _floats(output: Value | list[Value]) -> float | list[float]:
+    if isinstance(output, Value):
+        return output.data
+    return [o.data for o in output]
+
+
+def _positive_finite(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+
+
+def _names(options) -> str:
+    return ", ".join(options)
