@@ -414,16 +414,6 @@ def test_unreadable_file(tmp_path, monkeypatch) -> None:
     assert_csv_error(path, "cannot read the file: permission denied")
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads anything")
-def test_unreadable_file_by_permissions(tmp_path) -> None:
-    path = write(tmp_path, "1,2,0\n3,4,1\n5,6,0\n7,8,1\n")
-    os.chmod(path, 0)
-    try:
-        assert_csv_error(path, "permission denied")
-    finally:
-        os.chmod(path, 0o600)
-
-
 def test_file_over_the_size_limit_is_refused_before_reading(tmp_path, monkeypatch) -> None:
     path = tmp_path / "big.csv"
     with open(path, "wb") as f:
