@@ -7,6 +7,7 @@ and posts each report as a `Reported` message; the handler hands each pane its s
 from __future__ import annotations
 
 import multiprocessing.resource_tracker
+import time
 from functools import partial
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from tui.widgets.params import ParamTable
 from tui.widgets.status import StatusLine
 
 GRAPH_EVERY = 2.0  # seconds between graph refreshes while running
+TABLE_EVERY = 0.9  # seconds between parameter-table updates while running
 NARROW = (100, 32)  # below this width or height: the compact layout
 
 # (name in the command palette, action, help)
@@ -129,6 +131,7 @@ class MicrogradApp(App[int]):
         self.graph_step = -1
         self._lr_serial = 0  # serials of the last lr and run/pause commands sent
         self._state_serial = 0
+        self._table_time = 0.0
         self._pumping = True
 
     def compose(self) -> ComposeResult:
@@ -218,7 +221,10 @@ class MicrogradApp(App[int]):
 
     def _on_modelview(self, m: ModelView) -> None:
         self.query_one(DatasetPane).show_model(m.grid, m.bounds, m.sample_predictions)
-        self.query_one(ParamTable).set_values(m.params)
+        now = time.monotonic()
+        if self.state != "running" or now - self._table_time >= TABLE_EVERY:
+            self._table_time = now
+            self.query_one(ParamTable).set_values(m.params)
 
     def _on_graphview(self, g: GraphView) -> None:
         self.graph_step = g.step

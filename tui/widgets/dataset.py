@@ -9,11 +9,13 @@ table of samples with their target and the live prediction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.containers import Vertical
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable
 
@@ -53,6 +55,8 @@ class BoundaryView(Widget, can_focus=True):
         self.bounds = (0.0, 1.0, 0.0, 1.0)
         self.train: tuple[Sequence[Sequence[float]], Sequence[int]] = ((), ())
         self.test: tuple[Sequence[Sequence[float]], Sequence[int]] = ((), ())
+        self._rows: list[Strip] = []
+        self._rows_size = None
 
     def on_resize(self) -> None:
         self.post_message(self.GridResized(self.size.width, self.size.height))
@@ -60,11 +64,13 @@ class BoundaryView(Widget, can_focus=True):
     def set_data(self, X_train, y_train, X_test, y_test) -> None:
         self.train = (X_train, y_train)
         self.test = (X_test, y_test)
+        self._rows_size = None  # rebuild the rows on the next render
         self.refresh()
 
     def set_boundary(self, grid: tuple[tuple[float, ...], ...], bounds) -> None:
         self.grid = grid
         self.bounds = bounds
+        self._rows_size = None
         self.refresh()
 
     def _cell_of(self, x: float, y: float, cols: int, rows: int) -> tuple[int, int] | None:
@@ -77,10 +83,20 @@ class BoundaryView(Widget, can_focus=True):
             return c, r
         return None
 
-    def render(self) -> Text:
+    def render_line(self, y: int) -> Strip:
+        """One row of cells (Line API: no Text or Content per frame, rows cached until new data)."""
+        cols = self.size.width
+        if self._rows_size != self.size:
+            self._rows = self._build_rows()
+            self._rows_size = self.size
+        if 0 <= y < len(self._rows):
+            return self._rows[y]
+        return Strip.blank(cols)
+
+    def _build_rows(self) -> list[Strip]:
         cols, rows = self.size.width, self.size.height
         if cols <= 0 or rows <= 0:
-            return Text()
+            return []
         points: dict[tuple[int, int], tuple[str, int]] = {}
         for (X, y), glyphs in ((self.test, TEST_GLYPHS), (self.train, TRAIN_GLYPHS)):
             for x, label in zip(X, y):
@@ -90,27 +106,46 @@ class BoundaryView(Widget, can_focus=True):
         grid = self.grid
         gr = len(grid)
         gc = len(grid[0]) if gr else 0
-        text = Text(no_wrap=True, overflow="crop")
+        out: list[Strip] = []
         for r in range(rows):
             row = grid[r * gr // rows] if gr else ()
+            segments: list[Segment] = []
+            run_text, run_style = "", None
             for c in range(cols):
                 klass, confident = cell_class(row[c * gc // cols]) if gc else (-1, False)
-                if klass >= 0:
-                    k = klass % len(REGION_STRONG)
-                    bg = (REGION_STRONG if confident else REGION_WEAK)[k]
-                    region = REGION_CHARS[k]
-                else:
-                    bg, region = None, " "
+                k = klass % len(REGION_STRONG) if klass >= 0 else -1
                 point = points.get((c, r))
                 if point is not None:
-                    glyph, label = point
-                    fg = POINT_COLOURS[label % len(POINT_COLOURS)]
-                    text.append(glyph, Style(color=fg, bgcolor=bg, bold=True))
+                    char, style = (
+                        point[0],
+                        _point_style(point[1] % len(POINT_COLOURS), k, confident),
+                    )
                 else:
-                    text.append(region, Style(color="#808080", bgcolor=bg))
-            if r < rows - 1:
-                text.append("\n")
-        return text
+                    char = REGION_CHARS[k] if k >= 0 else " "
+                    style = _region_style(k, confident)
+                if style is run_style:
+                    run_text += char
+                else:
+                    if run_text:
+                        segments.append(Segment(run_text, run_style))
+                    run_text, run_style = char, style
+            if run_text:
+                segments.append(Segment(run_text, run_style))
+            out.append(Strip(segments, cols))
+        return out
+
+
+@lru_cache(maxsize=256)
+def _region_style(k: int, confident: bool) -> Style:
+    if k < 0:
+        return Style()
+    return Style(color="#808080", bgcolor=(REGION_STRONG if confident else REGION_WEAK)[k])
+
+
+@lru_cache(maxsize=256)
+def _point_style(label: int, k: int, confident: bool) -> Style:
+    bg = None if k < 0 else (REGION_STRONG if confident else REGION_WEAK)[k]
+    return Style(color=POINT_COLOURS[label], bgcolor=bg, bold=True)
 
 
 class SamplesTable(DataTable):

@@ -1,7 +1,7 @@
 """The Loss pane: train (and test) loss over steps, with the learning-rate changes marked.
 
 The full history is kept; what is plotted is downsampled to about twice the pane's width
-(bucket means), and the plot is rebuilt at most four times a second.
+(bucket means), and the plot is rebuilt at most twice a second.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from textual_plotext import PlotextPlot
 
-REDRAW_EVERY = 0.25  # seconds
+REDRAW_EVERY = 0.5  # seconds
 
 
 def downsample(xs: Sequence[float], ys: Sequence[float], n: int) -> tuple[list, list]:
