@@ -36,13 +36,28 @@ def test_headless_default_trains_the_moons_demo(capsys) -> None:
 
 def test_headless_save_then_load_continues_the_same_run(tmp_path: Path, capsys) -> None:
     straight = tmp_path / "straight.json"
-    run(["--headless", "--steps", "8", "--save", str(straight), "--optimizer", "adam",
-         "--lr", "0.02"], capsys)  # fmt: skip
+    run(
+        [
+            "--headless",
+            "--steps",
+            "8",
+            "--save",
+            str(straight),
+            "--optimizer",
+            "adam",
+            "--lr",
+            "0.02",
+        ],
+        capsys,
+    )
     half = tmp_path / "half.json"
-    run(["--headless", "--steps", "3", "--save", str(half), "--optimizer", "adam",
-         "--lr", "0.02"], capsys)  # fmt: skip
-    status, out, err = run(["--headless", "--load", str(half), "--steps", "5",
-                            "--save", str(half)], capsys)  # fmt: skip
+    run(
+        ["--headless", "--steps", "3", "--save", str(half), "--optimizer", "adam", "--lr", "0.02"],
+        capsys,
+    )
+    status, out, err = run(
+        ["--headless", "--load", str(half), "--steps", "5", "--save", str(half)], capsys
+    )
     assert status == 0, err
     a = json.loads(straight.read_text())
     b = json.loads(half.read_text())
@@ -53,8 +68,20 @@ def test_headless_save_then_load_continues_the_same_run(tmp_path: Path, capsys) 
 
 def test_headless_exports_the_last_graph_as_dot(tmp_path: Path, capsys) -> None:
     dot = tmp_path / "graph.dot"
-    status, out, err = run(["--headless", "--steps", "2", "--samples", "10",
-                            "--hidden", "4", "--export-dot", str(dot)], capsys)  # fmt: skip
+    status, out, err = run(
+        [
+            "--headless",
+            "--steps",
+            "2",
+            "--samples",
+            "10",
+            "--hidden",
+            "4",
+            "--export-dot",
+            str(dot),
+        ],
+        capsys,
+    )
     assert status == 0, err
     text = dot.read_text()
     assert text.lstrip().startswith("digraph")
@@ -103,7 +130,9 @@ BAD_OPTIONS = [
 ]
 
 
-@pytest.mark.parametrize(("argv", "message"), BAD_OPTIONS, ids=[" ".join(a) for a, _ in BAD_OPTIONS])  # noqa: E501
+@pytest.mark.parametrize(
+    ("argv", "message"), BAD_OPTIONS, ids=[" ".join(a) for a, _ in BAD_OPTIONS]
+)  # noqa: E501
 def test_bad_options_exit_2_with_one_line(argv: list[str], message: str, capsys) -> None:
     status, out, err = run(["--headless", *argv], capsys)
     assert status == 2

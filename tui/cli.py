@@ -114,16 +114,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--every", type=_whole(1), default=None, help="headless: print every N steps")
     run.add_argument("--save", type=_writable_target, metavar="PATH", help="save a checkpoint")
     run.add_argument("--load", type=_readable_file, metavar="PATH", help="resume a checkpoint")
-    run.add_argument("--export-dot", type=_writable_target, metavar="PATH",
-                     help="write the last step's graph as Graphviz DOT")
+    run.add_argument(
+        "--export-dot",
+        type=_writable_target,
+        metavar="PATH",
+        help="write the last step's graph as Graphviz DOT",
+    )
     data = p.add_argument_group("data")
     data.add_argument("--dataset", choices=sorted(DATASETS), help=f"default {defaults.dataset}")
-    data.add_argument("--csv", type=_readable_file, metavar="PATH",
-                      help="your own data: numeric feature columns, the label last")
+    data.add_argument(
+        "--csv",
+        type=_readable_file,
+        metavar="PATH",
+        help="your own data: numeric feature columns, the label last",
+    )
     data.add_argument("--samples", type=_whole(1), help=f"default {defaults.samples}")
     data.add_argument("--noise", type=_number(0.0, strict=False), help=f"default {defaults.noise}")
-    data.add_argument("--test-fraction", type=_number(0.0, strict=False, high=1.0),
-                      help="share of samples held out for testing, in [0, 1)")
+    data.add_argument(
+        "--test-fraction",
+        type=_number(0.0, strict=False, high=1.0),
+        help="share of samples held out for testing, in [0, 1)",
+    )
     model = p.add_argument_group("model and training")
     model.add_argument("--hidden", type=_hidden, metavar="SIZES", help="hidden sizes, e.g. 16,16")
     model.add_argument("--activation", choices=ACTIVATIONS, help="hidden-layer activation")
