@@ -174,3 +174,20 @@ async def test_q_quits_within_a_second_leaving_no_child():
     assert time.monotonic() - start < 1.0
     assert not process.is_alive()
     assert process not in multiprocessing.active_children()
+
+
+async def test_palette_save_and_export(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.graph_step == 1)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"double the")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "lr 0.2" in status(app))
+        await pilot.press("s", "e")
+        await wait_for(pilot, lambda: len(list(tmp_path.glob("microgradtui-*"))) == 2)
+        saved = {p.suffix for p in tmp_path.glob("microgradtui-*")}
+        assert saved == {".json", ".dot"}
+        assert (tmp_path / "microgradtui-graph-step1.dot").read_text().startswith("digraph")

@@ -215,12 +215,18 @@ class MicrogradApp(App[int]):
         )
         self.query_one(LossPlot).clear_history()
         self.query_one(ParamTable).set_names(d.param_names)
+        self.query_one(GraphTree).clear_snapshot()
+        self.query_one(NodeDetail).clear()
+        self.query_one("#graph").border_subtitle = ""
+        self.graph_step = -1
         self.query_one(StatusLine).show(
             what=f"{d.name} {d.architecture}", step=0, loss=None, accuracy=None, test_loss=None
         )
 
     def _on_modelview(self, m: ModelView) -> None:
-        self.query_one(DatasetPane).show_model(m.grid, m.bounds, m.sample_predictions)
+        self.query_one(DatasetPane).show_model(
+            m.grid, m.bounds, m.sample_predictions, m.sample_outputs
+        )
         now = time.monotonic()
         if self.state != "running" or now - self._table_time >= TABLE_EVERY:
             self._table_time = now
@@ -256,8 +262,8 @@ class MicrogradApp(App[int]):
 
     # -- actions -----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The training keys belong to the main screen, not to help or the palette."""
-        return not self.screen.is_modal or action in ("quit",)
+        """The keys belong to the main screen: over help or the palette they pass through."""
+        return not self.screen.is_modal
 
     def action_toggle_run(self) -> None:
         self.state = "paused" if self.state == "running" else "running"

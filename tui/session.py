@@ -99,6 +99,7 @@ class ModelView:
     grid: tuple[tuple[float, ...], ...]
     bounds: tuple[float, float, float, float]
     sample_predictions: tuple[float, ...]
+    sample_outputs: tuple[float, ...] = ()  # the network's raw output (the largest, if several)
 
 
 @dataclass(frozen=True)
@@ -261,14 +262,18 @@ class _Runner:
         grid: tuple[tuple[float, ...], ...] = ()
         bounds = (0.0, 1.0, 0.0, 1.0)
         samples: tuple[float, ...] = ()
+        outputs: tuple[float, ...] = ()
         if t.input_dim == 2:
             cols, rows = self.grid_size
             bounds = _bounds([*data.X_train, *data.X_test])
             flat = [_as_float(v) for v in t.predict_grid(grid_points(bounds, cols, rows))]
             grid = tuple(tuple(flat[r * cols : (r + 1) * cols]) for r in range(rows))
         else:
-            samples = tuple(_as_float(v) for v in t.predict_grid([list(x) for x in data.X_train]))
-        self.send(ModelView(self.step_count, params, grid, bounds, samples))
+            X = [list(x) for x in data.X_train]
+            samples = tuple(_as_float(v) for v in t.predict_grid(X))
+            raw = t.model.predict_batch(X)
+            outputs = tuple(float(max(v)) if isinstance(v, list) else float(v) for v in raw)
+        self.send(ModelView(self.step_count, params, grid, bounds, samples, outputs))
         self.model_dirty = False
         self.last_model = now
 
@@ -408,6 +413,7 @@ class _Runner:
 
     def run(self) -> None:
         self.send_model(force=True)
+        last_check = time.monotonic()
         while not self.stopping:
             block = self.state != "running"
             try:
@@ -432,8 +438,11 @@ class _Runner:
                     self.send_graph()
             self.flush_progress()
             self.send_model()
-            if self.step_count % 200 == 0 and _orphaned():
-                return
+            now = time.monotonic()
+            if now - last_check > 1.0:  # the app was killed: do not train on alone
+                last_check = now
+                if _orphaned():
+                    return
 
 
 def _orphaned() -> bool:

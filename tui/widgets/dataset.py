@@ -153,7 +153,7 @@ class SamplesTable(DataTable):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-        self._shown: list[str] = []
+        self._shown: list[tuple[str, str]] = []
 
     def set_data(self, X: Sequence[Sequence[float]], y: Sequence[int]) -> None:
         self.clear(columns=True)
@@ -164,17 +164,23 @@ class SamplesTable(DataTable):
             self.add_column(f"x{i + 1}", key=f"x{i}")
         self.add_column("target", key="target")
         self.add_column("prediction", key="prediction")
+        self.add_column("output", key="output")
         for i, (x, label) in enumerate(zip(X[:MAX_TABLE_ROWS], y)):
-            self.add_row(*(fmt_number(v) for v in x), str(label), "-", key=str(i))
-            self._shown.append("-")
+            self.add_row(*(fmt_number(v) for v in x), str(label), "-", "-", key=str(i))
+            self._shown.append(("-", "-"))
 
-    def set_predictions(self, predictions: Sequence[float]) -> None:
-        """Update only the prediction cells that changed."""
-        for i, value in enumerate(predictions[: len(self._shown)]):
-            shown = fmt_number(value)
-            if shown != self._shown[i]:
+    def set_predictions(self, predictions: Sequence[float], outputs: Sequence[float]) -> None:
+        """Update only the prediction and output cells that changed."""
+        outputs = outputs or [float("nan")] * len(predictions)
+        for i, (value, out) in enumerate(zip(predictions[: len(self._shown)], outputs)):
+            shown = (fmt_number(value), fmt_number(out))
+            old = self._shown[i]
+            if shown != old:
                 self._shown[i] = shown
-                self.update_cell(str(i), "prediction", shown)
+                if shown[0] != old[0]:
+                    self.update_cell(str(i), "prediction", shown[0])
+                if shown[1] != old[1]:
+                    self.update_cell(str(i), "output", shown[1])
 
 
 class DatasetPane(Vertical):
@@ -193,8 +199,8 @@ class DatasetPane(Vertical):
         else:
             self.query_one(BoundaryView).set_data(X_train, y_train, X_test, y_test)
 
-    def show_model(self, grid, bounds, sample_predictions) -> None:
+    def show_model(self, grid, bounds, sample_predictions, sample_outputs=()) -> None:
         if self.has_class("-table"):
-            self.query_one(SamplesTable).set_predictions(sample_predictions)
+            self.query_one(SamplesTable).set_predictions(sample_predictions, sample_outputs)
         else:
             self.query_one(BoundaryView).set_boundary(grid, bounds)

@@ -69,6 +69,12 @@ class GraphTree(Tree):
         self.auto_expand = False
         self.guide_depth = 2
 
+    def clear_snapshot(self) -> None:
+        """A new model or dataset: the old graph no longer applies."""
+        self.snapshot = None
+        self.step = 0
+        self.reset("no graph yet: it arrives after the first step")
+
     def set_snapshot(self, snapshot: Any, step: int) -> None:
         """Show a new snapshot; keep the expanded nodes when the graph has the same shape."""
         old = self.snapshot

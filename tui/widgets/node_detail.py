@@ -78,8 +78,13 @@ def describe(snap: Any, i: int) -> Text:
 class NodeDetail(VerticalScroll, can_focus=False):
     """Scrollable detail of the graph node under the tree's cursor."""
 
+    HINT = "Move the cursor in the graph to see how a node was computed."
+
     def compose(self):
-        yield Static("Move the cursor in the graph to see how a node was computed.", id="detail")
+        yield Static(self.HINT, id="detail")
+
+    def clear(self) -> None:
+        self.query_one("#detail", Static).update(self.HINT)
 
     def show_node(self, snapshot: Any, index: int) -> None:
         self.query_one("#detail", Static).update(describe(snapshot, index))
