@@ -191,3 +191,20 @@ async def test_palette_save_and_export(tmp_path, monkeypatch):
         saved = {p.suffix for p in tmp_path.glob("microgradtui-*")}
         assert saved == {".json", ".dot"}
         assert (tmp_path / "microgradtui-graph-step1.dot").read_text().startswith("digraph")
+
+
+async def test_resumes_a_saved_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n", "n")
+        await wait_for(pilot, lambda: step(app) == 3)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: list(tmp_path.glob("*.json")))
+    (path,) = tmp_path.glob("*.json")
+    app = MicrogradApp(FAST, paused=True, load=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: step(app) == 3)  # the saved history, then on from there
+        assert len(app.query_one(LossPlot).steps) == 3
+        await pilot.press("n")
+        await wait_for(pilot, lambda: step(app) == 4)

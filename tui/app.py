@@ -117,12 +117,12 @@ class MicrogradApp(App[int]):
         _key("e", "export_dot", "Export DOT", show=False),
     ]
 
-    def __init__(self, config: TrainConfig, paused: bool = False) -> None:
+    def __init__(self, config: TrainConfig, paused: bool = False, load: str | None = None) -> None:
         super().__init__()
         # Start the resource tracker before Textual replaces stderr (else spawn fails).
         multiprocessing.resource_tracker.ensure_running()
         self.config = config
-        self.session = Session(config, paused)
+        self.session = Session(config, paused, load)
         self.state = "paused" if paused else "running"  # as the keys left it
         self.reported_state = "starting"  # as the training process last said
         self.lr = config.lr
@@ -333,10 +333,10 @@ class MicrogradApp(App[int]):
         self.stop_session()
 
 
-def run_app(config: TrainConfig, paused: bool = False) -> int:
-    """Run the app in this terminal; returns the exit status."""
+def run_app(config: TrainConfig, paused: bool = False, load: str | None = None) -> int:
+    """Run the app in this terminal (resuming the checkpoint `load`, if given)."""
     multiprocessing.resource_tracker.ensure_running()
-    app = MicrogradApp(config, paused=paused)
+    app = MicrogradApp(config, paused=paused, load=load)
     try:
         app.run()
     finally:

@@ -175,7 +175,9 @@ def grid_points(
 class _Runner:
     """The training loop of the child process: one `Trainer`, commands in, reports out."""
 
-    def __init__(self, config: TrainConfig, paused: bool, commands: Any, reports: Any) -> None:
+    def __init__(
+        self, config: TrainConfig, paused: bool, commands: Any, reports: Any, load: str | None
+    ) -> None:
         self.config = config
         self.commands = commands
         self.reports = reports
@@ -192,7 +194,16 @@ class _Runner:
         self.finished_notice = False
         self.stopping = False
         self.serial = 0
-        self._new_trainer(config)
+        if load is None:
+            self._new_trainer(config)
+        else:  # resume a checkpoint: its config, weights and loss history
+            from micrograd.checkpoint import load as load_checkpoint
+
+            self.trainer = load_checkpoint(load)
+            self.config = self.trainer.config
+            self._after_reset()
+            self.pending.extend(self.trainer.history)
+            self.flush_progress(force=True)
 
     # -- helpers -------------------------------------------------------------------------------
     def send(self, report: Report) -> None:
@@ -476,7 +487,9 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def child_main(config: TrainConfig, paused: bool, commands: Any, reports: Any) -> None:
+def child_main(
+    config: TrainConfig, paused: bool, commands: Any, reports: Any, load: str | None = None
+) -> None:
     """Entry point of the training process."""
     # The terminal belongs to the app: nothing the child prints may reach it.
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -485,7 +498,7 @@ def child_main(config: TrainConfig, paused: bool, commands: Any, reports: Any) -
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
     error = None
     try:
-        _Runner(config, paused, commands, reports).run()
+        _Runner(config, paused, commands, reports, load).run()
     except Exception:  # report it to the app instead of dying silently
         error = traceback.format_exc(limit=-3)
     reports.put(Stopped(error))
@@ -498,9 +511,10 @@ def child_main(config: TrainConfig, paused: bool, commands: Any, reports: Any) -
 class Session:
     """Starts, commands and stops the training process. Owns both queues."""
 
-    def __init__(self, config: TrainConfig, paused: bool = False) -> None:
+    def __init__(self, config: TrainConfig, paused: bool = False, load: str | None = None) -> None:
         self.config = config
         self.paused = paused
+        self.load = load
         ctx = multiprocessing.get_context("spawn")
         self._ctx = ctx
         self.commands = ctx.Queue()
@@ -511,7 +525,7 @@ class Session:
     def start(self) -> None:
         self.process = self._ctx.Process(
             target=child_main,
-            args=(self.config, self.paused, self.commands, self.reports),
+            args=(self.config, self.paused, self.commands, self.reports, self.load),
             name="microgradtui-training",
             daemon=True,
         )
