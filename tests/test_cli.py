@@ -157,6 +157,14 @@ def test_a_bad_checkpoint_exits_2_naming_the_file(tmp_path: Path, capsys) -> Non
     assert f"{path}: not valid JSON" in err
 
 
+def test_the_app_refuses_a_bad_checkpoint_before_taking_the_screen(tmp_path: Path, capsys):
+    path = tmp_path / "run.json"
+    path.write_text("{}")
+    status, out, err = run(["--load", str(path)], capsys)
+    assert status == 2
+    assert err == f"microgradtui: error: {path}: not a microgradtui checkpoint\n"
+
+
 def test_a_bad_csv_exits_2_naming_the_file(tmp_path: Path, capsys) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("1,2,0\n3,4\n5,6,1\n7,8,0\n")

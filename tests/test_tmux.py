@@ -15,7 +15,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+# CI installs tmux (.ci/run), so there a missing tmux is a failure, not a skip.
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None and not os.environ.get("CI"), reason="needs tmux"
+)
 
 ARGS = "--samples 40 --hidden 8 --lr 0.1 --steps 100000 --seed 7"
 

@@ -182,11 +182,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = config_from_args(args)
     except ValueError as exc:  # includes CSV and checkpoint errors: their messages name the file
         return _fail(str(exc))
+    if args.load:
+        from micrograd import checkpoint
+
+        try:  # refuse a bad checkpoint here, in one line, before the screen is taken over
+            checkpoint.load(args.load)
+        except checkpoint.CheckpointError as exc:
+            return _fail(str(exc))
     if not (sys.stdout.isatty() and sys.stdin.isatty()):
         return _fail("no terminal to draw on: use ssh -t, or --headless")
     from tui.app import run_app  # the UI is imported only when it is needed
 
-    return run_app(config, paused=args.paused)
+    return run_app(config, paused=args.paused, load=args.load)
 
 
 def headless(args: argparse.Namespace) -> int:
