@@ -65,16 +65,18 @@ class Neuron(Module):
         self.b = Value(0.0, label=f"{name}.b")
         self.activation = activation
         self.nonlin = activation != "linear"
+        self.name = name
 
     def __call__(self, x: Sequence[Operand]) -> Value:
         act = Value.dot(self.w, x, self.b)
         activation = self.activation
         if activation == "relu":
-            return act.relu()
-        if activation == "tanh":
-            return act.tanh()
-        if activation == "sigmoid":
-            return act.sigmoid()
+            act = act.relu()
+        elif activation == "tanh":
+            act = act.tanh()
+        elif activation == "sigmoid":
+            act = act.sigmoid()
+        act.label = self.name  # the graph view shows which neuron made this node
         return act
 
     def parameters(self) -> list[Value]:

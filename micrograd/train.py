@@ -239,8 +239,12 @@ class Trainer:
         model = self.model
         outputs = [model(x) for x in X]
         loss = LOSSES[self.loss_name](outputs, y)
+        loss.label = "data loss"
         if self.config.alpha:
-            loss = loss + l2(self.params, self.config.alpha)
+            penalty = l2(self.params, self.config.alpha)
+            penalty.label = "L2 penalty"
+            loss = loss + penalty
+        loss.label = "loss"
         for p in self.params:
             p.grad = 0.0
         loss.backward()

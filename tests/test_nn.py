@@ -81,6 +81,17 @@ def test_rng_and_seed_make_weights_reproducible_without_touching_random() -> Non
     assert random.random() == before  # the global generator was not used
 
 
+def test_each_neuron_labels_its_output_node() -> None:
+    model = MLP(2, [3, 1], seed=0)
+    out = model([1.0, 2.0])
+    assert out.label == "L1.N0"
+    assert [child.label for child in out._prev if child._op == "relu"] == [
+        "L0.N0",
+        "L0.N1",
+        "L0.N2",
+    ]
+
+
 def test_parameter_names() -> None:
     model = MLP(2, [4, 5, 1], seed=0)
     names = [name for name, _ in model.named_parameters()]
