@@ -17,13 +17,11 @@ thread worker blocks on `Session.reports` and turns each report into a Textual m
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import multiprocessing
 import os
 import queue
 import sys
-import tempfile
 import time
 import traceback
 from collections import deque
@@ -32,6 +30,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from micrograd import checkpoint
+from micrograd.data import DATASETS
+from micrograd.graph import snapshot, to_dot
 from micrograd.train import StepReport, TrainConfig, Trainer
 
 PROGRESS_EVERY = 0.1  # seconds between loss batches while running
@@ -137,14 +138,6 @@ Report = DatasetView | Progress | ModelView | GraphView | LrChanged | Notice | S
 
 
 # -- the child process -----------------------------------------------------------------------
-def _dataset_names() -> list[str]:
-    try:
-        from micrograd.data import DATASETS
-    except ImportError:
-        return []
-    return list(DATASETS)
-
-
 def _bounds(X: Sequence[Sequence[float]]) -> tuple[float, float, float, float]:
     """The data's bounding box in its first two inputs, widened by GRID_MARGIN on each side."""
     xs = [x[0] for x in X] or [0.0]
@@ -197,9 +190,7 @@ class _Runner:
         if load is None:
             self._new_trainer(config)
         else:  # resume a checkpoint: its config, weights and loss history
-            from micrograd.checkpoint import load as load_checkpoint
-
-            self.trainer = load_checkpoint(load)
+            self.trainer = checkpoint.load(load)
             self.config = self.trainer.config
             self._after_reset()
             self.pending.extend(self.trainer.history)
@@ -218,7 +209,7 @@ class _Runner:
 
     def _after_reset(self) -> None:
         t = self.trainer
-        data = getattr(t, "data", t)  # Trainer.data holds the samples (or the trainer itself)
+        data = t.data
         self.params = list(t.model.named_parameters())
         self.last_update = [0.0] * len(self.params)
         self.pending.clear()
@@ -246,7 +237,7 @@ class _Runner:
 
     @property
     def step_count(self) -> int:
-        return len(self.trainer.history)
+        return self.trainer.step_count
 
     # -- reports -------------------------------------------------------------------------------
     def flush_progress(self, force: bool = False) -> None:
@@ -293,8 +284,6 @@ class _Runner:
         if root is None:
             return
         if self.last_snapshot_step != self.step_count:
-            from micrograd.graph import snapshot
-
             self.last_snapshot = snapshot(root)
             self.last_snapshot_step = self.step_count
         self.send(GraphView(self.step_count, self.last_snapshot))
@@ -304,7 +293,7 @@ class _Runner:
         self.serial, name, *args = command
         if name in ("set_lr", "scale_lr"):
             value = float(args[0])
-            base = getattr(self.trainer, "base_lr", self.trainer.lr)
+            base = self.trainer.base_lr
             try:
                 self.trainer.set_lr(value if name == "set_lr" else base * value)
             except ValueError as exc:
@@ -329,7 +318,7 @@ class _Runner:
                 self.send_model(force=True)
                 self.send_graph()
         elif name == "reset":
-            lr = getattr(self.trainer, "base_lr", self.trainer.lr)
+            lr = self.trainer.base_lr
             seed = self.config.seed + 1 + self.step_count  # new weights, same config
             self.trainer.reset(seed=seed)
             self.trainer.set_lr(lr)
@@ -339,13 +328,10 @@ class _Runner:
             self.send_model(force=True)
             self.send(Notice(f"Reset: new weights (seed {seed}), lr {_fmt(lr)}"))
         elif name == "next_dataset":
-            names = _dataset_names()
-            if not names:
-                self.send(Notice("No other datasets available", "warning"))
-                return
+            names = list(DATASETS)
             current = self.config.dataset
             nxt = names[(names.index(current) + 1) % len(names)] if current in names else names[0]
-            lr = getattr(self.trainer, "base_lr", self.trainer.lr)
+            lr = self.trainer.base_lr
             try:
                 config = replace(self.config, dataset=nxt, csv=None)
                 try:
@@ -375,14 +361,9 @@ class _Runner:
 
     def save(self, path: Path) -> None:
         try:
-            try:
-                from micrograd.checkpoint import save as save_checkpoint
-            except ImportError:
-                _write_atomically(path, json.dumps(self.trainer.state_dict()))
-            else:
-                save_checkpoint(self.trainer, path)
-        except (OSError, TypeError, ValueError) as exc:
-            self.send(Notice(f"Could not save to {path}: {exc}", "error"))
+            checkpoint.save(self.trainer, path)
+        except checkpoint.CheckpointError as exc:  # its message names the file and the reason
+            self.send(Notice(f"Could not save: {exc}", "error"))
             return
         self.send(Notice(f"Saved step {self.step_count} to {path}"))
 
@@ -393,11 +374,9 @@ class _Runner:
             self.send(Notice("No graph yet: take a step first (n)", "warning"))
             return
         try:
-            from micrograd.graph import to_dot
-
-            _write_atomically(path, to_dot(self.last_snapshot))
-        except OSError as exc:
-            self.send(Notice(f"Could not write {path}: {exc}", "error"))
+            checkpoint.atomic_write_text(path, to_dot(self.last_snapshot))
+        except checkpoint.CheckpointError as exc:
+            self.send(Notice(f"Could not export: {exc}", "error"))
             return
         self.send(Notice(f"Wrote the graph of step {self.last_snapshot_step} to {path}"))
 
@@ -469,22 +448,6 @@ def _as_float(v: Any) -> float:
 
 def _fmt(x: float) -> str:
     return f"{x:.4g}"
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder, then rename: never a half-written file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def child_main(
