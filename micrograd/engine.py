@@ -41,7 +41,10 @@ OPS: dict[str, tuple[str, str]] = {
     "dot": ("w1*x1 + ... + wk*xk (+ b)", "d/dwi = xi, d/dxi = wi, d/db = 1"),
 }
 
+# Shared local-derivative tuples: ops whose derivatives are constants allocate none.
 _ONE = (1.0,)
+_ZERO = (0.0,)
+_MINUS_ONE = (-1.0,)
 _ADD = (1.0, 1.0)
 _SUB = (1.0, -1.0)
 
@@ -77,17 +80,17 @@ class Value:
     def __add__(self, other: Operand) -> Value:
         """a + b; d/da = 1, d/db = 1"""
         other = other if isinstance(other, Value) else Value(other)
-        return Value(self.data + other.data, (self, other), "+", "", _ADD)
+        return _node(self.data + other.data, (self, other), "+", _ADD)
 
     def __mul__(self, other: Operand) -> Value:
         """a * b; d/da = b, d/db = a"""
         other = other if isinstance(other, Value) else Value(other)
-        return Value(self.data * other.data, (self, other), "*", "", (other.data, self.data))
+        return _node(self.data * other.data, (self, other), "*", (other.data, self.data))
 
     def __sub__(self, other: Operand) -> Value:
         """a - b; d/da = 1, d/db = -1"""
         other = other if isinstance(other, Value) else Value(other)
-        return Value(self.data - other.data, (self, other), "-", "", _SUB)
+        return _node(self.data - other.data, (self, other), "-", _SUB)
 
     def __truediv__(self, other: Operand) -> Value:
         """a / b; d/da = 1/b, d/db = -a/b**2"""
@@ -95,7 +98,7 @@ class Value:
         b = other.data
         if b == 0.0:
             raise ZeroDivisionError(f"/: division by zero ({self.data!r} / {b!r})")
-        return Value(self.data / b, (self, other), "/", "", (1.0 / b, -self.data / (b * b)))
+        return _node(self.data / b, (self, other), "/", (1.0 / b, -self.data / (b * b)))
 
     def __pow__(self, n: Number) -> Value:
         """a ** n for a constant n; d/da = n * a**(n-1)"""
@@ -108,11 +111,11 @@ class Value:
             raise ZeroDivisionError(f"**: zero ({a!r}) raised to a negative power ({n!r})")
         out = _pow(a, n)
         local = n * _pow(a, n - 1) if a != 0.0 or n >= 1 else (math.inf if n > 0 else 0.0)
-        return Value(out, (self,), f"**{n:g}", "", (local,))
+        return _node(out, (self,), f"**{n:g}", (local,))
 
     def __neg__(self) -> Value:
         """-a; d/da = -1"""
-        return Value(-self.data, (self,), "neg", "", (-1.0,))
+        return _node(-self.data, (self,), "neg", _MINUS_ONE)
 
     def __radd__(self, other: Number) -> Value:  # other + self
         return Value(other).__add__(self)
@@ -134,29 +137,31 @@ class Value:
             e = math.exp(self.data)
         except OverflowError:
             e = math.inf
-        return Value(e, (self,), "exp", "", (e,))
+        return _node(e, (self,), "exp", (e,))
 
     def log(self) -> Value:
         """log(a) for a > 0; d/da = 1/a"""
         a = self.data
         if not a > 0.0:
             raise ValueError(f"log: the input must be > 0, got {a!r}")
-        return Value(math.log(a), (self,), "log", "", (1.0 / a,))
+        return _node(math.log(a), (self,), "log", (1.0 / a,))
 
     def tanh(self) -> Value:
         """tanh(a); d/da = 1 - tanh(a)**2"""
         t = math.tanh(self.data)
-        return Value(t, (self,), "tanh", "", (1.0 - t * t,))
+        return _node(t, (self,), "tanh", (1.0 - t * t,))
 
     def relu(self) -> Value:
         """max(0, a); d/da = 1 if a > 0 else 0"""
         a = self.data
-        return Value(a if a > 0.0 else 0.0, (self,), "relu", "", (1.0 if a > 0.0 else 0.0,))
+        if a > 0.0:
+            return _node(a, (self,), "relu", _ONE)
+        return _node(0.0, (self,), "relu", _ZERO)
 
     def sigmoid(self) -> Value:
         """1 / (1 + exp(-a)); d/da = s * (1 - s)"""
         s = _sigmoid(self.data)
-        return Value(s, (self,), "sigmoid", "", (s * (1.0 - s),))
+        return _node(s, (self,), "sigmoid", (s * (1.0 - s),))
 
     # -- n-ary ops: one node instead of a chain ----------------------------------------------
 
@@ -171,7 +176,7 @@ class Value:
                 total += t.data
             else:
                 total += t
-        return Value(total, children, "sum", "", _ONE * len(children))
+        return _node(total, tuple(children), "sum", _ONE * len(children))
 
     @staticmethod
     def dot(ws: Sequence[Value], xs: Sequence[Operand], bias: Value | None = None) -> Value:
@@ -191,12 +196,12 @@ class Value:
                 start = 0.0 if bias is None else bias.data
                 children = (*ws,) if bias is None else (*ws, bias)
                 local = (*xd,) if bias is None else (*xd, 1.0)
-                return Value(sum(map(mul, wd, xd), start), children, "dot", "", local)
+                return _node(sum(map(mul, wd, xd), start), children, "dot", local)
             xs = [x if isinstance(x, Value) else Value(x) for x in xs]
             xd = [x.data for x in xs]  # type: ignore[union-attr]
         if bias is None:
-            return Value(sum(map(mul, wd, xd), 0.0), (*ws, *xs), "dot", "", (*xd, *wd))
-        return Value(sum(map(mul, wd, xd), bias.data), (*ws, *xs, bias), "dot", "", (*xd, *wd, 1.0))
+            return _node(sum(map(mul, wd, xd), 0.0), (*ws, *xs), "dot", (*xd, *wd))
+        return _node(sum(map(mul, wd, xd), bias.data), (*ws, *xs, bias), "dot", (*xd, *wd, 1.0))
 
     # -- backpropagation ---------------------------------------------------------------------
 
@@ -245,6 +250,22 @@ class Value:
             for node in order
         ]
         return (_rebuild, (flat,))
+
+
+_new = object.__new__
+
+
+def _node(data: float, children: tuple[Value, ...], op: str, local: tuple[float, ...]) -> Value:
+    """A result node: what every op returns. Skips `Value.__init__`'s checks of user input,
+    which an op's own float arithmetic does not need (this is the forward pass's hot path)."""
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v._prev = children
+    v._local = local
+    v._op = op
+    v.label = ""
+    return v
 
 
 def topological_order(root: Value) -> list[Value]:
