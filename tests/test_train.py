@@ -173,3 +173,22 @@ def test_bad_configs_are_refused_with_a_clear_message(change: dict, message: str
 def test_batch_larger_than_the_data_is_refused() -> None:
     with pytest.raises(ValueError, match="larger than the 100 training samples"):
         Trainer(TrainConfig(batch_size=500))
+
+
+def test_a_step_pauses_the_cyclic_collector_and_restores_it() -> None:
+    import gc
+
+    trainer = Trainer(TrainConfig(samples=10, hidden=(4,)))
+    seen = []
+    gc.callbacks.append(lambda phase, info: seen.append(phase))
+    try:
+        assert gc.isenabled()
+        trainer.step()
+        assert gc.isenabled()
+        gc.disable()
+        trainer.step()
+        assert not gc.isenabled()  # a caller's choice is left as it was
+    finally:
+        gc.enable()
+        gc.callbacks.pop()
+    assert seen == []  # no collection ran inside either step
