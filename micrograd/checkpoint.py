@@ -82,6 +82,8 @@ def load(path: str | os.PathLike) -> Trainer:
         raise CheckpointError(
             f"{source}: not valid JSON (truncated or corrupt?) at line {exc.lineno}: {exc.msg}"
         ) from None
+    except RecursionError:  # "[[[[...": deeper than any checkpoint we write
+        raise CheckpointError(f"{source}: not a checkpoint (JSON nested too deeply)") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{source}: not a microgradtui checkpoint")
     if payload.get("version") != VERSION:
@@ -91,7 +93,7 @@ def load(path: str | os.PathLike) -> Trainer:
         )
     try:
         return Trainer.from_state_dict(payload)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
         raise CheckpointError(f"{source}: the checkpoint is damaged ({detail})") from None
 

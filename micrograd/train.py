@@ -12,7 +12,8 @@ import gc
 import math
 import random
 import time
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 
 from micrograd import data as datasets
@@ -29,6 +30,19 @@ from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.optim import OPTIMIZERS, SCHEDULES, make_optimizer, schedule_factor
 
 LOSS_CHOICES = ("auto", *LOSSES)
+HISTORY_LIMIT = 20_000  # reports kept in memory (and in checkpoints); see History
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot run with this data; `option` names the setting at fault
+    (a `TrainConfig` field), so the command line can name its option."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.option, str(self)))
 
 
 @dataclass(frozen=True)
@@ -129,6 +143,109 @@ class StepReport:
         return cls(*values)
 
 
+class History(Sequence[StepReport]):
+    """The reports of a run, oldest first, in compact columns, with bounded memory.
+
+    A report is stored as one entry in each of a few `array` columns (about 60 bytes a step,
+    against about 300 for a list of `StepReport` objects) and rebuilt when read. Once `limit`
+    reports are held, the older half is thinned to every other report, so a run of any length
+    keeps fewer than `limit`: the recent steps in full, older ones ever sparser (the step numbers
+    say which). Reading gives `StepReport`s; it compares equal to a list of the same reports.
+    """
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compares by content
+
+    def __init__(self, reports: Iterable[StepReport] = (), limit: int = HISTORY_LIMIT) -> None:
+        if limit < 4:
+            raise ValueError(f"the history limit must be >= 4, got {limit!r}")
+        self.limit = limit
+        self._clear()
+        self.extend(reports)
+
+    def _clear(self) -> None:
+        self._step = array("q")
+        # loss, accuracy, lr, seconds, test loss, test accuracy
+        self._floats = tuple(array("d") for _ in range(6))
+        self._flags = bytearray()  # 1: has a test loss, 2: has a test accuracy, 4: nonfinite
+
+    def clear(self) -> None:
+        self._clear()
+
+    def append(self, r: StepReport) -> None:
+        has_loss, has_acc = r.test_loss is not None, r.test_accuracy is not None
+        values = (
+            r.loss,
+            r.accuracy,
+            r.lr,
+            r.seconds,
+            r.test_loss if has_loss else 0.0,
+            r.test_accuracy if has_acc else 0.0,
+        )
+        for v in values:  # check first: a bad report must not leave the columns uneven
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise TypeError(f"a step report holds numbers, got {v!r}")
+        if isinstance(r.step, bool) or not isinstance(r.step, int):
+            raise TypeError(f"a step number is a whole number, got {r.step!r}")
+        self._step.append(r.step)
+        for column, v in zip(self._floats, values):
+            column.append(v)
+        self._flags.append(has_loss | has_acc << 1 | bool(r.nonfinite) << 2)
+        if len(self._step) >= self.limit:
+            self._thin()
+
+    def extend(self, reports: Iterable[StepReport]) -> None:
+        for r in reports:
+            self.append(r)
+
+    def _thin(self) -> None:
+        """Keep every other report of the older half, and the newer half whole."""
+        half = len(self._step) // 2
+
+        def thinned(column):
+            return column[1:half:2] + column[half:]
+
+        self._step = thinned(self._step)
+        self._floats = tuple(thinned(c) for c in self._floats)
+        self._flags = thinned(self._flags)
+
+    def _report(self, i: int) -> StepReport:
+        loss, acc, lr, seconds, test_loss, test_acc = (c[i] for c in self._floats)
+        flags = self._flags[i]
+        return StepReport(
+            self._step[i],
+            loss,
+            acc,
+            lr,
+            seconds,
+            test_loss if flags & 1 else None,
+            test_acc if flags & 2 else None,
+            bool(flags & 4),
+        )
+
+    def __len__(self) -> int:
+        return len(self._step)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self._report(i) for i in range(*index.indices(len(self)))]
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError("history index out of range")
+        return self._report(index % n)
+
+    def __iter__(self) -> Iterator[StepReport]:
+        for i in range(len(self)):
+            yield self._report(i)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (History, list, tuple)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"History({len(self)} reports, limit {self.limit})"
+
+
 @dataclass
 class Data:
     """A train/test split of labelled samples."""
@@ -173,16 +290,19 @@ class Trainer:
     def __init__(self, config: TrainConfig | None = None, data: Data | None = None) -> None:
         self.config = config or TrainConfig()
         self.data = data or load_data(self.config)
-        if self.config.batch_size > len(self.data.X_train):
-            raise ValueError(
-                f"batch size {self.config.batch_size} is larger than the "
-                f"{len(self.data.X_train)} training samples"
+        n_train = len(self.data.X_train)
+        if self.config.batch_size > n_train:
+            raise ConfigError(
+                "batch_size",
+                f"batch size {self.config.batch_size} is larger than the {n_train} training "
+                f"samples; use 1 to {n_train}, or 0 for the full batch",
             )
         self.loss_name = resolve_loss(self.config, self.data)
         if self.loss_name in BINARY_LOSSES and self.data.n_classes > 2:
-            raise ValueError(
+            raise ConfigError(
+                "loss",
                 f"the {self.loss_name} loss is for two classes, but the data has "
-                f"{self.data.n_classes}; use --loss softmax"
+                f"{self.data.n_classes}; use softmax (or auto)",
             )
         self.base_lr = self.config.lr
         self._build(self.config.seed)
@@ -201,7 +321,7 @@ class Trainer:
         )
         self.rng = random.Random(seed + 1)
         self.step_count = 0
-        self.history: list[StepReport] = []
+        self.history = History()
         self.last_root: Value | None = None
 
     # -- the learning rate -------------------------------------------------------------------
@@ -338,6 +458,16 @@ class Trainer:
         config = TrainConfig.from_dict(dict(state["config"]))
         d = state["data"]
         data = Data(d["X_train"], d["y_train"], d["X_test"], d["y_test"], tuple(d["classes"]))
+        # Count the weights the configuration needs before building the model: a damaged or
+        # hostile file must not make us build a huge network just to refuse it.
+        n_out = data.n_classes if resolve_loss(config, data) == "softmax" else 1
+        sizes = [data.input_dim, *config.hidden, n_out]
+        needed = sum((nin + 1) * nout for nin, nout in zip(sizes, sizes[1:]))
+        if len(state["weights"]) != needed:
+            raise ValueError(
+                f"the checkpoint has {len(state['weights'])} weights but this model has "
+                f"{needed} ({'-'.join(map(str, sizes))})"
+            )
         trainer = cls(config, data)
         trainer.load_state_dict(state)
         return trainer
@@ -356,7 +486,7 @@ class Trainer:
         version, internal, gauss = state["rng"]
         self.rng.setstate((version, tuple(internal), gauss))
         self.step_count = int(state["step"])
-        self.history = [StepReport.from_list(r) for r in state["history"]]
+        self.history = History(StepReport.from_list(r) for r in state["history"])
         self.last_root = None
 
 

@@ -162,7 +162,7 @@ def test_the_app_refuses_a_bad_checkpoint_before_taking_the_screen(tmp_path: Pat
     path.write_text("{}")
     status, out, err = run(["--load", str(path)], capsys)
     assert status == 2
-    assert err == f"microgradtui: error: {path}: not a microgradtui checkpoint\n"
+    assert err == f"microgradtui: error: --load: {path}: not a microgradtui checkpoint\n"
 
 
 def test_a_bad_csv_exits_2_naming_the_file(tmp_path: Path, capsys) -> None:

@@ -1,7 +1,9 @@
 """The `microgradtui` command: options -> a run configuration -> the app, or a headless run.
 
 Bad options exit with status 2 and one line naming the option and what it accepts; a headless
-run that diverges (NaN/inf) stops with status 3. Nothing here prints a traceback for bad input.
+run that diverges (NaN/inf) stops with status 3; Ctrl-C stops a headless run after the step in
+progress, prints the summary, saves if `--save` was given and exits with status 130. Nothing
+here prints a traceback for bad input.
 """
 
 from __future__ import annotations
@@ -9,20 +11,24 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from micrograd.data import DATASETS
 from micrograd.losses import LOSSES
 from micrograd.nn import ACTIVATIONS
 from micrograd.optim import OPTIMIZERS, SCHEDULES
-from micrograd.train import StepReport, TrainConfig, Trainer
+from micrograd.train import ConfigError, StepReport, TrainConfig, Trainer
 
 PROG = "microgradtui"
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class _Parser(argparse.ArgumentParser):
@@ -171,24 +177,85 @@ def _fail(message: str, status: int = EXIT_USAGE) -> int:
     return status
 
 
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+# With --load these may be given again only with the checkpoint's own value: a checkpoint keeps
+# its data, model and training settings. --lr (the rate from the next step) and --steps (how
+# many more) apply to a resumed run.
+_RESUME_OPTIONS = ("lr", "steps")
+
+
+def resumed_config(args: argparse.Namespace, trainer: Trainer) -> TrainConfig:
+    """The checkpoint's configuration with --lr/--steps applied; an option that contradicts the
+    checkpoint raises ConfigError naming it."""
+    config = trainer.config
+    for name in _CONFIG_OPTIONS:
+        value = getattr(args, name, None)
+        if value is None or name in _RESUME_OPTIONS or name == "csv":
+            continue
+        if value != getattr(config, name):
+            raise ConfigError(
+                name,
+                f"{_shown(value)} does not match the checkpoint {args.load} (made with "
+                f"{_flag(name)} {_shown(getattr(config, name))}); a checkpoint keeps its data "
+                f"and model: leave {_flag(name)} out, or train anew without --load",
+            )
+    changes: dict = {"lr": args.lr if args.lr is not None else trainer.base_lr}
+    if args.steps is not None:
+        changes["steps"] = args.steps
+    return replace(config, **changes)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.load and args.csv:
         return _fail("--load and --csv cannot be used together (the checkpoint holds its data)")
     try:
-        if args.headless:
-            return headless(args)
-        config = config_from_args(args)
-    except ValueError as exc:  # includes CSV and checkpoint errors: their messages name the file
+        return _main(args)
+    except KeyboardInterrupt:  # Ctrl-C while loading data or building the model
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except ConfigError as exc:  # a setting that does not fit the data: name its option
+        return _fail(f"{_flag(exc.option)}: {exc}")
+    except ValueError as exc:  # CSV and checkpoint errors: their messages name the file
+        from micrograd import checkpoint
+        from micrograd.data import CSVError
+
+        if isinstance(exc, CSVError):
+            return _fail(f"--csv: {exc}")
+        if isinstance(exc, checkpoint.CheckpointError) and args.load and args.load in str(exc):
+            return _fail(f"--load: {exc}")
         return _fail(str(exc))
+
+
+def _main(args: argparse.Namespace) -> int:
+    trainer = None
     if args.load:
         from micrograd import checkpoint
 
-        try:  # refuse a bad checkpoint here, in one line, before the screen is taken over
-            checkpoint.load(args.load)
-        except checkpoint.CheckpointError as exc:
-            return _fail(str(exc))
+        # refuse a bad checkpoint here, in one line, before the screen is taken over
+        trainer = checkpoint.load(args.load)
+        config = resumed_config(args, trainer)
+        if config.lr != trainer.base_lr:
+            trainer.set_lr(config.lr)
+    else:
+        config = config_from_args(args)
+    if args.headless:
+        if trainer is None:
+            trainer = Trainer(config)
+        steps = args.steps if args.steps is not None else config.steps
+        return headless(args, trainer, steps)
+    if trainer is None:
+        Trainer(config)  # the data loads and fits the model: else one line, before the UI
     if not (sys.stdout.isatty() and sys.stdin.isatty()):
         return _fail("no terminal to draw on: use ssh -t, or --headless")
     from tui.app import run_app  # the UI is imported only when it is needed
@@ -196,64 +263,88 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_app(config, paused=args.paused, load=args.load)
 
 
-def headless(args: argparse.Namespace) -> int:
+class _CtrlC:
+    """While active, the first Ctrl-C asks the loop to stop after the step in progress (so the
+    weights saved are those of a whole step); a second one interrupts at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def headless(args: argparse.Namespace, trainer: Trainer, steps: int) -> int:
     """Train without the UI, printing a progress line every N steps and a summary."""
     from micrograd import checkpoint
 
-    if args.load:
-        trainer = checkpoint.load(args.load)
-        overrides = {k: getattr(args, k) for k in ("lr",) if getattr(args, k) is not None}
-        if overrides:
-            trainer.set_lr(overrides["lr"])
-        steps = args.steps if args.steps is not None else trainer.config.steps
-    else:
-        trainer = Trainer(config_from_args(args))
-        steps = trainer.config.steps
     every = args.every or max(1, steps // 10)
     out = sys.stdout
-    print(
-        f"training {describe(trainer)} for {steps} steps",
-        file=out,
-        flush=True,
-    )
+    print(f"training {describe(trainer)} for {steps} steps", file=out, flush=True)
+    if trainer.data.classes:
+        print(f"classes: {class_names(trainer.data.classes)}", file=out, flush=True)
     start = time.perf_counter()
     done = 0
     status = 0
     report: StepReport | None = None
-    interrupted = False
-    try:
-        for _ in range(steps):
-            report = trainer.step()
-            done += 1
-            if report.nonfinite:
-                print(progress_line(report, done / (time.perf_counter() - start)), file=out)
-                print(
-                    f"{PROG}: diverged at step {report.step}: the loss or a gradient is NaN/inf. "
-                    "Lower the learning rate (--lr) or reset.",
-                    file=sys.stderr,
-                )
-                status = EXIT_DIVERGED
-                break
-            if report.step % every == 0 or done == steps:
-                rate = done / (time.perf_counter() - start)
-                print(progress_line(report, rate), file=out, flush=True)
-    except KeyboardInterrupt:
-        interrupted = True
-        print(f"\ninterrupted after {done} steps", file=out)
-    elapsed = time.perf_counter() - start
-    print(summary_line(trainer, done, elapsed), file=out, flush=True)
-    if args.save:
-        path = checkpoint.save(trainer, args.save)
-        print(f"saved {path}", file=out)
-    if args.export_dot and trainer.last_root is not None:
-        from micrograd.checkpoint import atomic_write_text
-        from micrograd.graph import to_dot
+    with _CtrlC() as ctrl_c:
+        try:
+            while done < steps and not ctrl_c.requested:
+                report = trainer.step()
+                done += 1
+                if report.nonfinite:
+                    rate = done / (time.perf_counter() - start)
+                    print(progress_line(report, rate), file=out)
+                    print(
+                        f"{PROG}: diverged at step {report.step}: the loss or a gradient is "
+                        "NaN/inf. Lower the learning rate (--lr) or reset.",
+                        file=sys.stderr,
+                    )
+                    status = EXIT_DIVERGED
+                    break
+                if report.step % every == 0 or done == steps:
+                    rate = done / (time.perf_counter() - start)
+                    print(progress_line(report, rate), file=out, flush=True)
+        except KeyboardInterrupt:  # a second Ctrl-C, in the middle of a step: do not save it
+            print(f"\ninterrupted during step {done + 1}; nothing saved", file=out, flush=True)
+            return EXIT_INTERRUPTED
+        elapsed = time.perf_counter() - start
+        if ctrl_c.requested and status == 0:
+            status = EXIT_INTERRUPTED
+            print(f"interrupted (Ctrl-C) after {done} steps", file=out)
+        print(summary_line(trainer, done, elapsed), file=out, flush=True)
+        if args.save:
+            try:
+                path = checkpoint.save(trainer, args.save)
+            except checkpoint.CheckpointError as exc:  # e.g. the folder went away meanwhile
+                return _fail(f"--save: {exc}")
+            print(f"saved step {trainer.step_count} to {path}", file=out)
+        if args.export_dot and trainer.last_root is not None:
+            from micrograd.graph import to_dot
 
-        atomic_write_text(Path(args.export_dot), to_dot(trainer.last_root))
-        print(f"wrote the graph of step {trainer.step_count} to {args.export_dot}", file=out)
-    if interrupted and status == 0:
-        return 130
+            try:
+                checkpoint.atomic_write_text(Path(args.export_dot), to_dot(trainer.last_root))
+            except checkpoint.CheckpointError as exc:
+                return _fail(f"--export-dot: {exc}")
+            print(f"wrote the graph of step {trainer.step_count} to {args.export_dot}", file=out)
     return status
+
+
+def class_names(classes: Sequence[str]) -> str:
+    """How labels became classes: `0=cat, 1=dog`."""
+    return ", ".join(f"{i}={name}" for i, name in enumerate(classes))
 
 
 def describe(trainer: Trainer) -> str:
