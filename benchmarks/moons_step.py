@@ -144,9 +144,8 @@ def run_child(python: str, cfg: dict, ours: bool) -> dict:
     return result
 
 
-def measure(python: str, cfg: dict, ours: bool, steps: int, gc_off: bool, repeats: int) -> dict:
-    """Medians over `repeats` runs; the losses of the first run."""
-    runs = [run_child(python, dict(cfg, steps=steps, gc_off=gc_off), ours) for _ in range(repeats)]
+def summarize(runs: list[dict], steps: int) -> dict:
+    """Medians over the runs of one (engine, GC mode); the losses of the first run."""
     rates = [r["steps"] / r["seconds"] for r in runs]
     return {
         "steps": steps,
@@ -200,10 +199,18 @@ def main(argv: list[str] | None = None) -> int:
         kp = args.karpathy_python
         plan.append(("karpathy", kp, False, "default GC", False, args.karpathy_gc_steps))
         plan.append(("karpathy", kp, False, "GC off", True, args.karpathy_steps))
-    results: dict[tuple[str, str], dict] = {}
-    for engine, python, ours, mode, gc_off, steps in plan:
-        print(f"running {engine}, {mode}, {steps} steps x {args.repeats} ...", file=sys.stderr)
-        results[engine, mode] = measure(python, cfg, ours, steps, gc_off, args.repeats)
+    # Rounds interleave the engines and modes, so a change in the machine's load during the
+    # invocation falls on all of them alike rather than on whichever ran last.
+    runs: dict[tuple[str, str], list[dict]] = {(e, m): [] for e, _, _, m, _, _ in plan}
+    for round_ in range(1, args.repeats + 1):
+        print(f"round {round_} of {args.repeats} ...", file=sys.stderr)
+        for engine, python, ours, mode, gc_off, steps in plan:
+            child_cfg = dict(cfg, steps=steps, gc_off=gc_off)
+            runs[engine, mode].append(run_child(python, child_cfg, ours))
+    results = {
+        key: summarize(runs[key], plan_steps)
+        for key, plan_steps in (((e, m), st) for e, _, _, m, _, st in plan)
+    }
 
     print(f"moons demo step, medians of {args.repeats} runs, python {sys.version.split()[0]}")
     print(
