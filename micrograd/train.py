@@ -92,17 +92,17 @@ class TrainConfig:
             out.append(f"the learning rate must be a positive finite number, got {self.lr!r}")
         for name in ("samples", "steps", "eval_every"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
+            if not _is_whole(value) or value < 1:
                 out.append(f"{name} must be a whole number >= 1, got {value!r}")
-        if not isinstance(self.batch_size, int) or self.batch_size < 0:
+        if not _is_whole(self.batch_size) or self.batch_size < 0:
             out.append(f"batch size must be 0 (full batch) or more, got {self.batch_size!r}")
-        if not self.hidden or any(not isinstance(h, int) or h < 1 for h in self.hidden):
+        if not self.hidden or any(not _is_whole(h) or h < 1 for h in self.hidden):
             out.append(f"hidden sizes must be whole numbers >= 1, got {list(self.hidden)!r}")
-        if not (isinstance(self.test_fraction, (int, float)) and 0.0 <= self.test_fraction < 1.0):
+        if not (_is_number(self.test_fraction) and 0.0 <= self.test_fraction < 1.0):
             out.append(f"the test fraction must be in [0, 1), got {self.test_fraction!r}")
         for name in ("noise", "weight_decay", "alpha"):
             value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            if not (_is_number(value) and math.isfinite(value) and value >= 0):
                 out.append(f"{name} must be a finite number >= 0, got {value!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             out.append(f"the seed must be a whole number, got {self.seed!r}")
@@ -147,29 +147,31 @@ class History(Sequence[StepReport]):
     """The reports of a run, oldest first, in compact columns, with bounded memory.
 
     A report is stored as one entry in each of a few `array` columns (about 60 bytes a step,
-    against about 300 for a list of `StepReport` objects) and rebuilt when read. Once `limit`
-    reports are held, the older half is thinned to every other report, so a run of any length
-    keeps fewer than `limit`: the recent steps in full, older ones ever sparser (the step numbers
-    say which). Reading gives `StepReport`s; it compares equal to a list of the same reports.
+    against about 300 for a list of `StepReport` objects) and rebuilt when read. At most `limit`
+    are kept: when full, every other one is dropped and from then on every `stride`-th report of
+    the run is kept (stride 1, 2, 4, ...), so the whole run stays evenly covered, from the first
+    report, and the latest report is always the last entry (the step numbers say which steps
+    are held). Reading gives `StepReport`s; it compares equal to a list of the same reports.
     """
 
     __hash__ = None  # type: ignore[assignment]  # mutable, compares by content
 
-    def __init__(self, reports: Iterable[StepReport] = (), limit: int = HISTORY_LIMIT) -> None:
+    def __init__(self, reports: Iterable[StepReport] = (), limit: int | None = None) -> None:
+        limit = HISTORY_LIMIT if limit is None else limit
         if limit < 4:
             raise ValueError(f"the history limit must be >= 4, got {limit!r}")
         self.limit = limit
-        self._clear()
+        self.clear()
         self.extend(reports)
 
-    def _clear(self) -> None:
+    def clear(self) -> None:
         self._step = array("q")
         # loss, accuracy, lr, seconds, test loss, test accuracy
         self._floats = tuple(array("d") for _ in range(6))
         self._flags = bytearray()  # 1: has a test loss, 2: has a test accuracy, 4: nonfinite
-
-    def clear(self) -> None:
-        self._clear()
+        self.stride = 1  # every stride-th report appended is kept
+        self._seen = 0  # reports appended so far
+        self._floating = False  # the last entry is off the stride: the next report replaces it
 
     def append(self, r: StepReport) -> None:
         has_loss, has_acc = r.test_loss is not None, r.test_accuracy is not None
@@ -186,27 +188,40 @@ class History(Sequence[StepReport]):
                 raise TypeError(f"a step report holds numbers, got {v!r}")
         if isinstance(r.step, bool) or not isinstance(r.step, int):
             raise TypeError(f"a step number is a whole number, got {r.step!r}")
+        if self._floating:
+            self._pop()
         self._step.append(r.step)
         for column, v in zip(self._floats, values):
             column.append(v)
         self._flags.append(has_loss | has_acc << 1 | bool(r.nonfinite) << 2)
-        if len(self._step) >= self.limit:
+        self._floating = self._seen % self.stride != 0
+        self._seen += 1
+        if not self._floating and len(self._step) >= self.limit:
             self._thin()
 
     def extend(self, reports: Iterable[StepReport]) -> None:
         for r in reports:
             self.append(r)
 
+    def _columns(self) -> list:
+        return [self._step, *self._floats, self._flags]
+
+    def _pop(self) -> None:
+        for column in self._columns():
+            column.pop()
+
     def _thin(self) -> None:
-        """Keep every other report of the older half, and the newer half whole."""
-        half = len(self._step) // 2
-
-        def thinned(column):
-            return column[1:half:2] + column[half:]
-
-        self._step = thinned(self._step)
-        self._floats = tuple(thinned(c) for c in self._floats)
-        self._flags = thinned(self._flags)
+        """Keep every other entry (the first included) and double the stride; the latest
+        report, if dropped, stays as the floating last entry."""
+        latest_dropped = len(self._step) % 2 == 0
+        latest = [column[-1] for column in self._columns()]
+        self._step, *floats, self._flags = (column[::2] for column in self._columns())
+        self._floats = tuple(floats)
+        self.stride *= 2
+        if latest_dropped:
+            for column, v in zip(self._columns(), latest):
+                column.append(v)
+            self._floating = True
 
     def _report(self, i: int) -> StepReport:
         loss, acc, lr, seconds, test_loss, test_acc = (c[i] for c in self._floats)
@@ -456,8 +471,7 @@ class Trainer:
     def from_state_dict(cls, state: dict) -> Trainer:
         """Rebuild a run saved by `state_dict`; malformed state raises KeyError, TypeError etc."""
         config = TrainConfig.from_dict(dict(state["config"]))
-        d = state["data"]
-        data = Data(d["X_train"], d["y_train"], d["X_test"], d["y_test"], tuple(d["classes"]))
+        data = _checked_data(state["data"])
         # Count the weights the configuration needs before building the model: a damaged or
         # hostile file must not make us build a huge network just to refuse it.
         n_out = data.n_classes if resolve_loss(config, data) == "softmax" else 1
@@ -478,6 +492,8 @@ class Trainer:
             raise ValueError(
                 f"the checkpoint has {len(weights)} weights but this model has {len(self.params)}"
             )
+        if not all(_is_number(w) and math.isfinite(w) for w in weights):
+            raise ValueError("the weights must all be finite numbers")
         for p, w in zip(self.params, weights):
             p.data = float(w)
             p.grad = 0.0
@@ -485,7 +501,10 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         version, internal, gauss = state["rng"]
         self.rng.setstate((version, tuple(internal), gauss))
-        self.step_count = int(state["step"])
+        step = state["step"]
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise ValueError(f"the step must be a whole number >= 0, got {step!r}")
+        self.step_count = step
         self.history = History(StepReport.from_list(r) for r in state["history"])
         self.last_root = None
 
@@ -506,6 +525,41 @@ def _floats(output: Value | list[Value]) -> float | list[float]:
     if isinstance(output, Value):
         return output.data
     return [o.data for o in output]
+
+
+def _is_whole(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _checked_data(d: dict) -> Data:
+    """The data of a checkpoint, checked as strictly as `load_csv` checks a file."""
+    X_train, y_train, X_test, y_test = d["X_train"], d["y_train"], d["X_test"], d["y_test"]
+    classes = d["classes"]
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        raise ValueError("data: the class names must be a list of strings")
+    if not isinstance(X_train, list) or not X_train:
+        raise ValueError("data: no training samples")
+    width = len(X_train[0]) if isinstance(X_train[0], list) else 0
+    for name, X, y in (("train", X_train, y_train), ("test", X_test, y_test)):
+        if not (isinstance(X, list) and isinstance(y, list) and len(X) == len(y)):
+            raise ValueError(f"data: the {name} samples and labels must be lists of one length")
+        for x in X:
+            if not (isinstance(x, list) and len(x) == width >= 1):
+                raise ValueError(f"data: every sample must be a list of {width or 'some'} inputs")
+            if not all(_is_number(v) and math.isfinite(v) for v in x):
+                raise ValueError(f"data: a {name} sample holds {x!r}, not finite numbers")
+        if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in y):
+            raise ValueError(f"data: the {name} labels must be class numbers 0, 1, ...")
+    data = Data(X_train, y_train, X_test, y_test, tuple(classes))
+    if data.n_classes > datasets.MAX_CLASSES:
+        raise ValueError(f"data: {data.n_classes} classes; at most {datasets.MAX_CLASSES}")
+    if any(c >= data.n_classes for c in y_train + y_test):
+        raise ValueError(f"data: a label is not a class number 0 to {data.n_classes - 1}")
+    return data
 
 
 def _positive_finite(x: object) -> bool:
