@@ -634,3 +634,152 @@ def wait_until(condition: Callable[[], object], timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {condition}")
         time.sleep(0.02)
+
+
+# -- the app: faults while it runs ------------------------------------------------------------
+
+FAST = TrainConfig(samples=40, hidden=(4,), lr=0.1, steps=100_000, seed=7)
+
+
+async def pilot_wait(pilot, condition: Callable[[], object], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {condition}")
+        await pilot.pause(0.05)
+
+
+def app_step(app) -> int:
+    return app.last_report.step if app.last_report else 0
+
+
+def app_status(app) -> str:
+    from tui.widgets.status import StatusLine
+
+    return app.query_one(StatusLine).render_text().plain
+
+
+def notices(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_a_killed_training_process_is_reported_and_r_restarts_it():
+    from tui.app import MicrogradApp
+
+    app = MicrogradApp(FAST)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot_wait(pilot, lambda: app_step(app) >= 3)
+        first = app.session.process
+        os.kill(first.pid, signal.SIGKILL)
+        await pilot_wait(pilot, lambda: "stopped" in app_status(app))
+        assert any(
+            "Training stopped: the training process ended (killed by signal 9)" in m
+            and "Press r to restart" in m
+            for m in notices(app)
+        ), notices(app)
+        await pilot.press("space")  # nothing to run: it says what to do
+        assert "press r to restart it" in notices(app)[-1]
+        await pilot.press("r")
+        second = app.session.process
+        assert second is not first and second.is_alive()
+        await pilot_wait(pilot, lambda: "running" in app_status(app) and app_step(app) >= 2)
+        await pilot.press("space")  # the new process takes commands
+        await pilot_wait(pilot, lambda: app.reported_state == "paused")
+    assert not first.is_alive() and not second.is_alive()
+
+
+@pytest.mark.parametrize("folder", ["missing", "read-only"])
+async def test_saving_into_a_folder_that_cannot_take_it_is_a_notice_and_the_run_goes_on(
+    folder: str, tmp_path: Path
+):
+    from tui.app import MicrogradApp
+
+    app = MicrogradApp(FAST)
+    if folder == "missing":
+        app.save_folder = tmp_path / "gone"  # as if the folder was removed while it ran
+        expected = f"the folder {tmp_path / 'gone'} does not exist"
+    else:
+        app.save_folder = Path("/sys")  # read-only even for root
+        expected = "cannot write in /sys (Permission denied)"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot_wait(pilot, lambda: app_step(app) >= 2)
+        await pilot.press("s")
+        await pilot_wait(pilot, lambda: any("Could not save" in m for m in notices(app)))
+        message = next(m for m in notices(app) if "Could not save" in m)
+        assert expected in message, message
+        at = app_step(app)
+        await pilot_wait(pilot, lambda: app_step(app) > at + 2)  # training went on
+        assert "running" in app_status(app)
+    assert not (tmp_path / "gone").exists()
+
+
+async def test_resizing_down_to_40x12_and_back_never_crashes():
+    from tui.app import MicrogradApp
+
+    app = MicrogradApp(FAST)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot_wait(pilot, lambda: app_step(app) >= 2)
+        notice = app.query_one("#too-small")
+        for size in [(80, 24), (40, 12), (20, 6), (300, 80), (59, 30), (40, 12), (120, 40)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.15)
+            tiny = size[0] < 60 or size[1] < 16
+            assert notice.display == tiny and app.query_one("#panes").display == (not tiny)
+            if tiny:
+                assert "Terminal too small" in str(notice.render())
+        await pilot.press("z", "z")
+        at = app_step(app)
+        await pilot_wait(pilot, lambda: app_step(app) > at)
+        for pane in app.query(".pane"):
+            assert pane.region.width > 20 and pane.region.height > 8
+
+
+async def test_starts_at_300x80():
+    from tui.app import MicrogradApp
+
+    app = MicrogradApp(FAST)
+    async with app.run_test(size=(300, 80)) as pilot:
+        await pilot_wait(pilot, lambda: app_step(app) >= 2 and app.graph_step >= 0)
+        assert all(p.region.width >= 140 and p.region.height >= 35 for p in app.query(".pane"))
+
+
+async def test_the_app_names_csv_classes(tmp_path: Path):
+    from tui.app import MicrogradApp
+
+    rows = "".join(f"{i / 10},{(i % 7) / 10},{'dog' if i % 2 else 'cat'}\n" for i in range(20))
+    path = tmp_path / "pets.csv"
+    path.write_text("x,y,animal\n" + rows)
+    app = MicrogradApp(TrainConfig(csv=str(path), hidden=(4,)), paused=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one("#dataset")
+        await pilot_wait(pilot, lambda: "0=cat 1=dog" in str(pane.border_subtitle))
+        assert "Classes: 0=cat, 1=dog" in notices(app)
+
+
+async def test_the_app_and_its_training_process_listen_on_no_socket_and_write_nothing(
+    tmp_path: Path, monkeypatch
+):
+    from tui.app import MicrogradApp
+
+    monkeypatch.chdir(tmp_path)
+    app = MicrogradApp(FAST)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot_wait(pilot, lambda: app_step(app) >= 3)
+        await pilot.press("space", "n", "plus")  # the commands travel; still no socket
+        await pilot_wait(pilot, lambda: app.graph_step >= 1)
+        listening = listening_sockets()
+        for pid in (os.getpid(), app.session.process.pid):
+            assert not socket_inodes(pid) & listening, pid
+    assert list(tmp_path.iterdir()) == []  # without s or e, nothing is written
+
+
+async def test_load_with_a_new_lr_resumes_at_that_rate(saved_run: Path):
+    from tui.app import MicrogradApp
+
+    config = TrainConfig(samples=20, hidden=(4,), lr=0.25, seed=3)  # as the CLI builds it
+    app = MicrogradApp(config, paused=True, load=str(saved_run))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot_wait(pilot, lambda: app_step(app) == 3)
+        await pilot.press("n")
+        await pilot_wait(pilot, lambda: app_step(app) == 4)
+        assert app.last_report.lr == 0.25

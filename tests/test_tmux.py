@@ -117,3 +117,24 @@ def test_divergence_shows_in_the_terminal(term: Terminal) -> None:
     )
     term.keys("q")
     term.wait_for(lambda s: "EXITED 0" in s, "the app to exit", timeout=5)
+
+
+def test_resizing_down_to_40x12_and_back_in_a_real_terminal(term: Terminal) -> None:
+    term.start(300, 80)  # also: it starts at 300x80
+    text = term.wait_for(lambda s: "running" in status_line(s), "a running status at 300x80")
+    assert all(title in text for title in ("Dataset", "Loss", "Parameters", "Graph")), text
+    for width, height in ((80, 24), (40, 12), (120, 40), (40, 12)):
+        term.tmux("resize-window", "-t", "app", "-x", str(width), "-y", str(height))
+        if width < 60:
+            term.wait_for(lambda s: "Terminal too small" in s, f"the notice at {width}x{height}")
+        else:
+            term.wait_for(
+                lambda s: "Dataset" in s and "Terminal too small" not in s,
+                f"the panes at {width}x{height}",
+            )
+    term.tmux("resize-window", "-t", "app", "-x", "120", "-y", "40")
+    before = term.wait_for(lambda s: "Dataset" in s and "running" in status_line(s), "panes back")
+    step = int(status_line(before).split()[1])
+    term.wait_for(lambda s: int(status_line(s).split()[1]) > step, "training going on")
+    term.keys("q")
+    term.wait_for(lambda s: "EXITED 0" in s, "the app to exit", timeout=5)

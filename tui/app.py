@@ -1,7 +1,9 @@
 """The microgradtui app: composes the panes, owns the keys, and routes the training reports.
 
 Training runs in a child process (`tui.session`); one thread worker blocks on its report queue
-and posts each report as a `Reported` message; the handler hands each pane its slice.
+and posts each report as a `Reported` message; the handler hands each pane its slice. If the
+training process dies, the status reads `stopped`, a notice says so, and `r` starts a new one
+from the same configuration (or checkpoint).
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ import time
 from functools import partial
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid, Vertical
 from textual.message import Message
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from micrograd.train import StepReport, TrainConfig
 from tui.screens.help import HelpScreen
@@ -42,6 +44,7 @@ from tui.widgets.status import StatusLine
 GRAPH_EVERY = 2.0  # seconds between graph refreshes while running
 TABLE_EVERY = 0.9  # seconds between parameter-table updates while running
 NARROW = (100, 32)  # below this width or height: the compact layout
+TOO_SMALL = (60, 16)  # below this: a notice instead of the panes (keys still work)
 
 # (name in the command palette, action, help)
 ACTIONS = (
@@ -51,7 +54,7 @@ ACTIONS = (
     ("Halve the learning rate", "scale_lr(0.5)", "lr / 2, from the next step"),
     ("Raise the learning rate 10%", "scale_lr(1.1)", "lr x 1.1, from the next step"),
     ("Lower the learning rate 10%", "scale_lr(0.9)", "lr x 0.9, from the next step"),
-    ("Reset", "reset", "New weights, same config"),
+    ("Reset", "reset", "New weights, same config; restarts a stopped training process"),
     ("Next dataset", "next_dataset", "Train on the next dataset"),
     ("Log scale", "toggle_log", "Loss plot: log / linear y axis"),
     ("Zoom pane", "zoom", "Show the focused pane alone, or all panes again"),
@@ -123,6 +126,8 @@ class MicrogradApp(App[int]):
         multiprocessing.resource_tracker.ensure_running()
         self.config = config
         self.session = Session(config, paused, load)
+        # `s` and `e` write here: the folder the app was started in, whatever happens to it later
+        self.save_folder = Path.cwd()
         self.state = "paused" if paused else "running"  # as the keys left it
         self.reported_state = "starting"  # as the training process last said
         self.lr = config.lr
@@ -133,9 +138,11 @@ class MicrogradApp(App[int]):
         self._state_serial = 0
         self._table_time = 0.0
         self._pumping = True
+        self.training_stopped = False  # the training process died: `r` restarts it
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
+        yield Static("", id="too-small")
         with Grid(id="panes"):
             yield DatasetPane(id="dataset", classes="pane")
             yield LossPlot(id="loss", classes="pane")
@@ -160,9 +167,17 @@ class MicrogradApp(App[int]):
         self.set_interval(GRAPH_EVERY, self._request_graph)
         self.query_one(ParamTable).focus()
 
-    def on_resize(self) -> None:
-        narrow = self.size.width < NARROW[0] or self.size.height < NARROW[1]
-        self.query_one("#panes").set_class(narrow, "-narrow")
+    def on_resize(self, event: events.Resize) -> None:
+        width, height = event.size  # the new size (self.size may still be the old one)
+        narrow = width < NARROW[0] or height < NARROW[1]
+        tiny = width < TOO_SMALL[0] or height < TOO_SMALL[1]
+        self.query_one("#panes").set_class(narrow, "-narrow").set_class(tiny, "-tiny")
+        notice = self.query_one("#too-small", Static).set_class(tiny, "-tiny")
+        if tiny:
+            notice.update(
+                f"Terminal too small ({width}x{height}): make it at least "
+                f"{TOO_SMALL[0]}x{TOO_SMALL[1]}. Training goes on; the keys still work."
+            )
 
     # -- the report pump -------------------------------------------------------------------
     @work(thread=True, exclusive=True, name="reports")
@@ -176,8 +191,12 @@ class MicrogradApp(App[int]):
             report = session.get(timeout=0.1)
             if report is not None:
                 self.post_message(Reported(report))
+                if isinstance(report, Stopped):
+                    return
             elif self._pumping and session.process is not None and not session.alive:
-                self.post_message(Reported(Stopped("the training process ended unexpectedly")))
+                code = session.process.exitcode
+                how = f"killed by signal {-code}" if code and code < 0 else f"exit status {code}"
+                self.post_message(Reported(Stopped(f"the training process ended ({how})")))
                 return
 
     def on_reported(self, message: Reported) -> None:
@@ -211,8 +230,11 @@ class MicrogradApp(App[int]):
         self.lr = d.lr
         self.last_report = None
         self.query_one(DatasetPane).show_dataset(
-            d.name, d.input_dim, d.X_train, d.y_train, d.X_test, d.y_test
+            d.name, d.input_dim, d.X_train, d.y_train, d.X_test, d.y_test, d.classes
         )
+        if d.classes:
+            named = ", ".join(f"{i}={c}" for i, c in enumerate(d.classes))
+            self.notify(f"Classes: {named}", timeout=6)
         self.query_one(LossPlot).clear_history()
         self.query_one(ParamTable).set_names(d.param_names)
         self.query_one(GraphTree).clear_snapshot()
@@ -245,9 +267,15 @@ class MicrogradApp(App[int]):
 
     def _on_stopped(self, s: Stopped) -> None:
         if s.error:
+            self.training_stopped = True
             self.state = "stopped"
             self.query_one(StatusLine).show(state="stopped", rate=0.0)
-            self.notify(f"Training stopped: {s.error.strip().splitlines()[-1]}", severity="error")
+            self.notify(
+                f"Training stopped: {s.error.strip().splitlines()[-1]}. "
+                "Press r to restart it from the same configuration.",
+                severity="error",
+                timeout=30,
+            )
 
     # -- widget messages ---------------------------------------------------------------------
     def on_boundary_view_grid_resized(self, message: BoundaryView.GridResized) -> None:
@@ -265,12 +293,21 @@ class MicrogradApp(App[int]):
         """The keys belong to the main screen: over help or the palette they pass through."""
         return not self.screen.is_modal
 
+    def _if_stopped(self) -> bool:
+        if self.training_stopped:
+            self.notify("The training process has stopped: press r to restart it", timeout=4)
+        return self.training_stopped
+
     def action_toggle_run(self) -> None:
+        if self._if_stopped():
+            return
         self.state = "paused" if self.state == "running" else "running"
         self._state_serial = self.session.send("pause" if self.state == "paused" else "resume")
         self.query_one(StatusLine).show(state=self.state)
 
     def action_step_once(self) -> None:
+        if self._if_stopped():
+            return
         if self.state == "running":
             self.session.send("pause")
         self.state = "paused"
@@ -283,7 +320,26 @@ class MicrogradApp(App[int]):
         self.query_one(StatusLine).show(lr=self.lr)
 
     def action_reset(self) -> None:
-        self.session.send("reset")
+        if self.training_stopped:
+            self.restart_session()
+        else:
+            self.session.send("reset")
+
+    def restart_session(self) -> None:
+        """A new training process from the same configuration (or checkpoint), running."""
+        old = self.session
+        self._pumping = False
+        old.stop()
+        self.session = Session(old.config, paused=False, load=old.load)
+        self._state_serial = self._lr_serial = 0  # the new process numbers commands anew
+        self.training_stopped = False
+        self.state = "running"
+        self.reported_state = "starting"
+        self.query_one(StatusLine).show(state="running", rate=0.0)
+        self.session.start()
+        self._pumping = True
+        self.pump_reports()
+        self.notify("Restarted the training process")
 
     def action_next_dataset(self) -> None:
         self.session.send("next_dataset")
@@ -310,11 +366,11 @@ class MicrogradApp(App[int]):
 
     def action_save(self) -> None:
         step = self.last_report.step if self.last_report else 0
-        path = Path.cwd() / f"microgradtui-{Path(self.dataset_name).stem}-step{step}.json"
+        path = self.save_folder / f"microgradtui-{Path(self.dataset_name).stem}-step{step}.json"
         self.session.send("save", str(path))
 
     def action_export_dot(self) -> None:
-        path = Path.cwd() / f"microgradtui-graph-step{max(self.graph_step, 0)}.dot"
+        path = self.save_folder / f"microgradtui-graph-step{max(self.graph_step, 0)}.dot"
         self.session.send("export_dot", str(path))
 
     def action_help(self) -> None:

@@ -73,6 +73,7 @@ class DatasetView:
     lr: float
     param_names: tuple[str, ...]
     architecture: str
+    classes: tuple[str, ...] = ()  # a CSV's label for each class number, if any
 
 
 @dataclass(frozen=True)
@@ -189,8 +190,11 @@ class _Runner:
         self.serial = 0
         if load is None:
             self._new_trainer(config)
-        else:  # resume a checkpoint: its config, weights and loss history
+        else:  # resume a checkpoint: its config, weights and loss history; `config.lr` is
+            # the rate to go on with (the command line passes the checkpoint's own, or --lr)
             self.trainer = checkpoint.load(load)
+            if config.lr != self.trainer.base_lr:
+                self.trainer.set_lr(config.lr)
             self.config = self.trainer.config
             self._after_reset()
             self.pending.extend(self.trainer.history)
@@ -231,6 +235,7 @@ class _Runner:
                 lr=t.lr,
                 param_names=tuple(name for name, _ in self.params),
                 architecture="-".join(map(str, sizes)),
+                classes=tuple(data.classes),
             )
         )
         self.flush_progress(force=True)

@@ -190,10 +190,15 @@ class DatasetPane(Vertical):
         yield BoundaryView(id="boundary")
         yield SamplesTable(id="samples")
 
-    def show_dataset(self, name: str, input_dim: int, X_train, y_train, X_test, y_test) -> None:
+    def show_dataset(
+        self, name: str, input_dim: int, X_train, y_train, X_test, y_test, classes=()
+    ) -> None:
+        """`classes`: the label each class number stands for (a CSV's), shown as `0=cat`."""
         wide = input_dim != 2
         self.set_class(wide, "-table")
         self.border_subtitle = f"{name}: {len(X_train)} train, {len(X_test)} test"
+        if classes:
+            self.border_subtitle += "; " + " ".join(f"{i}={c}" for i, c in enumerate(classes))
         if wide:
             self.query_one(SamplesTable).set_data(X_train, y_train)
         else:

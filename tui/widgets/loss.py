@@ -1,7 +1,9 @@
 """The Loss pane: train (and test) loss over steps, with the learning-rate changes marked.
 
-The full history is kept; what is plotted is downsampled to about twice the pane's width
-(bucket means), and the plot is rebuilt at most twice a second.
+The history is kept with bounded memory: up to `KEEP` points, and past that the older half is
+thinned to every other point (recent steps in full, older ones sparser), so a run left going
+overnight holds as much as one of a few thousand steps. What is plotted is downsampled to about
+twice the pane's width (bucket means), and the plot is rebuilt at most twice a second.
 """
 
 from __future__ import annotations
@@ -12,6 +14,15 @@ from collections.abc import Iterable, Sequence
 from textual_plotext import PlotextPlot
 
 REDRAW_EVERY = 0.5  # seconds
+KEEP = 8192  # points of each curve held; several times the widest pane's plotted points
+MAX_LR_MARKS = 200
+
+
+def thin(xs: list, ys: list) -> None:
+    """In place: every other point of the older half, the newer half whole."""
+    half = len(xs) // 2
+    xs[:] = xs[1:half:2] + xs[half:]
+    ys[:] = ys[1:half:2] + ys[half:]
 
 
 def downsample(xs: Sequence[float], ys: Sequence[float], n: int) -> tuple[list, list]:
@@ -70,9 +81,14 @@ class LossPlot(PlotextPlot, can_focus=True):
                 self.test_steps.append(step)
                 self.test_losses.append(test_loss)
             self._dirty = True
+        if len(self.steps) > KEEP:
+            thin(self.steps, self.losses)
+        if len(self.test_steps) > KEEP:
+            thin(self.test_steps, self.test_losses)
 
     def mark_lr(self, step: int, lr: float) -> None:
         self.lr_marks.append((step, lr))
+        del self.lr_marks[:-MAX_LR_MARKS]
         self._dirty = True
 
     def toggle_log(self) -> bool:
