@@ -2,12 +2,17 @@
 
     python benchmarks/long_run.py                      # 100,000 steps, --samples 20 --hidden 4
     python benchmarks/long_run.py --steps 20000 --every 2000
+    python benchmarks/long_run.py --app --steps 10000 --every 1000   # the app, under Pilot
 
 Trains in this process (as `microgradtui --headless` does) a small configuration, so that
 100,000 steps take a few minutes on one core, and prints the resident set size (from
 /proc/self/statm) every `--every` steps, then the growth after warm-up (the first 10% of the
 steps). It also measures with tracemalloc what one step adds to `Trainer.history` (a compact,
 bounded `History`) against a plain list of `StepReport`s, the layout before it.
+
+With `--app` it runs the app itself (Textual's headless Pilot, 120x40, a real training process)
+until the training process has taken `--steps` steps, and prints every `--every` steps the RSS
+of the app's process and of the training process, the steps/s, and the points the loss plot holds.
 """
 
 from __future__ import annotations
@@ -26,9 +31,37 @@ from micrograd.train import History, StepReport, TrainConfig, Trainer  # noqa: E
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def rss_mb() -> float:
-    with open("/proc/self/statm") as f:
+def rss_mb(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/statm") as f:
         return int(f.read().split()[1]) * PAGE / 1e6
+
+
+async def app_run(steps: int, every: int, config: TrainConfig) -> None:
+    from tui.app import MicrogradApp
+    from tui.widgets.loss import LossPlot
+
+    app = MicrogradApp(config)
+    async with app.run_test(size=(120, 40)) as pilot:
+
+        def step() -> int:
+            return app.last_report.step if app.last_report else 0
+
+        while step() < 1:
+            await pilot.pause(0.05)
+        child = app.session.process.pid
+        print(f"{'step':>8} {'app MB':>8} {'train MB':>8} {'steps/s':>8} {'plotted':>8}")
+        start = last = time.perf_counter()
+        last_step, mark = step(), every
+        while step() < steps:
+            await pilot.pause(0.1)
+            if step() >= mark:
+                now, s = time.perf_counter(), step()
+                rate = (s - last_step) / (now - last)
+                last, last_step, mark = now, s, mark + every
+                points = len(app.query_one(LossPlot).steps)
+                print(f"{s:>8} {rss_mb():>8.2f} {rss_mb(child):>8.2f} {rate:>8.0f} {points:>8}")
+        elapsed = time.perf_counter() - start
+        print(f"{step()} steps in {elapsed:.0f} s in the app ({step() / elapsed:.0f} steps/s)")
 
 
 def bytes_per_report(n: int = 20_000) -> tuple[float, float]:
@@ -55,6 +88,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=5_000)
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--hidden", default="4")
+    parser.add_argument("--app", action="store_true", help="run the app (Pilot), not headless")
     args = parser.parse_args()
     config = TrainConfig(
         samples=args.samples,
@@ -63,6 +97,11 @@ def main() -> None:
         steps=args.steps,
         seed=1,
     )
+    if args.app:
+        import asyncio
+
+        asyncio.run(app_run(args.steps, args.every, config))
+        return
     compact, plain = bytes_per_report()
     print(f"history: {compact:.0f} bytes/step (History), {plain:.0f} bytes/step (list)")
     trainer = Trainer(config)
