@@ -37,6 +37,7 @@ from micrograd.train import StepReport, TrainConfig, Trainer
 
 PROGRESS_EVERY = 0.1  # seconds between loss batches while running
 MODEL_EVERY = 0.5  # seconds between parameter/boundary snapshots while running
+COMMAND_EVERY = 0.01  # seconds between looks at the command queue while running
 GRID_MARGIN = 0.15  # fraction of the data's range added around it in the boundary plot
 
 # -- commands (app -> training process): tuples (serial, "name", *args) ----------------------
@@ -409,12 +410,21 @@ class _Runner:
     def run(self) -> None:
         self.send_model(force=True)
         last_check = time.monotonic()
+        next_poll = 0.0
         while not self.stopping:
             block = self.state != "running"
-            try:
-                command = self.commands.get(timeout=0.5) if block else self.commands.get_nowait()
-            except queue.Empty:
-                command = None
+            command = None
+            # While running, look for commands at most every COMMAND_EVERY seconds: polling the
+            # queue after every step of a tiny model took the GIL so often that the queue's
+            # sending thread starved and reports reached the app seconds late.
+            if block or time.monotonic() >= next_poll:
+                next_poll = time.monotonic() + COMMAND_EVERY
+                try:
+                    command = (
+                        self.commands.get(timeout=0.5) if block else self.commands.get_nowait()
+                    )
+                except queue.Empty:
+                    pass
             if command is not None:
                 self.handle(command)
                 continue  # drain every waiting command before the next step
