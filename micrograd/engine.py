@@ -101,7 +101,11 @@ class Value:
         return _node(self.data / b, (self, other), "/", (1.0 / b, -self.data / (b * b)))
 
     def __pow__(self, n: Number) -> Value:
-        """a ** n for a constant n; d/da = n * a**(n-1)"""
+        """a ** n for a constant n; d/da = n * a**(n-1).
+
+        Overflow gives inf (-inf for a negative base and an odd n), underflow 0; a negative
+        base with a non-integer n raises ValueError, 0 to a negative power ZeroDivisionError.
+        """
         if isinstance(n, bool) or not isinstance(n, (int, float)):
             raise TypeError(f"**: the exponent must be an int or a float constant, got {n!r}")
         a = self.data
@@ -179,14 +183,17 @@ class Value:
         return _node(total, tuple(children), "sum", _ONE * len(children))
 
     @staticmethod
-    def dot(ws: Sequence[Value], xs: Sequence[Operand], bias: Value | None = None) -> Value:
+    def dot(ws: Sequence[Value], xs: Sequence[Operand], bias: Operand | None = None) -> Value:
         """w1*x1 + ... + wk*xk (+ b) as one node; d/dwi = xi, d/dxi = wi, d/db = 1.
 
-        `xs` may hold plain numbers (constants: no gradient flows to them) or Values.
-        The sum runs left to right starting from the bias, like `sum(w*x, b)` in Karpathy's Neuron.
+        `ws` are Values; `xs` may hold plain numbers (constants: no gradient flows to them) or
+        Values; a plain-number `bias` becomes a constant Value. The sum runs left to right
+        starting from the bias, like `sum(w*x, b)` in Karpathy's Neuron.
         """
         if len(ws) != len(xs):
             raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs")
+        if bias is not None and type(bias) is not Value:
+            bias = Value(bias)  # type: ignore[arg-type]
         wd = [w.data for w in ws]
         try:
             xd = [x.data for x in xs]  # type: ignore[union-attr]

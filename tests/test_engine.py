@@ -119,6 +119,15 @@ def test_dot_with_constant_inputs_gives_no_children_to_the_constants() -> None:
     assert b.grad == 1.0
 
 
+def test_dot_takes_a_plain_number_bias_as_a_constant() -> None:
+    w = [Value(2.0)]
+    out = Value.dot(w, [3.0], 0.5)
+    assert out.data == 6.5
+    out.backward()
+    assert w[0].grad == 3.0
+    assert out._prev[-1].data == 0.5 and not out._prev[-1]._prev  # a constant leaf
+
+
 def test_dot_rejects_mismatched_lengths() -> None:
     with pytest.raises(ValueError, match="2 weights but 3 inputs"):
         Value.dot([Value(1.0), Value(2.0)], [1.0, 2.0, 3.0])
