@@ -13,14 +13,18 @@ reads, for every node j other than the root,
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
 from micrograd.engine import Value, topological_order
 
 __all__ = [
+    "BackwardStep",
     "GraphSnapshot",
     "NodeInfo",
+    "Send",
+    "backward_steps",
     "node_count",
     "op_counts",
     "snapshot",
@@ -87,6 +91,39 @@ class GraphSnapshot:
         """
         return self._consumers[i]
 
+    @cached_property
+    def _tree_parent(self) -> tuple[int, ...]:
+        """For every node, its parent on a shortest path from the root (-1: the root, or a node
+        the root does not reach); breadth-first, operands in order, built once, on demand."""
+        parent = [-1] * len(self.ops)
+        if not self.ops:
+            return ()
+        root = self.root
+        seen = [False] * len(self.ops)
+        seen[root] = True
+        queue = deque([root])
+        children = self.children
+        while queue:
+            i = queue.popleft()
+            for c in children[i]:
+                if not seen[c]:
+                    seen[c] = True
+                    parent[c] = i
+                    queue.append(c)
+        return tuple(parent)
+
+    def path_to(self, i: int) -> tuple[int, ...]:
+        """The node indices from the root down to node i along a shortest path (root first):
+        where a tree view of the graph shows node i nearest the top."""
+        n = len(self.ops)
+        if not 0 <= i < n:
+            raise IndexError(f"node {i} is out of range for a graph of {n} nodes")
+        parent = self._tree_parent
+        path = [i]
+        while parent[path[-1]] >= 0:
+            path.append(parent[path[-1]])
+        return tuple(reversed(path))
+
     def op_counts(self) -> dict[str, int]:
         """How many nodes each op made ("" counts the leaves)."""
         return dict(Counter(self.ops))
@@ -109,9 +146,10 @@ class GraphSnapshot:
         )
 
     def __getstate__(self) -> dict:
-        """Pickle the six tuples only, not the consumer cache."""
+        """Pickle the six tuples only, not the caches."""
         state = dict(self.__dict__)
         state.pop("_consumers", None)
+        state.pop("_tree_parent", None)
         return state
 
 
@@ -128,6 +166,70 @@ def snapshot(root: Value) -> GraphSnapshot:
         children=tuple([tuple(map(lookup, n._prev)) for n in order]),
         locals=tuple([n._local for n in order]),
     )
+
+
+# -- the backward pass, one node at a time ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Send:
+    """What one node sends one of its operands in the backward pass:
+
+        operand.grad += local * node.grad    (before -> after)
+
+    `complete`: no other node sends this operand anything later, so `after` is its gradient.
+    """
+
+    position: int  # which operand of the node (0-based; `a*a` sends twice)
+    child: int  # the operand's index
+    local: float  # d node / d operand, recorded by the forward pass
+    contribution: float  # local * node.grad
+    before: float  # the operand's running sum before this contribution
+    after: float  # and after it
+    complete: bool
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """Step `number` (1-based) of the backward pass: node `index`, whose gradient `grad` is
+    complete (every node that reads it came later in the forward pass, so earlier here),
+    sends `local * grad` to each of its operands."""
+
+    number: int
+    index: int
+    grad: float
+    sends: tuple[Send, ...]
+
+
+def backward_steps(snap: GraphSnapshot) -> Iterator[BackwardStep]:
+    """Replay `Value.backward()` on a snapshot, one node at a time, root first.
+
+    Every gradient starts at 0 and the root's at 1; nodes are visited in reverse topological
+    order, as the engine does, and each adds `local * grad` to its operands' running sums, in the
+    engine's order and arithmetic (a node whose gradient is 0 sends nothing), so the final sums
+    are the snapshot's grads: exactly for the nodes of one `backward()` call, and for leaves
+    whose grads were zeroed before it (as `Trainer.step` does).
+    """
+    n = len(snap)
+    if not n:
+        return
+    partial = [0.0] * n
+    partial[-1] = 1.0
+    remaining = [len(c) for c in snap._consumers]
+    children, locals_ = snap.children, snap.locals
+    for number, i in enumerate(range(n - 1, -1, -1), 1):
+        g = partial[i]
+        sends = []
+        for position, (c, local) in enumerate(zip(children[i], locals_[i])):
+            before = partial[c]
+            if g:
+                contribution = local * g
+                after = partial[c] = before + contribution
+            else:  # the engine skips a zero gradient: nothing is added
+                contribution, after = 0.0, before
+            remaining[c] -= 1
+            sends.append(Send(position, c, local, contribution, before, after, not remaining[c]))
+        yield BackwardStep(number, i, g, tuple(sends))
 
 
 def node_count(root: Value | GraphSnapshot) -> int:
