@@ -30,6 +30,10 @@ from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.optim import OPTIMIZERS, SCHEDULES, make_optimizer, schedule_factor
 
 LOSS_CHOICES = ("auto", *LOSSES)
+# Sizes past which a scalar engine in pure Python would take minutes a step or exhaust memory.
+MAX_SAMPLES = 100_000
+MAX_WIDTH = 1024
+MAX_LAYERS = 16
 HISTORY_LIMIT = 20_000  # reports kept in memory (and in checkpoints); see History
 
 
@@ -94,10 +98,17 @@ class TrainConfig:
             value = getattr(self, name)
             if not _is_whole(value) or value < 1:
                 out.append(f"{name} must be a whole number >= 1, got {value!r}")
+        if _is_whole(self.samples) and self.samples > MAX_SAMPLES:
+            out.append(f"samples must be at most {MAX_SAMPLES:,}, got {self.samples:,}")
         if not _is_whole(self.batch_size) or self.batch_size < 0:
             out.append(f"batch size must be 0 (full batch) or more, got {self.batch_size!r}")
         if not self.hidden or any(not _is_whole(h) or h < 1 for h in self.hidden):
             out.append(f"hidden sizes must be whole numbers >= 1, got {list(self.hidden)!r}")
+        elif len(self.hidden) > MAX_LAYERS or max(self.hidden) > MAX_WIDTH:
+            out.append(
+                f"at most {MAX_LAYERS} hidden layers of at most {MAX_WIDTH} neurons, "
+                f"got {list(self.hidden)!r}"
+            )
         if not (_is_number(self.test_fraction) and 0.0 <= self.test_fraction < 1.0):
             out.append(f"the test fraction must be in [0, 1), got {self.test_fraction!r}")
         for name in ("noise", "weight_decay", "alpha"):

@@ -115,6 +115,8 @@ BAD_OPTIONS = [
     (["--steps", "-5"], "--steps: must be >= 1"),
     (["--hidden", "16,x"], "--hidden: expected comma-separated layer sizes"),
     (["--hidden", "16,0"], "--hidden: layer sizes must be >= 1"),
+    (["--hidden", "100000,100000"], "--hidden: at most 16 hidden layers of at most 1024 neurons"),
+    (["--samples", "10000000"], "--samples: must be from 1 to 100,000"),
     (["--lr", "0"], "--lr: must be > 0"),
     (["--lr", "-0.1"], "--lr: must be > 0"),
     (["--lr", "nan"], "--lr: must be a finite number"),

@@ -255,12 +255,16 @@ def test_load_accepts_the_checkpoints_own_options_and_a_new_lr(saved_run, capsys
 
 def test_a_checkpoint_asking_for_a_huge_model_is_refused_without_building_it(saved_run) -> None:
     payload = json.loads(saved_run.read_text())
-    payload["config"]["hidden"] = [1_000_000, 1_000_000]  # 10^12 weights; the file has 17
+    payload["config"]["hidden"] = [1024] * 16  # the largest allowed: 15.7M weights; the file has 17
     saved_run.write_text(json.dumps(payload))
     start = time.perf_counter()
-    with pytest.raises(CheckpointError, match="17 weights but this model has 1000005000001"):
+    with pytest.raises(CheckpointError, match="17 weights but this model has 15748097"):
         checkpoint.load(saved_run)
     assert time.perf_counter() - start < 1.0
+    payload["config"]["hidden"] = [1_000_000, 1_000_000]  # past the limits: refused as such
+    saved_run.write_text(json.dumps(payload))
+    with pytest.raises(CheckpointError, match="at most 16 hidden layers of at most 1024 neurons"):
+        checkpoint.load(saved_run)
 
 
 JSON_VALUES = st.recursive(

@@ -23,7 +23,15 @@ from micrograd.data import DATASETS
 from micrograd.losses import LOSSES
 from micrograd.nn import ACTIVATIONS
 from micrograd.optim import OPTIMIZERS, SCHEDULES
-from micrograd.train import ConfigError, StepReport, TrainConfig, Trainer
+from micrograd.train import (
+    MAX_LAYERS,
+    MAX_SAMPLES,
+    MAX_WIDTH,
+    ConfigError,
+    StepReport,
+    TrainConfig,
+    Trainer,
+)
 
 PROG = "microgradtui"
 EXIT_USAGE = 2
@@ -38,7 +46,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _whole(low: int):
+def _whole(low: int, high: int | None = None):
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -46,6 +54,8 @@ def _whole(low: int):
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high:,}, got {value:,}")
         return value
 
     parse.__name__ = "whole number"
@@ -80,6 +90,10 @@ def _hidden(text: str) -> tuple[int, ...]:
         ) from None
     if any(size < 1 for size in sizes):
         raise argparse.ArgumentTypeError(f"layer sizes must be >= 1, got {text!r}")
+    if any(size > MAX_WIDTH for size in sizes) or len(sizes) > MAX_LAYERS:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_LAYERS} hidden layers of at most {MAX_WIDTH} neurons, got {text!r}"
+        )
     return sizes
 
 
@@ -134,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="your own data: numeric feature columns, the label last",
     )
-    data.add_argument("--samples", type=_whole(1), help=f"default {defaults.samples}")
+    data.add_argument("--samples", type=_whole(1, MAX_SAMPLES), help=f"default {defaults.samples}")
     data.add_argument("--noise", type=_number(0.0, strict=False), help=f"default {defaults.noise}")
     data.add_argument(
         "--test-fraction",
