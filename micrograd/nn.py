@@ -165,5 +165,31 @@ class MLP(Module):
             out.append(h[0] if len(h) == 1 else h)
         return out
 
+    def predict_neuron(self, xs: Sequence[Sequence[float]], layer: int, neuron: int) -> list[float]:
+        """The output (after its activation) of neuron `neuron` of layer `layer` for each input,
+        on plain floats: what a graph node labelled `L{layer}.N{neuron}` holds for that input."""
+        if not 0 <= layer < len(self.layers):
+            raise IndexError(f"layer {layer} is out of range: the MLP has {len(self.layers)}")
+        width = len(self.layers[layer].neurons)
+        if not 0 <= neuron < width:
+            raise IndexError(f"neuron {neuron} is out of range: layer {layer} has {width}")
+        plan = [
+            [
+                ([w.data for w in n.w], n.b.data, _FLOAT_ACTIVATION[n.activation])
+                for n in layer_.neurons
+            ]
+            for layer_ in self.layers[:layer]
+        ]
+        last = self.layers[layer].neurons[neuron]
+        w_last, b_last = [w.data for w in last.w], last.b.data
+        act_last = _FLOAT_ACTIVATION[last.activation]
+        out: list[float] = []
+        for x in xs:
+            h = x
+            for neurons in plan:
+                h = [act(sum(map(mul, w, h), b)) for w, b, act in neurons]
+            out.append(act_last(sum(map(mul, w_last, h), b_last)))
+        return out
+
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"

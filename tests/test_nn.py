@@ -166,3 +166,24 @@ def test_micrograd_source_never_imports_the_app_or_its_libraries() -> None:
                     path.name,
                     name,
                 )
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_predict_neuron_equals_the_graph_nodes_of_that_neuron(activation: str) -> None:
+    from micrograd.graph import snapshot
+
+    model = MLP(3, [4, 3, 2], activation=activation, seed=5)
+    xs = [[0.3, -1.2, 0.7], [1.5, 0.1, -0.4]]
+    for x in xs:
+        snap = snapshot(Value.sum(model(x)))
+        for layer, width in enumerate((4, 3, 2)):
+            for neuron in range(width):
+                label = f"L{layer}.N{neuron}"
+                (got,) = model.predict_neuron([x], layer, neuron)
+                assert got == snap.data[snap.labels.index(label)], label
+    last = model.predict_neuron(xs, 2, 1)
+    assert last == [out[1] for out in model.predict_batch(xs)]
+    with pytest.raises(IndexError):
+        model.predict_neuron(xs, 3, 0)
+    with pytest.raises(IndexError):
+        model.predict_neuron(xs, 1, 3)
