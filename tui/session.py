@@ -263,7 +263,7 @@ class _Runner:
         if not force and (not self.model_dirty or now - self.last_model < MODEL_EVERY):
             return
         t = self.trainer
-        data = getattr(t, "data", t)
+        data = t.data
         params = tuple(
             (name, p.data, p.grad, du) for (name, p), du in zip(self.params, self.last_update)
         )
