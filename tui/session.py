@@ -32,8 +32,9 @@ from typing import Any
 
 from micrograd import checkpoint
 from micrograd.data import DATASETS
-from micrograd.graph import snapshot, to_dot
+from micrograd.graph import to_dot
 from micrograd.train import StepReport, TrainConfig, Trainer
+from tui.probes import GradCheckView, NeuronView, ShownGraph, neuron_view
 
 PROGRESS_EVERY = 0.1  # seconds between loss batches while running
 MODEL_EVERY = 0.5  # seconds between parameter/boundary snapshots while running
@@ -55,6 +56,8 @@ COMMANDS = (
     "set_grid",  # (cols: int, rows: int): the boundary grid's size in cells
     "save",  # (path: str)
     "export_dot",  # (path: str)
+    "gradcheck",  # (step: int, index: int | None, name: str | None): check the shown graph
+    "neuron",  # (layer: int, neuron: int, cols: int, rows: int): a NeuronView
     "stop",
 )
 
@@ -136,7 +139,17 @@ class Stopped:
     error: str | None = None
 
 
-Report = DatasetView | Progress | ModelView | GraphView | LrChanged | Notice | Stopped
+Report = (
+    DatasetView
+    | Progress
+    | ModelView
+    | GraphView
+    | LrChanged
+    | Notice
+    | Stopped
+    | GradCheckView
+    | NeuronView
+)
 
 
 # -- the child process -----------------------------------------------------------------------
@@ -186,6 +199,8 @@ class _Runner:
         self.last_update: list[float] = []
         self.last_snapshot: Any = None
         self.last_snapshot_step = -1
+        self.shown: ShownGraph | None = None  # the graph of the shown snapshot, kept alive
+        self.forward_params: list[float] = []  # the parameters as the last step's forward saw them
         self.finished_notice = False
         self.stopping = False
         self.serial = 0
@@ -221,6 +236,7 @@ class _Runner:
         self.step_times.clear()
         self.last_snapshot = None
         self.last_snapshot_step = -1
+        self.shown = None
         self.finished_notice = False
         self.model_dirty = True
         sizes = [t.input_dim, *(len(layer.neurons) for layer in t.model.layers)]
@@ -290,7 +306,8 @@ class _Runner:
         if root is None:
             return
         if self.last_snapshot_step != self.step_count:
-            self.last_snapshot = snapshot(root)
+            self.shown = ShownGraph(self.step_count, root, self.params, self.forward_params)
+            self.last_snapshot = self.shown.snapshot
             self.last_snapshot_step = self.step_count
         self.send(GraphView(self.step_count, self.last_snapshot))
 
@@ -362,6 +379,10 @@ class _Runner:
             self.save(Path(args[0]))
         elif name == "export_dot":
             self.export_dot(Path(args[0]))
+        elif name == "gradcheck":
+            self.gradcheck(*args)
+        elif name == "neuron":
+            self.send_neuron(*args)
         elif name == "stop":
             self.stopping = True
 
@@ -372,6 +393,30 @@ class _Runner:
             self.send(Notice(f"Could not save: {exc}", "error"))
             return
         self.send(Notice(f"Saved step {self.step_count} to {path}"))
+
+    def gradcheck(self, step: int, index: int | None, name: str | None) -> None:
+        """Check a node (or parameter) of the shown graph, which is kept even if training has
+        moved on; step says which graph the app shows."""
+        shown = self.shown
+        if shown is None or shown.step != step:
+            self.send(Notice(f"The graph of step {step} is gone (reset?): take a step", "warning"))
+            return
+        self.send(shown.check(index=index, name=name))
+
+    def send_neuron(self, layer: int, neuron: int, cols: int, rows: int) -> None:
+        t = self.trainer
+        X, y = t.data.X_train, t.data.y_train
+        grid: list[list[float]] = []
+        bounds = (0.0, 1.0, 0.0, 1.0)
+        if t.input_dim == 2:
+            bounds = _bounds([*X, *t.data.X_test])
+            grid = grid_points(bounds, cols, rows)
+        try:
+            view = neuron_view(t.model, self.step_count, layer, neuron, X, y, grid, bounds, cols)
+        except IndexError:
+            self.send(Notice(f"This model has no neuron L{layer}.N{neuron}", "warning"))
+            return
+        self.send(view)
 
     def export_dot(self, path: Path) -> None:
         if self.last_snapshot is None:
@@ -389,6 +434,7 @@ class _Runner:
     # -- the loop --------------------------------------------------------------------------
     def do_step(self) -> None:
         before = [p.data for _, p in self.params]
+        self.forward_params = before
         report = self.trainer.step()
         self.last_update = [p.data - b for (_, p), b in zip(self.params, before)]
         self.pending.append(report)

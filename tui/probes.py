@@ -1,0 +1,171 @@
+"""What the app asks the training process about: the shown step's graph, and one neuron.
+
+`ShownGraph` is the graph whose snapshot the app shows, kept alive in the training process: its
+live root, and every parameter's value and gradient as they were in that step's forward and
+backward pass (the optimizer has moved the parameters since, and later steps overwrite their
+gradients). The snapshot is taken with those values in place, so the tree shows one consistent
+moment, leaves included; a gradient check puts them back for the time of the check, so it runs on
+exactly the graph the learner sees, however far training has moved on.
+
+This module imports no UI code: the training process imports it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from micrograd.engine import Value, topological_order
+from micrograd.gradcheck import check_node
+from micrograd.graph import GraphSnapshot, snapshot
+from micrograd.nn import MLP
+
+MAX_SAMPLES = 500  # rows of the per-sample neuron table (data with more than two inputs)
+
+
+# -- reports (training process -> app) -----------------------------------------------------------
+@dataclass(frozen=True)
+class GradCheckView:
+    """A finite-difference check of node `index` (`name`) of the graph of step `step`:
+    the analytic gradient (backpropagation) against the central difference (numeric).
+
+    relative_error = |analytic - numeric| / max(|analytic|, |numeric|); `error` says why the
+    node could not be checked (then the numbers are NaN)."""
+
+    step: int
+    index: int
+    name: str
+    analytic: float
+    numeric: float
+    relative_error: float
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class NeuronView:
+    """Neuron `neuron` of layer `layer` (`name`, e.g. "L0.N3") after step `step`.
+
+    Two inputs: `grid` holds its output on `rows` lists of `cols` points over `bounds` =
+    (x_min, x_max, y_min, y_max), top row first, and `points` the training samples (x, y, class).
+    More inputs: `samples` holds (inputs, class, output) per training sample, `grid` is empty.
+    `weights` are (name, value, gradient) of its weights and bias.
+    """
+
+    step: int
+    name: str
+    layer: int
+    neuron: int
+    layers: int
+    activation: str
+    weights: tuple[tuple[str, float, float], ...]
+    grid: tuple[tuple[float, ...], ...] = ()
+    bounds: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)
+    points: tuple[tuple[float, float, int], ...] = ()
+    samples: tuple[tuple[tuple[float, ...], int, float], ...] = ()
+
+
+# -- the training process's side -----------------------------------------------------------------
+class ShownGraph:
+    """The graph of step `step` as the app shows it: live root, parameters as they were."""
+
+    def __init__(
+        self,
+        step: int,
+        root: Value,
+        params: Sequence[tuple[str, Value]],
+        forward_values: Sequence[float],
+    ) -> None:
+        self.step = step
+        self.root = root
+        self.params = {name: p for name, p in params}
+        # (parameter, value in the forward pass, gradient from the backward pass)
+        self._leaves = [(p, x, p.grad) for (_, p), x in zip(params, forward_values)]
+        with self.as_it_was():
+            self.snapshot: GraphSnapshot = snapshot(root)
+
+    @contextmanager
+    def as_it_was(self) -> Iterator[None]:
+        """Put the parameters' values and gradients of this step back, for the block only."""
+        now = [(p.data, p.grad) for p, _, _ in self._leaves]
+        for p, data, grad in self._leaves:
+            p.data, p.grad = data, grad
+        try:
+            yield
+        finally:
+            for (p, _, _), (data, grad) in zip(self._leaves, now):
+                p.data, p.grad = data, grad
+
+    def check(self, index: int | None = None, name: str | None = None) -> GradCheckView:
+        """Check node `index`, or the parameter called `name`, by a central difference."""
+        order = topological_order(self.root)
+        if name is not None:
+            p = self.params.get(name)
+            where = {node: i for i, node in enumerate(order)}
+            if p is None or p not in where:
+                return self._failed(-1, name, f"{name} is not part of the graph of this step")
+            index = where[p]
+        if index is None or not 0 <= index < len(order):
+            return self._failed(-1, str(name or index), f"no node {index} in this graph")
+        node = order[index]
+        label = name or _node_name(self.snapshot, index)
+        try:
+            with self.as_it_was():
+                result = check_node(self.root, node)
+        except ValueError as exc:
+            return self._failed(index, label, str(exc))
+        return GradCheckView(
+            self.step,
+            index,
+            label,
+            result.analytic,
+            result.numeric,
+            result.relative_error,
+            result.ok,
+        )
+
+    def _failed(self, index: int, name: str, why: str) -> GradCheckView:
+        nan = math.nan
+        return GradCheckView(self.step, index, name, nan, nan, nan, False, why)
+
+
+def _node_name(snap: GraphSnapshot, i: int) -> str:
+    label = f" {snap.labels[i]}" if snap.labels[i] else ""
+    return f"#{i} {snap.ops[i] or 'leaf'}{label}"
+
+
+def neuron_view(
+    model: MLP,
+    step: int,
+    layer: int,
+    neuron: int,
+    X: Sequence[Sequence[float]],
+    y: Sequence[int],
+    grid: Sequence[Sequence[float]] = (),
+    bounds: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0),
+    cols: int = 0,
+) -> NeuronView:
+    """The neuron's output on `grid` (cell centres, row by row, `cols` a row) when the data has
+    two inputs, else on each training sample; and its weights with their gradients."""
+    n = model.layers[layer].neurons[neuron]  # IndexError: no such neuron
+    weights = tuple((p.label, p.data, p.grad) for p in n.parameters())
+    common = dict(
+        step=step,
+        name=n.name,
+        layer=layer,
+        neuron=neuron,
+        layers=len(model.layers),
+        activation=n.activation,
+        weights=weights,
+    )
+    if len(X[0]) == 2 and grid and cols:
+        flat = model.predict_neuron(grid, layer, neuron)
+        rows = tuple(tuple(flat[r : r + cols]) for r in range(0, len(flat), cols))
+        points = tuple((float(x[0]), float(x[1]), int(t)) for x, t in zip(X, y))
+        return NeuronView(**common, grid=rows, bounds=bounds, points=points)
+    X, y = X[:MAX_SAMPLES], y[:MAX_SAMPLES]
+    outputs = model.predict_neuron(X, layer, neuron)
+    samples = tuple((tuple(map(float, x)), int(t), o) for x, t, o in zip(X, y, outputs))
+    return NeuronView(**common, samples=samples)
