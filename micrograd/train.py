@@ -290,6 +290,38 @@ class Data:
     def input_dim(self) -> int:
         return len(self.X_train[0])
 
+    def add_point(self, x: Sequence[float], label: int) -> None:
+        """Add a training sample of class `label` (one of the data's classes: a model's
+        outputs are sized by them). Checked first: a bad point changes nothing."""
+        point = [float(v) for v in x] if isinstance(x, (list, tuple)) else []
+        if len(point) != self.input_dim or not all(math.isfinite(v) for v in point):
+            raise ValueError(f"a point needs {self.input_dim} finite numbers, got {x!r}")
+        n = self.n_classes
+        if not _is_whole(label) or not 0 <= label < n:
+            raise ValueError(f"class {label!r} is not in this data: use 0 to {n - 1}")
+        self.X_train.append(point)
+        self.y_train.append(label)
+
+    def remove_nearest(self, x: Sequence[float]) -> tuple[list[float], int, bool]:
+        """Remove the sample (train or test) nearest to `x` in its first two inputs; returns it
+        as (point, label, was_test). The last training sample and the last sample of a class
+        stay (the model's outputs are sized by the classes): ValueError says why."""
+        candidates = [(p, i, False) for i, p in enumerate(self.X_train)]
+        candidates += [(p, i, True) for i, p in enumerate(self.X_test)]
+        px, py = float(x[0]), float(x[1]) if len(x) > 1 else 0.0
+        point, i, is_test = min(
+            candidates,
+            key=lambda c: (c[0][0] - px) ** 2 + ((c[0][1] if len(c[0]) > 1 else 0.0) - py) ** 2,
+        )
+        label = (self.y_test if is_test else self.y_train)[i]
+        if not is_test and len(self.X_train) == 1:
+            raise ValueError("the last training sample stays")
+        if (self.y_train + self.y_test).count(label) == 1:
+            raise ValueError(f"the last sample of class {label} stays")
+        del (self.X_test if is_test else self.X_train)[i]
+        del (self.y_test if is_test else self.y_train)[i]
+        return point, label, is_test
+
 
 def load_data(config: TrainConfig) -> Data:
     """The configured dataset (generated or read from CSV), split into train and test."""
@@ -316,20 +348,7 @@ class Trainer:
     def __init__(self, config: TrainConfig | None = None, data: Data | None = None) -> None:
         self.config = config or TrainConfig()
         self.data = data or load_data(self.config)
-        n_train = len(self.data.X_train)
-        if self.config.batch_size > n_train:
-            raise ConfigError(
-                "batch_size",
-                f"batch size {self.config.batch_size} is larger than the {n_train} training "
-                f"samples; use 1 to {n_train}, or 0 for the full batch",
-            )
-        self.loss_name = resolve_loss(self.config, self.data)
-        if self.loss_name in BINARY_LOSSES and self.data.n_classes > 2:
-            raise ConfigError(
-                "loss",
-                f"the {self.loss_name} loss is for two classes, but the data has "
-                f"{self.data.n_classes}; use softmax (or auto)",
-            )
+        self.loss_name = check_fit(self.config, self.data)
         self.base_lr = self.config.lr
         self._build(self.config.seed)
 
@@ -518,6 +537,26 @@ class Trainer:
         self.step_count = step
         self.history = History(StepReport.from_list(r) for r in state["history"])
         self.last_root = None
+
+
+def check_fit(config: TrainConfig, data: Data) -> str:
+    """The loss `config` trains `data` with; ConfigError (naming the option) if they do not
+    fit: a batch larger than the training set, a two-class loss for more classes."""
+    n_train = len(data.X_train)
+    if config.batch_size > n_train:
+        raise ConfigError(
+            "batch_size",
+            f"batch size {config.batch_size} is larger than the {n_train} training "
+            f"samples; use 1 to {n_train}, or 0 for the full batch",
+        )
+    loss_name = resolve_loss(config, data)
+    if loss_name in BINARY_LOSSES and data.n_classes > 2:
+        raise ConfigError(
+            "loss",
+            f"the {loss_name} loss is for two classes, but the data has "
+            f"{data.n_classes}; use softmax (or auto)",
+        )
+    return loss_name
 
 
 def resolve_loss(config: TrainConfig, data: Data) -> str:
