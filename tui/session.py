@@ -30,10 +30,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from micrograd import checkpoint
+from micrograd import checkpoint, health
 from micrograd.data import DATASETS
 from micrograd.graph import to_dot
 from micrograd.train import StepReport, TrainConfig, Trainer
+from tui.playground import READ_ONLY, DataEdited, data_edited, edit_data, history_csv
 from tui.probes import GradCheckView, NeuronView, ShownGraph, neuron_view
 
 PROGRESS_EVERY = 0.1  # seconds between loss batches while running
@@ -58,6 +59,10 @@ COMMANDS = (
     "export_dot",  # (path: str)
     "gradcheck",  # (step: int, index: int | None, name: str | None): check the shown graph
     "neuron",  # (layer: int, neuron: int, cols: int, rows: int): a NeuronView
+    "add_point",  # (x: list[float], label: int): a training sample, from the next step
+    "remove_point",  # (x: list[float]): the sample nearest to x
+    "configure",  # (config: dict, why: str): a new run with these settings (TrainConfig.to_dict)
+    "export_history",  # (path: str): the loss history as CSV
     "stop",
 )
 
@@ -78,6 +83,7 @@ class DatasetView:
     param_names: tuple[str, ...]
     architecture: str
     classes: tuple[str, ...] = ()  # a CSV's label for each class number, if any
+    config: dict | None = None  # the run's settings (TrainConfig.to_dict), for the settings form
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class ModelView:
     bounds: tuple[float, float, float, float]
     sample_predictions: tuple[float, ...]
     sample_outputs: tuple[float, ...] = ()  # the network's raw output (the largest, if several)
+    health: health.HealthReport | None = None  # per-layer gradient norms, dead neurons, ...
 
 
 @dataclass(frozen=True)
@@ -149,6 +156,7 @@ Report = (
     | Stopped
     | GradCheckView
     | NeuronView
+    | DataEdited
 )
 
 
@@ -184,9 +192,16 @@ class _Runner:
     """The training loop of the child process: one `Trainer`, commands in, reports out."""
 
     def __init__(
-        self, config: TrainConfig, paused: bool, commands: Any, reports: Any, load: str | None
+        self,
+        config: TrainConfig,
+        paused: bool,
+        commands: Any,
+        reports: Any,
+        load: str | None,
+        replay: bool = False,
     ) -> None:
         self.config = config
+        self.replay = replay  # show a saved run; refuse what would change it (READ_ONLY)
         self.commands = commands
         self.reports = reports
         self.state = "paused" if paused else "running"
@@ -253,6 +268,7 @@ class _Runner:
                 param_names=tuple(name for name, _ in self.params),
                 architecture="-".join(map(str, sizes)),
                 classes=tuple(data.classes),
+                config=self.config.to_dict(),
             )
         )
         self.flush_progress(force=True)
@@ -297,7 +313,8 @@ class _Runner:
             samples = tuple(_as_float(v) for v in t.predict_grid(X))
             raw = t.model.predict_batch(X)
             outputs = tuple(float(max(v)) if isinstance(v, list) else float(v) for v in raw)
-        self.send(ModelView(self.step_count, params, grid, bounds, samples, outputs))
+        report = health.check(t.model, data.X_train, self.step_count)
+        self.send(ModelView(self.step_count, params, grid, bounds, samples, outputs, report))
         self.model_dirty = False
         self.last_model = now
 
@@ -314,7 +331,10 @@ class _Runner:
     # -- commands ------------------------------------------------------------------------------
     def handle(self, command: tuple) -> None:
         self.serial, name, *args = command
-        if name in ("set_lr", "scale_lr"):
+        if self.replay and name in READ_ONLY:
+            self.send(Notice("A replay shows a saved run: use --load to train on from it"))
+            self.flush_progress(force=True)
+        elif name in ("set_lr", "scale_lr"):
             value = float(args[0])
             base = self.trainer.base_lr
             try:
@@ -383,6 +403,17 @@ class _Runner:
             self.gradcheck(*args)
         elif name == "neuron":
             self.send_neuron(*args)
+        elif name in ("add_point", "remove_point"):
+            text, severity = edit_data(self.trainer, name, tuple(args))
+            if severity == "information":
+                self.send(data_edited(self.trainer))
+                self.model_dirty = True
+                self.send_model(force=True)
+            self.send(Notice(text, severity))
+        elif name == "configure":
+            self.configure(args[0], *args[1:])
+        elif name == "export_history":
+            self.export_history(Path(args[0]))
         elif name == "stop":
             self.stopping = True
 
@@ -393,6 +424,34 @@ class _Runner:
             self.send(Notice(f"Could not save: {exc}", "error"))
             return
         self.send(Notice(f"Saved step {self.step_count} to {path}"))
+
+    def configure(self, values: dict, why: str = "New settings") -> None:
+        """A new run with these settings; a setting that does not fit leaves the run as it was."""
+        try:
+            self._new_trainer(TrainConfig.from_dict(values))
+        except ValueError as exc:  # ConfigError, CSVError, a bad value: one sentence
+            self.send(Notice(f"{why} not applied: {exc}", "warning"))
+            return
+        if self.state == "diverged":
+            self.state = "paused"
+            self.flush_progress(force=True)
+        self.send_model(force=True)
+        c = self.config
+        self.send(
+            Notice(
+                f"{why}: the run was reset ({c.dataset if c.csv is None else c.csv}, "
+                f"{c.samples} samples, noise {c.noise:g}, seed {c.seed}; hidden "
+                f"{','.join(map(str, c.hidden))} {c.activation}, {c.optimizer} lr {c.lr:g})"
+            )
+        )
+
+    def export_history(self, path: Path) -> None:
+        try:
+            checkpoint.atomic_write_text(path, history_csv(self.trainer))
+        except checkpoint.CheckpointError as exc:
+            self.send(Notice(f"Could not export: {exc}", "error"))
+            return
+        self.send(Notice(f"Wrote the loss history ({len(self.trainer.history)} steps) to {path}"))
 
     def gradcheck(self, step: int, index: int | None, name: str | None) -> None:
         """Check a node (or parameter) of the shown graph, which is kept even if training has
@@ -512,7 +571,12 @@ def _fmt(x: float) -> str:
 
 
 def child_main(
-    config: TrainConfig, paused: bool, commands: Any, reports: Any, load: str | None = None
+    config: TrainConfig,
+    paused: bool,
+    commands: Any,
+    reports: Any,
+    load: str | None = None,
+    replay: bool = False,
 ) -> None:
     """Entry point of the training process."""
     # The terminal belongs to the app: nothing the child prints may reach it.
@@ -522,7 +586,7 @@ def child_main(
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
     error = None
     try:
-        _Runner(config, paused, commands, reports, load).run()
+        _Runner(config, paused, commands, reports, load, replay).run()
     except Exception:  # report it to the app instead of dying silently
         error = traceback.format_exc(limit=-3)
     reports.put(Stopped(error))
@@ -535,10 +599,17 @@ def child_main(
 class Session:
     """Starts, commands and stops the training process. Owns both queues."""
 
-    def __init__(self, config: TrainConfig, paused: bool = False, load: str | None = None) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        paused: bool = False,
+        load: str | None = None,
+        replay: bool = False,
+    ) -> None:
         self.config = config
         self.paused = paused
         self.load = load
+        self.replay = replay
         ctx = multiprocessing.get_context("spawn")
         self._ctx = ctx
         self.commands = ctx.Queue()
@@ -549,7 +620,7 @@ class Session:
     def start(self) -> None:
         self.process = self._ctx.Process(
             target=child_main,
-            args=(self.config, self.paused, self.commands, self.reports, self.load),
+            args=(self.config, self.paused, self.commands, self.reports, self.load, self.replay),
             name="microgradtui-training",
             daemon=True,
         )
