@@ -2,7 +2,9 @@
 
 Two inputs: every cell of the pane is one grid point of the boundary (its predicted class as a
 background colour and a shading character, so it reads without colour too) and the samples are
-drawn on top, filled glyphs for training points and hollow ones for test points. More inputs: a
+drawn on top, filled glyphs for training points and hollow ones for test points. When focused,
+a cursor (`+`) moves with the arrows; `1` `2` `3` ask to add a point of class 0, 1, 2 there and
+`x` to remove the nearest point (the app sends the edit to the training process). More inputs: a
 table of samples with their target and the live prediction.
 """
 
@@ -13,6 +15,7 @@ from functools import lru_cache
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.strip import Strip
@@ -28,6 +31,7 @@ POINT_COLOURS = ("#ff8787", "#87afff", "#87d787", "#ffd787", "#d787ff")
 REGION_STRONG = ("#5f0000", "#00005f", "#005f00", "#5f5f00", "#5f005f")
 REGION_WEAK = ("#301010", "#101030", "#103010", "#303010", "#301030")
 MAX_TABLE_ROWS = 500
+CURSOR_STYLE = Style(color="#ffffff", bgcolor="#af00af", bold=True)
 
 
 def cell_class(value: float) -> tuple[int, bool]:
@@ -40,6 +44,27 @@ def cell_class(value: float) -> tuple[int, bool]:
 
 class BoundaryView(Widget, can_focus=True):
     """The decision boundary and the samples, one grid point per character cell."""
+
+    BINDINGS = [
+        Binding("up", "move(0, -1)", "Up", show=False),
+        Binding("down", "move(0, 1)", "Down", show=False),
+        Binding("left", "move(-1, 0)", "Left", show=False),
+        Binding("right", "move(1, 0)", "Right", show=False),
+        Binding("1", "add_point(0)", "Add point", key_display="1-3"),
+        Binding("2", "add_point(1)", "Add class 1", show=False),
+        Binding("3", "add_point(2)", "Add class 2", show=False),
+        Binding("x", "remove_point", "Remove point"),
+    ]
+
+    class PointEdit(Message):
+        """The learner asked to add a point of class `label` at (x, y), or (label None) to
+        remove the point nearest to it."""
+
+        def __init__(self, x: float, y: float, label: int | None) -> None:
+            super().__init__()
+            self.x = x
+            self.y = y
+            self.label = label
 
     class GridResized(Message):
         """The view's size in cells changed: the boundary grid should match it."""
@@ -57,9 +82,44 @@ class BoundaryView(Widget, can_focus=True):
         self.test: tuple[Sequence[Sequence[float]], Sequence[int]] = ((), ())
         self._rows: list[Strip] = []
         self._rows_size = None
+        self.cursor: tuple[int, int] | None = None  # (column, row); placed on first focus
 
     def on_resize(self) -> None:
         self.post_message(self.GridResized(self.size.width, self.size.height))
+        if self.cursor is not None:
+            self.cursor = self._clamped(*self.cursor)
+
+    def _clamped(self, c: int, r: int) -> tuple[int, int]:
+        return max(0, min(c, self.size.width - 1)), max(0, min(r, self.size.height - 1))
+
+    def on_focus(self) -> None:
+        if self.cursor is None:
+            self.cursor = self._clamped(self.size.width // 2, self.size.height // 2)
+        self._rows_size = None  # the cursor shows only while focused
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._rows_size = None
+        self.refresh()
+
+    def action_move(self, dc: int, dr: int) -> None:
+        c, r = self.cursor or (0, 0)
+        self.cursor = self._clamped(c + dc, r + dr)
+        self._rows_size = None
+        self.refresh()
+
+    def cursor_point(self) -> tuple[float, float]:
+        """The data coordinates at the centre of the cursor's cell."""
+        c, r = self.cursor or self._clamped(self.size.width // 2, self.size.height // 2)
+        cols, rows = max(1, self.size.width), max(1, self.size.height)
+        x0, x1, y0, y1 = self.bounds
+        return x0 + (x1 - x0) * (c + 0.5) / cols, y1 - (y1 - y0) * (r + 0.5) / rows
+
+    def action_add_point(self, label: int) -> None:
+        self.post_message(self.PointEdit(*self.cursor_point(), label))
+
+    def action_remove_point(self) -> None:
+        self.post_message(self.PointEdit(*self.cursor_point(), None))
 
     def set_data(self, X_train, y_train, X_test, y_test) -> None:
         self.train = (X_train, y_train)
@@ -106,6 +166,7 @@ class BoundaryView(Widget, can_focus=True):
         grid = self.grid
         gr = len(grid)
         gc = len(grid[0]) if gr else 0
+        cursor = self.cursor if self.has_focus else None
         out: list[Strip] = []
         for r in range(rows):
             row = grid[r * gr // rows] if gr else ()
@@ -115,7 +176,9 @@ class BoundaryView(Widget, can_focus=True):
                 klass, confident = cell_class(row[c * gc // cols]) if gc else (-1, False)
                 k = klass % len(REGION_STRONG) if klass >= 0 else -1
                 point = points.get((c, r))
-                if point is not None:
+                if (c, r) == cursor:
+                    char, style = (point[0] if point is not None else "+"), CURSOR_STYLE
+                elif point is not None:
                     char, style = (
                         point[0],
                         _point_style(point[1] % len(POINT_COLOURS), k, confident),
@@ -196,12 +259,23 @@ class DatasetPane(Vertical):
         """`classes`: the label each class number stands for (a CSV's), shown as `0=cat`."""
         wide = input_dim != 2
         self.set_class(wide, "-table")
-        self.border_subtitle = f"{name}: {len(X_train)} train, {len(X_test)} test"
-        if classes:
-            self.border_subtitle += "; " + " ".join(f"{i}={c}" for i, c in enumerate(classes))
+        self._shown = (name, classes)
+        self._subtitle(len(X_train), len(X_test))
         if wide:
             self.query_one(SamplesTable).set_data(X_train, y_train)
         else:
+            self.query_one(BoundaryView).set_data(X_train, y_train, X_test, y_test)
+
+    def _subtitle(self, n_train: int, n_test: int) -> None:
+        name, classes = getattr(self, "_shown", ("", ()))
+        self.border_subtitle = f"{name}: {n_train} train, {n_test} test"
+        if classes:
+            self.border_subtitle += "; " + " ".join(f"{i}={c}" for i, c in enumerate(classes))
+
+    def show_points(self, X_train, y_train, X_test, y_test) -> None:
+        """The same run's data after an edit (points added or removed)."""
+        self._subtitle(len(X_train), len(X_test))
+        if not self.has_class("-table"):
             self.query_one(BoundaryView).set_data(X_train, y_train, X_test, y_test)
 
     def show_model(self, grid, bounds, sample_predictions, sample_outputs=()) -> None:
