@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widgets import Footer, Static
 
 from micrograd.train import StepReport, TrainConfig
+from tui.inspect_actions import InspectActions
 from tui.screens.help import HelpScreen
 from tui.session import (
     DatasetView,
@@ -60,6 +61,10 @@ ACTIONS = (
     ("Zoom pane", "zoom", "Show the focused pane alone, or all panes again"),
     ("Save checkpoint", "save", "Write the run to a JSON file in the current folder"),
     ("Export graph as DOT", "export_dot", "Write the shown graph as Graphviz DOT"),
+    ("Backprop: next node", "backprop_next", "Walk the backward pass of the shown graph"),
+    ("Backprop: stop", "backprop_stop", "End the backprop walk"),
+    ("Gradient check", "gradcheck", "Finite-difference check of the selected node or parameter"),
+    ("Neuron view", "neuron", "The selected neuron's output over the input plane, its weights"),
     ("Help", "help", "Every key"),
     ("Quit", "quit", "Stop training and leave"),
 )
@@ -97,7 +102,7 @@ def _key(key: str, action: str, description: str, display: str | None = None, **
     return Binding(key, action, description, key_display=display, priority=True, **kw)
 
 
-class MicrogradApp(App[int]):
+class MicrogradApp(InspectActions, App[int]):
     """Four panes (Dataset, Loss, Parameters, Graph), a status line and the footer."""
 
     CSS_PATH = str(Path(__file__).with_name("app.tcss").resolve())
@@ -118,6 +123,11 @@ class MicrogradApp(App[int]):
         _key("l", "toggle_log", "Log scale", show=False),
         _key("s", "save", "Save", show=False),
         _key("e", "export_dot", "Export DOT", show=False),
+        _key("b", "backprop_next", "Backprop"),
+        _key("B", "backprop_stop", "Stop backprop", show=False),
+        Binding("escape", "backprop_stop", "Stop backprop", show=False),
+        _key("c", "gradcheck", "Check grad"),
+        _key("v", "neuron", "Neuron"),
     ]
 
     def __init__(self, config: TrainConfig, paused: bool = False, load: str | None = None) -> None:
@@ -238,6 +248,7 @@ class MicrogradApp(App[int]):
         self.query_one(LossPlot).clear_history()
         self.query_one(ParamTable).set_names(d.param_names)
         self.query_one(GraphTree).clear_snapshot()
+        self.walk = None
         self.query_one(NodeDetail).clear()
         self.query_one("#graph").border_subtitle = ""
         self.graph_step = -1
@@ -258,6 +269,7 @@ class MicrogradApp(App[int]):
         self.graph_step = g.step
         self.query_one(GraphTree).set_snapshot(g.snapshot, g.step)
         self.query_one("#graph").border_subtitle = f"step {g.step}, {len(g.snapshot)} nodes"
+        self.walk_graph_arrived(g.snapshot)
 
     def _on_lrchanged(self, c: LrChanged) -> None:
         self.query_one(LossPlot).mark_lr(c.step, c.lr)
@@ -282,10 +294,10 @@ class MicrogradApp(App[int]):
         self.session.send("set_grid", message.cols, message.rows)
 
     def on_graph_tree_node_chosen(self, message: GraphTree.NodeChosen) -> None:
-        self.query_one(NodeDetail).show_node(message.snapshot, message.index)
+        self.show_detail(message.snapshot, message.index)
 
     def _request_graph(self) -> None:
-        if self.state == "running" and self.query_one("#graph").display:
+        if self.state == "running" and self.query_one("#graph").display and self.walk is None:
             self.session.send("send_graph")
 
     # -- actions -----------------------------------------------------------------------------

@@ -68,6 +68,7 @@ class GraphTree(Tree):
         self.step = 0
         self.auto_expand = False
         self.guide_depth = 2
+        self._revealed: list[TreeNode] = []  # nodes `reveal` opened, closed again when off path
 
     def clear_snapshot(self) -> None:
         """A new model or dataset: the old graph no longer applies."""
@@ -84,6 +85,7 @@ class GraphTree(Tree):
             self._relabel(self.root)
         else:
             root = snapshot.root if isinstance(snapshot.root, int) else len(snapshot) - 1
+            self._revealed = []
             self.reset(node_label(snapshot, root), ("node", root))
             self.root.allow_expand = bool(snapshot.children[root])
             self.root.expand()
@@ -108,6 +110,48 @@ class GraphTree(Tree):
             parent.add_leaf(
                 Text(f"… {rest} more (enter)", "dim italic"), ("more", index, offset + PAGE)
             )
+
+    def reveal(self, index: int) -> TreeNode | None:
+        """Open the path from the root to graph node `index` (loading pages as needed) and put
+        the cursor on it. Nodes opened by the previous reveal that are off this path close."""
+        snap = self.snapshot
+        if snap is None:
+            return None
+        node = self.root
+        on_path = {id(node)}
+        opened = []
+        for child in snap.path_to(index)[1:]:
+            if not node.is_expanded:
+                if not node.children:
+                    self._add_page(node, node.data[1], 0)
+                node.expand()
+                opened.append(node)
+            node = self._find_child(node, child)
+            if node is None:
+                return None
+            on_path.add(id(node))
+        for old in self._revealed:
+            if id(old) not in on_path and old.is_expanded:
+                old.collapse()
+        self._revealed = [n for n in self._revealed if id(n) in on_path] + opened
+        _ = self.last_line  # lay the lines out now, so the new nodes have line numbers
+        self.move_cursor(node)
+        return node
+
+    def _find_child(self, parent: TreeNode, index: int) -> TreeNode | None:
+        """The child of `parent` that shows graph node `index`, loading further pages."""
+        while True:
+            more = None
+            for c in parent.children:
+                if c.data == ("node", index):
+                    return c
+                if c.data and c.data[0] == "more":
+                    more = c
+            if more is None:
+                return None
+            _, i, offset = more.data
+            more.remove()
+            self._add_page(parent, i, offset)
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
         node = event.node

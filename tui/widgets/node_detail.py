@@ -86,5 +86,12 @@ class NodeDetail(VerticalScroll, can_focus=False):
     def clear(self) -> None:
         self.query_one("#detail", Static).update(self.HINT)
 
-    def show_node(self, snapshot: Any, index: int) -> None:
-        self.query_one("#detail", Static).update(describe(snapshot, index))
+    def show_node(self, snapshot: Any, index: int, extra: Text | None = None) -> None:
+        """Node `index` of `snapshot`, and `extra` (e.g. a gradient check) under it."""
+        text = describe(snapshot, index)
+        if extra is not None:
+            text.append_text(extra)
+        self.show_text(text)
+
+    def show_text(self, text: Text) -> None:
+        self.query_one("#detail", Static).update(text)
