@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -140,6 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="write the last step's graph as Graphviz DOT",
     )
+    keep = p.add_argument_group("replay and browser")
+    keep.add_argument(
+        "--replay",
+        type=_readable_file,
+        metavar="PATH",
+        help="show a saved checkpoint's run (loss history, final state), read-only",
+    )
+    keep.add_argument(
+        "--serve",
+        action="store_true",
+        help="serve the app to web browsers (needs: pip install 'microgradtui[web]')",
+    )
+    keep.add_argument("--host", default="127.0.0.1", help="--serve: address (default 127.0.0.1)")
+    keep.add_argument("--port", type=_whole(1), default=8000, help="--serve: port (default 8000)")
     data = p.add_argument_group("data")
     data.add_argument("--dataset", choices=sorted(DATASETS), help=f"default {defaults.dataset}")
     data.add_argument(
@@ -233,6 +248,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.load and args.csv:
         return _fail("--load and --csv cannot be used together (the checkpoint holds its data)")
+    if args.serve:
+        if args.headless:
+            return _fail("--serve and --headless cannot be used together")
+        return serve(args, sys.argv[1:] if argv is None else list(argv))
+    if args.replay:
+        clash = [o for o in ("load", "csv", "headless", "save", "export_dot") if getattr(args, o)]
+        if clash:
+            return _fail(f"--replay shows a saved run as it is: leave out {_flag(clash[0])}")
     try:
         return _main(args)
     except KeyboardInterrupt:  # Ctrl-C while loading data or building the model
@@ -248,11 +271,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(f"--csv: {exc}")
         if isinstance(exc, checkpoint.CheckpointError) and args.load and args.load in str(exc):
             return _fail(f"--load: {exc}")
+        if isinstance(exc, checkpoint.CheckpointError) and args.replay:
+            return _fail(f"--replay: {exc}")
         return _fail(str(exc))
 
 
 def _main(args: argparse.Namespace) -> int:
     trainer = None
+    if args.replay:
+        from micrograd import checkpoint
+
+        trainer = checkpoint.load(args.replay)  # refuse a bad file in one line, before the UI
+        if not _has_terminal():
+            return _fail("no terminal to draw on: use ssh -t")
+        from tui.app import run_app
+
+        return run_app(trainer.config, paused=True, load=args.replay, replay=args.replay)
     if args.load:
         from micrograd import checkpoint
 
@@ -270,11 +304,64 @@ def _main(args: argparse.Namespace) -> int:
         return headless(args, trainer, steps)
     if trainer is None:
         Trainer(config)  # the data loads and fits the model: else one line, before the UI
-    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+    if not _has_terminal():
         return _fail("no terminal to draw on: use ssh -t, or --headless")
     from tui.app import run_app  # the UI is imported only when it is needed
 
     return run_app(config, paused=args.paused, load=args.load)
+
+
+def _has_terminal() -> bool:
+    """A terminal to draw on, or a browser: textual-serve runs the app on pipes with its web
+    driver (TEXTUAL_DRIVER), and that draws in the browser."""
+    if "web_driver" in os.environ.get("TEXTUAL_DRIVER", ""):
+        return True
+    return sys.stdout.isatty() and sys.stdin.isatty()
+
+
+_SERVE_OPTIONS = ("--serve", "--host", "--port")
+
+
+def app_command(argv: Sequence[str]) -> str:
+    """The shell command that runs the app with `argv` less the --serve options."""
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in _SERVE_OPTIONS:
+            skip = name != "--serve" and "=" not in arg
+            continue
+        out.append(arg)
+    return shlex.join([sys.executable, "-m", "tui", *out])
+
+
+def build_server(args: argparse.Namespace, argv: Sequence[str], server_class: type) -> object:
+    """The textual-serve `Server` for the app (not started)."""
+    return server_class(app_command(argv), host=args.host, port=args.port, title=PROG)
+
+
+def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Serve the app to web browsers with textual-serve (the `web` extra) until Ctrl-C."""
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        return _fail("--serve needs textual-serve: pip install 'microgradtui[web]'")
+    server = build_server(args, argv, Server)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"{PROG}: warning: serving on {args.host}: anyone who can reach it can use the app",
+            file=sys.stderr,
+        )
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:  # e.g. the port is taken
+        return _fail(f"--serve: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})")
+    return 0
 
 
 class _CtrlC:
