@@ -74,8 +74,8 @@ class BackpropWalk:
     def _header(self) -> Text:
         number = self.current.number if self.current else self.total
         text = Text()
-        text.append(f"backprop, step {self.step}'s graph: node {number} of {self.total}", "bold")
-        text.append("   (b next, B or escape stops)\n", "dim")
+        text.append(f"backprop {number}/{self.total}", "bold")
+        text.append(f" of step {self.step}'s graph   b next, B stop\n", "dim")
         return text
 
     def _describe_current(self, step: BackwardStep) -> Text:
@@ -89,7 +89,7 @@ class BackpropWalk:
         if not consumers:
             text.append("the loss: d loss / d loss = 1 starts the backward pass\n")
         else:
-            text.append("its gradient is complete (every node that reads it came before):\n")
+            text.append("grad complete (all its readers came first) = Σ grad × local:\n")
             terms = [(p, snap.grads[p], snap.locals[p][pos]) for p, pos in consumers]
             for p, g, local in terms[:MAX_SENDS]:
                 text.append(f"  {fmt_number(g)} × {fmt_number(local)}", "yellow")
@@ -102,13 +102,13 @@ class BackpropWalk:
         if not step.sends:
             text.append("a leaf: it sends nothing on; this grad is what the optimizer uses\n")
             return text
-        text.append("it sends local × grad to each input (running sums):\n", "underline")
+        text.append("sends local × grad to each input (its running sum):\n", "underline")
         for send in step.sends[:MAX_SENDS]:
             text.append(f"  {node_name(snap, send.child)}", "bold")
             text.append(f"  += {fmt_number(send.local)} × {fmt_number(step.grad)}", "cyan")
             text.append(f" = {fmt_number(send.contribution)}")
             text.append(f"   {fmt_number(send.before)} → {fmt_number(send.after)}", "yellow")
-            text.append("  complete\n" if send.complete else "\n", "green")
+            text.append("  done\n" if send.complete else "\n", "green")
         if len(step.sends) > MAX_SENDS:
             text.append(f"  … and {len(step.sends) - MAX_SENDS} more inputs\n", "dim")
         return text

@@ -109,18 +109,30 @@ class InspectActions:
         check = self.checks.get((self.query_one(GraphTree).step, index))
         detail.show_node(snapshot, index, check_text(check) if check else None)
 
+    def selection(self: Any) -> tuple[str, Any]:
+        """("param", name) or ("node", index): the focused table's row or tree's node, else the
+        graph's cursor, else the table's; ("", None) when there is neither."""
+        table, tree = self.query_one(ParamTable), self.query_one(GraphTree)
+        focused = self.focused
+        if isinstance(focused, ParamTable) and table.row_count:
+            return "param", _row_name(table)
+        if _graph_index(tree) is not None:
+            return "node", _graph_index(tree)
+        if table.row_count:
+            return "param", _row_name(table)
+        return "", None
+
     # -- the gradient check ------------------------------------------------------------------
     def action_gradcheck(self: Any) -> None:
         tree = self.query_one(GraphTree)
         if tree.snapshot is None:
             self.notify("No graph to check yet: take a step first (n)", timeout=3)
             return
-        focused = self.focused
-        if isinstance(focused, ParamTable) and focused.row_count:
-            name = str(focused.coordinate_to_cell_key(focused.cursor_coordinate).row_key.value)
-            self.session.send("gradcheck", tree.step, None, name)
-        elif isinstance(focused, GraphTree) and _graph_index(tree) is not None:
-            self.session.send("gradcheck", tree.step, _graph_index(tree), None)
+        kind, what = self.selection()
+        if kind == "param":
+            self.session.send("gradcheck", tree.step, None, what)
+        elif kind == "node":
+            self.session.send("gradcheck", tree.step, what, None)
         else:
             self.notify("Select a graph node or a parameter row first, then press c", timeout=4)
             return
@@ -148,15 +160,12 @@ class InspectActions:
 
     # -- the neuron view ---------------------------------------------------------------------
     def action_neuron(self: Any) -> None:
-        focused = self.focused
+        kind, what = self.selection()
         name = ""
-        if isinstance(focused, ParamTable) and focused.row_count:
-            name = str(focused.coordinate_to_cell_key(focused.cursor_coordinate).row_key.value)
-        else:
-            tree = self.query_one(GraphTree)
-            index = _graph_index(tree)
-            if index is not None:
-                name = tree.snapshot.labels[index]
+        if kind == "param":
+            name = str(what)
+        elif kind == "node":
+            name = self.query_one(GraphTree).snapshot.labels[what]
         match = NEURON.match(name)
         if match is None:
             self.notify(
@@ -174,6 +183,10 @@ class InspectActions:
         screen = self.screen
         if isinstance(screen, NeuronScreen) and screen.name_shown == view.name:
             screen.show_view(view)
+
+
+def _row_name(table: ParamTable) -> str:
+    return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
 
 def _graph_index(tree: GraphTree) -> int | None:
