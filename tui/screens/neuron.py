@@ -87,8 +87,10 @@ def legend(view: NeuronView) -> Text:
             continue  # only the shades this map uses
         char, style = heat_style(v, scale)
         text.append(f" {char} ", style)
-        text.append(f"{fmt_number(v)} ", "dim")
-    text.append("\n● training points by class")
+        text.append(f"{fmt_number(v)}{' (blank)' if not v else ''} ", "dim")
+    x0, x1, y0, y1 = view.bounds
+    text.append(f"\n● training points by class;  x0 {fmt_number(x0)} to {fmt_number(x1)} →,")
+    text.append(f"  x1 {fmt_number(y0)} to {fmt_number(y1)} ↑")
     return text
 
 
