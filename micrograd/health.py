@@ -26,7 +26,7 @@ from micrograd.nn import _FLOAT_ACTIVATION, MLP, Layer
 VANISHING = 1e-6  # a layer's gradient norm below this (while the output layer's is not)
 EXPLODING = 1e3  # a layer's gradient norm above this
 MAX_SAMPLES = 500  # dead-neuron check: at most this many samples (it runs twice a second)
-GROUP_AFTER = 3  # more new dead neurons than this at once: one notice for all of them
+GROUP_AFTER = 1  # more new dead neurons than this at once: one notice for all of them
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ class Announcer:
     a row without it, so one that flickers from report to report is not repeated.
     """
 
-    def __init__(self, forget_after: int = 4) -> None:
+    def __init__(self, forget_after: int = 20) -> None:
         self.forget_after = forget_after
         self._absent: dict[tuple[str, str], int] = {}  # said conditions: reports since last seen
 

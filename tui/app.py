@@ -23,6 +23,7 @@ from textual.widgets import Footer, Static
 
 from micrograd.train import StepReport, TrainConfig
 from tui.inspect_actions import InspectActions
+from tui.play_actions import PlayActions
 from tui.screens.help import HelpScreen
 from tui.session import (
     DatasetView,
@@ -37,6 +38,7 @@ from tui.session import (
 )
 from tui.widgets.dataset import BoundaryView, DatasetPane
 from tui.widgets.graph import GraphTree
+from tui.widgets.health import GradientHealth
 from tui.widgets.loss import LossPlot
 from tui.widgets.node_detail import NodeDetail
 from tui.widgets.params import ParamTable
@@ -65,6 +67,12 @@ ACTIONS = (
     ("Backprop: stop", "backprop_stop", "End the backprop walk"),
     ("Gradient check", "gradcheck", "Finite-difference check of the selected node or parameter"),
     ("Neuron view", "neuron", "The selected neuron's output over the input plane, its weights"),
+    ("Settings", "settings", "Data, model and training settings: a new run"),
+    ("Regenerate data: next noise level", "regenerate('noise')", "Same dataset, more noise"),
+    ("Regenerate data: next seed", "regenerate('seed')", "Same dataset, another draw"),
+    ("Gradients strip", "toggle_health", "Show or hide each layer's gradient norm over time"),
+    ("Export loss history as CSV", "export_loss", "Write the loss history to the current folder"),
+    ("Save screenshot (SVG)", "screenshot_svg", "Write the screen as SVG to the current folder"),
     ("Help", "help", "Every key"),
     ("Quit", "quit", "Stop training and leave"),
 )
@@ -102,7 +110,7 @@ def _key(key: str, action: str, description: str, display: str | None = None, **
     return Binding(key, action, description, key_display=display, priority=True, **kw)
 
 
-class MicrogradApp(InspectActions, App[int]):
+class MicrogradApp(InspectActions, PlayActions, App[int]):
     """Four panes (Dataset, Loss, Parameters, Graph), a status line and the footer."""
 
     CSS_PATH = str(Path(__file__).with_name("app.tcss").resolve())
@@ -128,14 +136,27 @@ class MicrogradApp(InspectActions, App[int]):
         Binding("escape", "backprop_stop", "Stop backprop", show=False),
         _key("c", "gradcheck", "Check grad"),
         _key("v", "neuron", "Neuron"),
+        _key("o", "settings", "Settings"),
+        _key("h", "toggle_health", "Gradients", show=False),
+        _key("N", "regenerate('noise')", "Noise", show=False),
+        _key("S", "regenerate('seed')", "New seed", show=False),
+        _key("w", "export_loss", "Loss CSV", show=False),
+        _key("p", "screenshot_svg", "Screenshot", show=False),
     ]
 
-    def __init__(self, config: TrainConfig, paused: bool = False, load: str | None = None) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        paused: bool = False,
+        load: str | None = None,
+        replay: str | None = None,
+    ) -> None:
         super().__init__()
         # Start the resource tracker before Textual replaces stderr (else spawn fails).
         multiprocessing.resource_tracker.ensure_running()
         self.config = config
-        self.session = Session(config, paused, load)
+        self.replay = replay  # a replay shows the checkpoint `load`, read-only
+        self.session = Session(config, paused or bool(replay), replay or load, bool(replay))
         # `s` and `e` write here: the folder the app was started in, whatever happens to it later
         self.save_folder = Path.cwd()
         self.state = "paused" if paused else "running"  # as the keys left it
@@ -160,6 +181,7 @@ class MicrogradApp(InspectActions, App[int]):
             with Vertical(id="graph", classes="pane"):
                 yield GraphTree(id="tree")
                 yield NodeDetail(id="detail-pane")
+            yield GradientHealth(id="health")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -168,6 +190,7 @@ class MicrogradApp(InspectActions, App[int]):
             ("loss", "Loss"),
             ("params", "Parameters"),
             ("graph", "Graph"),
+            ("health", "Gradients"),
         ):
             self.query_one(f"#{pane_id}").border_title = title
         self.query_one(ParamTable).border_subtitle = "g: sort by |grad|"
@@ -255,6 +278,7 @@ class MicrogradApp(InspectActions, App[int]):
         self.query_one(StatusLine).show(
             what=f"{d.name} {d.architecture}", step=0, loss=None, accuracy=None, test_loss=None
         )
+        self.play_dataset_view(d)
 
     def _on_modelview(self, m: ModelView) -> None:
         self.query_one(DatasetPane).show_model(
@@ -264,6 +288,7 @@ class MicrogradApp(InspectActions, App[int]):
         if self.state != "running" or now - self._table_time >= TABLE_EVERY:
             self._table_time = now
             self.query_one(ParamTable).set_values(m.params)
+        self.play_model_view(m)
 
     def _on_graphview(self, g: GraphView) -> None:
         self.graph_step = g.step
@@ -342,7 +367,7 @@ class MicrogradApp(InspectActions, App[int]):
         old = self.session
         self._pumping = False
         old.stop()
-        self.session = Session(old.config, paused=False, load=old.load)
+        self.session = Session(old.config, bool(old.replay), old.load, old.replay)
         self._state_serial = self._lr_serial = 0  # the new process numbers commands anew
         self.training_stopped = False
         self.state = "running"
@@ -401,10 +426,13 @@ class MicrogradApp(InspectActions, App[int]):
         self.stop_session()
 
 
-def run_app(config: TrainConfig, paused: bool = False, load: str | None = None) -> int:
-    """Run the app in this terminal (resuming the checkpoint `load`, if given)."""
+def run_app(
+    config: TrainConfig, paused: bool = False, load: str | None = None, replay: str | None = None
+) -> int:
+    """Run the app in this terminal (resuming the checkpoint `load`, or showing the checkpoint
+    `replay` read-only, if given)."""
     multiprocessing.resource_tracker.ensure_running()
-    app = MicrogradApp(config, paused=paused, load=load)
+    app = MicrogradApp(config, paused=paused, load=load, replay=replay)
     try:
         app.run()
     finally:

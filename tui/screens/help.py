@@ -29,6 +29,14 @@ KEYS = (
     ("B  escape", "stop the backprop walk"),
     ("c", "gradient check of the selected graph node or parameter (finite differences)"),
     ("v", "neuron view of the selected parameter row L0.N3.* or graph node L0.N3"),
+    ("o", "settings: data, model, training (applying starts a new run)"),
+    ("N  S", "regenerate the data: next noise level / next seed (a new run)"),
+    (
+        "1 2 3  x",
+        "dataset pane cursor (arrows): add a class 0/1/2 point / remove the nearest",
+    ),
+    ("h", "gradients strip: each layer's gradient norm over time (on / off)"),
+    ("w  p", "write the loss history as CSV / the screen as SVG, in the current folder"),
     ("ctrl+p", "command palette: every action by name"),
     ("?", "this help"),
     ("q", "quit"),
@@ -42,6 +50,11 @@ PANES = (
     ),
     ("Loss", "train (and test) loss by step; magenta lines mark learning-rate changes"),
     ("Parameters", "every weight and bias: value, gradient, last update"),
+    (
+        "Gradients",
+        "each layer's gradient norm over time on one log scale (a vanishing layer sits low); "
+        "notices name dead ReLU neurons and vanishing, exploding or NaN gradients, once each",
+    ),
     (
         "Graph",
         "the last step's computation graph from the loss down: op, data, grad; "

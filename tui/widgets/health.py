@@ -1,0 +1,116 @@
+"""The Gradients strip: each layer's gradient norm over time, and which conditions hold.
+
+One row per layer, `L0 ▁▂▃▅▆▇▇▆ 0.12  2 dead`: a sparkline of the layer's gradient norm (one
+character per model report, about two a second, newest on the right) and its latest value. All
+rows share one log scale, so a layer whose gradients vanish sits visibly lower than the layers
+above it, and an exploding one hits the top; a non-finite norm shows as a red `!`.
+
+Textual's `Sparkline` scales each line on its own; here the rows must be comparable, so the
+strip draws its own bars. The widget renders what it is given: `add(report)` returns the new
+notices for the app to show (each condition once, see `micrograd.health.Announcer`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+
+from rich.text import Text
+from textual.widget import Widget
+
+from micrograd.health import Announcer, Condition, HealthReport, summarize
+from tui.widgets.status import fmt_number
+
+BARS = "▁▂▃▄▅▆▇█"
+KEEP = 400  # reports per layer (wider than any strip)
+FLOOR = 1e-12  # a norm of 0 is drawn as this
+HOLD = 5.0  # seconds: new dead neurons are told together, at most once in this time
+
+
+class GradientHealth(Widget):
+    """Per-layer gradient norms as sparklines on one log scale, with each layer's conditions."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.announcer = Announcer()
+        self.norms: list[deque[float]] = []
+        self.last_step = -1
+        self.conditions: dict[str, list[str]] = {}  # layer name -> kinds, e.g. ["2 dead"]
+        self._held: list[Condition] = []  # dead neurons not told yet
+        self._told = -HOLD  # when dead neurons were last told
+
+    def clear(self) -> None:
+        """A new run: no history, and every condition may be said again."""
+        self.norms = []
+        self.last_step = -1
+        self.conditions = {}
+        self._held = []
+        self._told = -HOLD
+        self.announcer.reset()
+        self.refresh(layout=True)
+
+    def add(self, report: HealthReport | None) -> list[tuple[str, str]]:
+        """Take one model report's health; returns the (text, severity) notices to show."""
+        if report is None or report.step == self.last_step:
+            return []
+        if report.step < self.last_step or len(report.layer_norms) != len(self.norms):
+            self.norms = [deque(maxlen=KEEP) for _ in report.layer_norms]
+            self.refresh(layout=True)  # the number of rows changed
+        self.last_step = report.step
+        for column, value in zip(self.norms, report.layer_norms):
+            column.append(value)
+        counts: dict[str, dict[str, int]] = {}
+        for c in report.conditions:
+            layer = c.where.split(".")[0]
+            kinds = counts.setdefault(layer, {})
+            kinds[c.kind] = kinds.get(c.kind, 0) + 1
+        self.conditions = {
+            layer: [f"{n} dead" if kind == "dead" else kind for kind, n in kinds.items()]
+            for layer, kinds in counts.items()
+        }
+        self.refresh()
+        news = self.announcer.news(report.conditions)
+        self._held += [c for c in news if c.kind == "dead"]
+        news = [c for c in news if c.kind != "dead"]
+        now = time.monotonic()
+        if self._held and now - self._told >= HOLD:  # neurons die in bursts: one notice each
+            news[:0] = self._held
+            self._held = []
+            self._told = now
+        return summarize(news)
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return max(1, len(self.norms))
+
+    def render(self) -> Text:
+        if not self.norms:
+            return Text("gradient norms appear after the first step", style="dim")
+        width = self.size.width
+        labels = [f"L{i}" for i in range(len(self.norms))]
+        tails = []
+        for i, column in enumerate(self.norms):
+            latest = column[-1] if column else 0.0
+            notes = self.conditions.get(labels[i], [])
+            tails.append(f" {fmt_number(latest):>9}" + (f"  {', '.join(notes)}" if notes else ""))
+        spark_width = max(4, width - 4 - max(len(t) for t in tails))
+        shown = [list(column)[-spark_width:] for column in self.norms]
+        logs = [math.log10(max(v, FLOOR)) for row in shown for v in row if math.isfinite(v)]
+        lo, hi = (min(logs), max(logs)) if logs else (0.0, 1.0)
+        span = (hi - lo) or 1.0
+        text = Text(no_wrap=True, overflow="crop")
+        for i, row in enumerate(shown):
+            if i:
+                text.append("\n")
+            text.append(f"{labels[i]:<4}", "bold")
+            text.append(" " * (spark_width - len(row)))
+            for v in row:
+                if not math.isfinite(v):
+                    text.append("!", "bold red")
+                else:
+                    level = (math.log10(max(v, FLOOR)) - lo) / span
+                    text.append(BARS[min(len(BARS) - 1, int(level * len(BARS)))], "cyan")
+            tail = tails[i]
+            style = "yellow" if self.conditions.get(labels[i]) else ""
+            text.append(tail, style)
+        return text
