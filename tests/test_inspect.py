@@ -69,7 +69,7 @@ async def test_b_walks_the_backward_pass_node_by_node():
         assert current == len(snap) - 3  # reverse topological order
         await wait_for(pilot, lambda: "backprop 3/" in detail(app))
         assert tree.cursor_node.data == ("node", current)  # the tree shows where it is
-        assert "grad complete" in detail(app) and "sends local × grad" in detail(app)
+        assert "grad (complete" in detail(app) and "sends local × grad" in detail(app)
         assert "backprop 3/" in app.query_one("#graph").border_subtitle
         # deep nodes far down wide, paged nodes are opened too
         leaf = snap.labels.index("L0.N3.w1")

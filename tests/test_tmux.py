@@ -138,3 +138,24 @@ def test_resizing_down_to_40x12_and_back_in_a_real_terminal(term: Terminal) -> N
     term.wait_for(lambda s: int(status_line(s).split()[1]) > step, "training going on")
     term.keys("q")
     term.wait_for(lambda s: "EXITED 0" in s, "the app to exit", timeout=5)
+
+
+def test_backprop_walk_gradient_check_and_neuron_view(term: Terminal) -> None:
+    term.start(120, 40, ARGS + " --paused")
+    term.wait_for(lambda s: "paused" in status_line(s), "a paused status")
+    term.keys("n")
+    term.wait_for(lambda s: "step 1 " in status_line(s) and "nodes" in s, "the graph of step 1")
+    term.keys("v")  # nothing chosen in the graph yet: the parameter table's row, L0.N0.w0
+    text = term.wait_for(lambda s: "Neuron L0.N0" in s and "out = relu" in s, "the neuron view")
+    assert "L0.N0.w1" in text and "grad" in text and "●" in text
+    term.keys("Escape")
+    term.wait_for(lambda s: "Neuron L0.N0" not in s, "the neuron view closed")
+    term.keys("b", "b", "b")
+    term.wait_for(lambda s: "backprop 3/" in s and "grad (complete" in s, "the walk's 3rd node")
+    term.keys("B")
+    term.wait_for(lambda s: "backprop 3/" not in s, "the walk stopped")
+    term.keys("c")  # the node the walk left the cursor on
+    text = term.wait_for(lambda s: "relative error" in s, "a gradient check notice")
+    assert "agree" in text, text
+    term.keys("q")
+    term.wait_for(lambda s: "EXITED 0" in s, "the app to exit", timeout=5)

@@ -89,7 +89,7 @@ class BackpropWalk:
         if not consumers:
             text.append("the loss: d loss / d loss = 1 starts the backward pass\n")
         else:
-            text.append("grad complete (all its readers came first) = Σ grad × local:\n")
+            text.append("grad (complete: its readers came first) = Σ grad × local\n")
             terms = [(p, snap.grads[p], snap.locals[p][pos]) for p, pos in consumers]
             for p, g, local in terms[:MAX_SENDS]:
                 text.append(f"  {fmt_number(g)} × {fmt_number(local)}", "yellow")
