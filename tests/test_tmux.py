@@ -98,9 +98,9 @@ def test_screen_keys_and_quit(term: Terminal, size: tuple[int, int]) -> None:
     zoomed = term.wait_for(lambda s: "Loss" not in s and "Parameters" in s, "a zoomed pane")
     assert "L0.N0.w0" in zoomed
     term.keys("z", "?")
-    term.wait_for(lambda s: "this help" in s, "the help screen")
+    term.wait_for(lambda s: "keys (escape closes)" in s, "the help screen")
     term.keys("Escape")
-    term.wait_for(lambda s: "this help" not in s and "Dataset" in s, "help closed")
+    term.wait_for(lambda s: "keys (escape closes)" not in s and "Dataset" in s, "help closed")
 
     start = time.monotonic()
     term.keys("q")

@@ -62,7 +62,8 @@ class InspectActions:
             tree.focus()
             self.notify(
                 f"Backprop through step {tree.step}'s graph, {len(tree.snapshot)} nodes, "
-                "loss first: b next node, B or escape stops",
+                "loss first: b next node, B or escape stops"
+                + ("" if self.query_one(NodeDetail).display else " (z: zoom to see the detail)"),
                 timeout=4,
             )
         step = self.walk.advance()
