@@ -83,7 +83,8 @@ async def test_cursor_adds_and_removes_points_and_training_uses_them():
         view = app.query_one(BoundaryView)
         view.focus()
         await pilot.pause()
-        start = view.cursor
+        start = view.cursor_cell()
+        assert start == (view.size.width // 2, view.size.height // 2)  # the centre at first
         await pilot.press("right", "right", "up")
         assert view.cursor == (start[0] + 2, start[1] - 1)
         cell = view.render_line(view.cursor[1]).text[view.cursor[0]]

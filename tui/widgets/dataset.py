@@ -82,7 +82,7 @@ class BoundaryView(Widget, can_focus=True):
         self.test: tuple[Sequence[Sequence[float]], Sequence[int]] = ((), ())
         self._rows: list[Strip] = []
         self._rows_size = None
-        self.cursor: tuple[int, int] | None = None  # (column, row); placed on first focus
+        self.cursor: tuple[int, int] | None = None  # (column, row); None: the centre
 
     def on_resize(self) -> None:
         self.post_message(self.GridResized(self.size.width, self.size.height))
@@ -92,9 +92,13 @@ class BoundaryView(Widget, can_focus=True):
     def _clamped(self, c: int, r: int) -> tuple[int, int]:
         return max(0, min(c, self.size.width - 1)), max(0, min(r, self.size.height - 1))
 
-    def on_focus(self) -> None:
+    def cursor_cell(self) -> tuple[int, int]:
+        """The cursor's cell; the centre until it is moved (the size is known only then)."""
         if self.cursor is None:
-            self.cursor = self._clamped(self.size.width // 2, self.size.height // 2)
+            return self._clamped(self.size.width // 2, self.size.height // 2)
+        return self.cursor
+
+    def on_focus(self) -> None:
         self._rows_size = None  # the cursor shows only while focused
         self.refresh()
 
@@ -103,14 +107,14 @@ class BoundaryView(Widget, can_focus=True):
         self.refresh()
 
     def action_move(self, dc: int, dr: int) -> None:
-        c, r = self.cursor or (0, 0)
+        c, r = self.cursor_cell()
         self.cursor = self._clamped(c + dc, r + dr)
         self._rows_size = None
         self.refresh()
 
     def cursor_point(self) -> tuple[float, float]:
         """The data coordinates at the centre of the cursor's cell."""
-        c, r = self.cursor or self._clamped(self.size.width // 2, self.size.height // 2)
+        c, r = self.cursor_cell()
         cols, rows = max(1, self.size.width), max(1, self.size.height)
         x0, x1, y0, y1 = self.bounds
         return x0 + (x1 - x0) * (c + 0.5) / cols, y1 - (y1 - y0) * (r + 0.5) / rows
@@ -166,7 +170,7 @@ class BoundaryView(Widget, can_focus=True):
         grid = self.grid
         gr = len(grid)
         gc = len(grid[0]) if gr else 0
-        cursor = self.cursor if self.has_focus else None
+        cursor = self.cursor_cell() if self.has_focus else None
         out: list[Strip] = []
         for r in range(rows):
             row = grid[r * gr // rows] if gr else ()
