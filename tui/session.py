@@ -451,7 +451,8 @@ class _Runner:
         except checkpoint.CheckpointError as exc:
             self.send(Notice(f"Could not export: {exc}", "error"))
             return
-        self.send(Notice(f"Wrote the loss history ({len(self.trainer.history)} steps) to {path}"))
+        n = len(self.trainer.history)
+        self.send(Notice(f"Wrote the loss history ({n} step{'s' * (n != 1)}) to {path}"))
 
     def gradcheck(self, step: int, index: int | None, name: str | None) -> None:
         """Check a node (or parameter) of the shown graph, which is kept even if training has
