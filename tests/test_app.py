@@ -8,36 +8,16 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Callable
 
 import pytest
+from apphelp import FAST, SIZE, status, step, wait_for
 
 from micrograd.train import TrainConfig
 from tui.app import MicrogradApp
 from tui.widgets.graph import GraphTree
 from tui.widgets.loss import LossPlot
 from tui.widgets.params import ParamTable
-from tui.widgets.status import StatusLine, fmt_number
-
-FAST = TrainConfig(samples=40, hidden=(4,), lr=0.1, steps=100_000, seed=7)
-SIZE = (120, 40)
-
-
-async def wait_for(pilot, condition: Callable[[], object], timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` is true; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {condition.__doc__ or condition}")
-        await pilot.pause(0.05)
-
-
-def status(app: MicrogradApp) -> str:
-    return app.query_one(StatusLine).render_text().plain
-
-
-def step(app: MicrogradApp) -> int:
-    return app.last_report.step if app.last_report else 0
+from tui.widgets.status import fmt_number
 
 
 async def test_panes_titles_and_status():

@@ -4,10 +4,8 @@ settings form, regenerating, exporting the loss CSV and a screenshot, and replay
 from __future__ import annotations
 
 import csv
-import time
-from collections.abc import Callable
 
-import pytest
+from apphelp import FAST, SIZE, notices, status, step, wait_for
 from textual.widgets import Input
 
 from micrograd import checkpoint
@@ -17,30 +15,6 @@ from tui.screens.settings import SettingsScreen, check_form
 from tui.widgets.dataset import BoundaryView, DatasetPane
 from tui.widgets.health import GradientHealth
 from tui.widgets.loss import LossPlot
-from tui.widgets.status import StatusLine
-
-FAST = TrainConfig(samples=40, hidden=(4,), lr=0.1, steps=100_000, seed=7)
-SIZE = (120, 40)
-
-
-async def wait_for(pilot, condition: Callable[[], object], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {condition.__doc__ or condition}")
-        await pilot.pause(0.05)
-
-
-def status(app: MicrogradApp) -> str:
-    return app.query_one(StatusLine).render_text().plain
-
-
-def step(app: MicrogradApp) -> int:
-    return app.last_report.step if app.last_report else 0
-
-
-def notices(app: MicrogradApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 async def test_gradient_norms_per_layer_and_a_dead_neuron_told_once():

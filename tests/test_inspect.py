@@ -3,10 +3,7 @@ and the neuron view (v). Real training process, small fast model, bounded waits.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
-import pytest
+from apphelp import FAST, SIZE, wait_for
 
 from micrograd.engine import Value
 from micrograd.graph import snapshot
@@ -17,17 +14,6 @@ from tui.screens.help import help_text
 from tui.screens.neuron import NeuronScreen
 from tui.widgets.graph import GraphTree
 from tui.widgets.params import ParamTable
-
-FAST = TrainConfig(samples=40, hidden=(4,), lr=0.1, steps=100_000, seed=7)
-SIZE = (120, 40)
-
-
-async def wait_for(pilot, condition: Callable[[], object], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {condition}")
-        await pilot.pause(0.05)
 
 
 def detail(app: MicrogradApp) -> str:

@@ -22,6 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from apphelp import FAST, notices
+from apphelp import status as app_status
+from apphelp import step as app_step
+from apphelp import wait_for as pilot_wait
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -641,30 +645,6 @@ def wait_until(condition: Callable[[], object], timeout: float = 10.0) -> None:
 
 
 # -- the app: faults while it runs ------------------------------------------------------------
-
-FAST = TrainConfig(samples=40, hidden=(4,), lr=0.1, steps=100_000, seed=7)
-
-
-async def pilot_wait(pilot, condition: Callable[[], object], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {condition}")
-        await pilot.pause(0.05)
-
-
-def app_step(app) -> int:
-    return app.last_report.step if app.last_report else 0
-
-
-def app_status(app) -> str:
-    from tui.widgets.status import StatusLine
-
-    return app.query_one(StatusLine).render_text().plain
-
-
-def notices(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 async def test_a_killed_training_process_is_reported_and_r_restarts_it():
