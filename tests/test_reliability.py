@@ -17,6 +17,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -767,3 +768,28 @@ async def test_load_with_a_new_lr_resumes_at_that_rate(saved_run: Path):
         await pilot.press("n")
         await pilot_wait(pilot, lambda: app_step(app) == 4)
         assert app.last_report.lr == 0.25
+
+
+def _send_half_a_message(reports) -> None:
+    """A training process that dies halfway through sending a report."""
+    import struct
+
+    reports._writer._send(struct.pack("!i", 1_000_000) + b"only the start of it")
+    os._exit(0)
+
+
+def test_a_report_cut_off_by_a_dying_child_does_not_hang_the_app() -> None:
+    from tui.session import Session
+
+    session = Session(TrainConfig())
+    session.process = session._ctx.Process(target=_send_half_a_message, args=(session.reports,))
+    session.process.start()
+    session._release_report_writer()  # what Session.start does after starting the child
+    session.process.join(5)
+    got: list = []
+    reader = threading.Thread(target=lambda: got.append(session.get(timeout=1.0)), daemon=True)
+    reader.start()
+    reader.join(10)
+    assert not reader.is_alive(), "get() hung on half a message"
+    assert got == [None]  # EOF mid-message: no report
+    session.process = None

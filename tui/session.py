@@ -626,6 +626,20 @@ class Session:
             daemon=True,
         )
         self.process.start()
+        self._release_report_writer()
+
+    def _release_report_writer(self) -> None:
+        """Close this process's copy of the report pipe's write end (only the child writes).
+
+        Otherwise a training process that dies in the middle of sending a report (killed, or
+        terminated by `stop`) leaves half a message in the pipe that no EOF will ever end, and
+        the app's report thread blocks in `get` for good (seen as a hang at quit in a test
+        run). With the child as the only writer, its death is an EOF and `get` returns.
+        multiprocessing.Queue has no public call for this, hence the private attribute.
+        """
+        writer = getattr(self.reports, "_writer", None)
+        if writer is not None:
+            writer.close()
 
     @property
     def alive(self) -> bool:
