@@ -64,8 +64,7 @@ def make_moons(n: int = 100, noise: float = 0.1, seed: int = 1337) -> Dataset:
         t = math.pi * i / max(n_in - 1, 1)
         X.append([1.0 - math.cos(t), 0.5 - math.sin(t)])
         y.append(1)
-    X = [[a + rng.gauss(0.0, noise), b + rng.gauss(0.0, noise)] for a, b in X]
-    return _shuffled(X, y, rng)
+    return _jittered_and_shuffled(X, y, noise, rng)
 
 
 def make_circles(n: int = 100, noise: float = 0.1, seed: int = 1337) -> Dataset:
@@ -79,8 +78,7 @@ def make_circles(n: int = 100, noise: float = 0.1, seed: int = 1337) -> Dataset:
             t = 2.0 * math.pi * i / size
             X.append([radius * math.cos(t), radius * math.sin(t)])
             y.append(label)
-    X = [[a + rng.gauss(0.0, noise), b + rng.gauss(0.0, noise)] for a, b in X]
-    return _shuffled(X, y, rng)
+    return _jittered_and_shuffled(X, y, noise, rng)
 
 
 def make_xor(n: int = 100, noise: float = 0.1, seed: int = 1337) -> Dataset:
@@ -99,8 +97,7 @@ def make_xor(n: int = 100, noise: float = 0.1, seed: int = 1337) -> Dataset:
             sx, sy = quadrants[label][i % 2]
             X.append([sx * rng.uniform(0.05, 1.0), sy * rng.uniform(0.05, 1.0)])
             y.append(label)
-    X = [[a + rng.gauss(0.0, noise), b + rng.gauss(0.0, noise)] for a, b in X]
-    return _shuffled(X, y, rng)
+    return _jittered_and_shuffled(X, y, noise, rng)
 
 
 def make_spiral(n: int = 100, noise: float = 0.1, seed: int = 1337, classes: int = 2) -> Dataset:
@@ -117,8 +114,7 @@ def make_spiral(n: int = 100, noise: float = 0.1, seed: int = 1337, classes: int
             t = 4.0 * r + 2.0 * math.pi * label / classes
             X.append([r * math.sin(t), r * math.cos(t)])
             y.append(label)
-    X = [[a + rng.gauss(0.0, noise), b + rng.gauss(0.0, noise)] for a, b in X]
-    return _shuffled(X, y, rng)
+    return _jittered_and_shuffled(X, y, noise, rng)
 
 
 def make_blobs(n: int = 100, noise: float = 0.2, seed: int = 1337, classes: int = 3) -> Dataset:
@@ -163,6 +159,12 @@ DATASETS: dict[str, Callable[[int, float, int], Dataset]] = {
     "blobs": make_blobs,
     "tiny": make_tiny,
 }
+
+
+def _jittered_and_shuffled(X: list, y: list, noise: float, rng: random.Random) -> Dataset:
+    """Add Gaussian noise of standard deviation `noise` to both coordinates, then shuffle."""
+    X = [[a + rng.gauss(0.0, noise), b + rng.gauss(0.0, noise)] for a, b in X]
+    return _shuffled(X, y, rng)
 
 
 def _shuffled(X: list, y: list, rng: random.Random) -> Dataset:
