@@ -33,6 +33,7 @@ from typing import Any
 from micrograd import checkpoint, health
 from micrograd.data import DATASETS
 from micrograd.graph import to_dot
+from micrograd.losses import predict_class
 from micrograd.train import StepReport, TrainConfig, Trainer
 from tui.playground import READ_ONLY, DataEdited, data_edited, edit_data, history_csv
 from tui.probes import GradCheckView, NeuronView, ShownGraph, neuron_view
@@ -309,14 +310,19 @@ class _Runner:
             flat = [_as_float(v) for v in t.predict_grid(grid_points(bounds, cols, rows))]
             grid = tuple(tuple(flat[r * cols : (r + 1) * cols]) for r in range(rows))
         else:
-            X = [list(x) for x in data.X_train]
-            samples = tuple(_as_float(v) for v in t.predict_grid(X))
-            raw = t.model.predict_batch(X)
+            raw = t.model.predict_batch([list(x) for x in data.X_train])  # one forward pass
+            samples = tuple(float(predict_class(t.loss_name, v)) for v in raw)
             outputs = tuple(float(max(v)) if isinstance(v, list) else float(v) for v in raw)
         report = health.check(t.model, data.X_train, self.step_count)
         self.send(ModelView(self.step_count, params, grid, bounds, samples, outputs, report))
         self.model_dirty = False
         self.last_model = now
+
+    def publish_now(self) -> None:
+        """Send progress, the model and the graph at once (on pause, a step, divergence)."""
+        self.flush_progress(force=True)
+        self.send_model(force=True)
+        self.send_graph()
 
     def send_graph(self) -> None:
         root = self.trainer.last_root
@@ -347,9 +353,7 @@ class _Runner:
         elif name == "pause":
             if self.state == "running":
                 self.state = "paused"
-                self.flush_progress(force=True)
-                self.send_model(force=True)
-                self.send_graph()
+                self.publish_now()
         elif name == "resume":
             self.state = "running"
             self.flush_progress(force=True)
@@ -357,9 +361,7 @@ class _Runner:
             if self.state != "running":
                 self.state = "paused"
                 self.do_step()
-                self.flush_progress(force=True)
-                self.send_model(force=True)
-                self.send_graph()
+                self.publish_now()
         elif name == "reset":
             lr = self.trainer.base_lr
             seed = self.config.seed + 1 + self.step_count  # new weights, same config
@@ -502,9 +504,7 @@ class _Runner:
         self.model_dirty = True
         if report.nonfinite or not math.isfinite(report.loss):
             self.state = "diverged"
-            self.flush_progress(force=True)
-            self.send_model(force=True)
-            self.send_graph()
+            self.publish_now()
             self.send(
                 Notice(
                     f"The loss became {report.loss} at step {report.step}: training paused. "
@@ -544,9 +544,7 @@ class _Runner:
                     self.finished_notice = True
                     self.state = "paused"
                     self.send(Notice(f"Done: {self.config.steps} steps. Space trains on."))
-                    self.flush_progress(force=True)
-                    self.send_model(force=True)
-                    self.send_graph()
+                    self.publish_now()
             self.flush_progress()
             self.send_model()
             now = time.monotonic()
