@@ -253,6 +253,8 @@ class SamplesTable(DataTable):
 class DatasetPane(Vertical):
     """Holds the boundary view (two inputs) or the samples table (more inputs)."""
 
+    _shown: tuple[str, tuple[str, ...]] = ("", ())  # the data's name and class names
+
     def compose(self):
         yield BoundaryView(id="boundary")
         yield SamplesTable(id="samples")
@@ -263,7 +265,7 @@ class DatasetPane(Vertical):
         """`classes`: the label each class number stands for (a CSV's), shown as `0=cat`."""
         wide = input_dim != 2
         self.set_class(wide, "-table")
-        self._shown = (name, classes)
+        self._shown = (name, tuple(classes))
         self._subtitle(len(X_train), len(X_test))
         if wide:
             self.query_one(SamplesTable).set_data(X_train, y_train)
@@ -271,7 +273,7 @@ class DatasetPane(Vertical):
             self.query_one(BoundaryView).set_data(X_train, y_train, X_test, y_test)
 
     def _subtitle(self, n_train: int, n_test: int) -> None:
-        name, classes = getattr(self, "_shown", ("", ()))
+        name, classes = self._shown
         self.border_subtitle = f"{name}: {n_train} train, {n_test} test"
         if classes:
             self.border_subtitle += "; " + " ".join(f"{i}={c}" for i, c in enumerate(classes))
