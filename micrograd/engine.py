@@ -208,7 +208,7 @@ class Value:
             xd = [x.data for x in xs]  # type: ignore[union-attr]
         if bias is None:
             return _node(sum(map(mul, wd, xd), 0.0), (*ws, *xs), "dot", (*xd, *wd))
-        return _node(sum(map(mul, wd, xd), bias.data), (*ws, *xs, bias), "dot", (*xd, *wd, 1.0))
+        return _dot_of_values(ws, xs, wd, xd, bias)
 
     # -- backpropagation ---------------------------------------------------------------------
 
@@ -275,27 +275,45 @@ def _node(data: float, children: tuple[Value, ...], op: str, local: tuple[float,
     return v
 
 
+def _dot_of_values(
+    ws: Sequence[Value], xs: Sequence[Value], wd: list[float], xd: list[float], bias: Value
+) -> Value:
+    """`Value.dot(ws, xs, bias)` for Value inputs, given their data `wd` and `xd` (equal
+    lengths, unchecked): a neuron's node, so `nn` builds it without `dot`'s input checks."""
+    return _node(sum(map(mul, wd, xd), bias.data), (*ws, *xs, bias), "dot", (*xd, *wd, 1.0))
+
+
 def topological_order(root: Value) -> list[Value]:
     """Every node `root` depends on, operands before their results, `root` last.
 
-    Iterative depth-first post-order with an explicit stack: no recursion limit.
+    Iterative depth-first post-order with an explicit stack: no recursion limit. A node whose
+    operands are all visited already (a weight's second use, an input shared by a layer's
+    neurons: most of a network's links) is emitted at once, checked by one C-level `issuperset`
+    over its operands rather than a Python loop. Any other node goes back on the stack under a
+    `None` marker, its unvisited operands above it, and is emitted when the marker comes up.
     """
     order: list[Value] = []
     visited: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    push, pop, append, seen = stack.append, stack.pop, order.append, visited.add
+    stack: list[Value | None] = [root]
+    push, pop, append = stack.append, stack.pop, order.append
+    seen, covers = visited.add, visited.issuperset
     while stack:
-        node, expanded = pop()
-        if expanded:
-            append(node)
+        node = pop()
+        if node is None:  # every operand of the node under the marker is in `order` now
+            append(pop())  # type: ignore[arg-type]
             continue
         if node in visited:
             continue
         seen(node)
-        push((node, True))
-        for child in node._prev:
+        prev = node._prev
+        if covers(prev):  # a leaf, or every operand done
+            append(node)
+            continue
+        push(node)
+        push(None)
+        for child in prev:
             if child not in visited:
-                push((child, False))
+                push(child)
     return order
 
 

@@ -14,7 +14,7 @@ import random
 from collections.abc import Sequence
 from operator import mul
 
-from micrograd.engine import Operand, Value, _sigmoid
+from micrograd.engine import Operand, Value, _dot_of_values, _sigmoid
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 
@@ -27,6 +27,8 @@ def _linear(a: float) -> float:
     return a
 
 
+# The graph op of each activation (None: the dot node is the output).
+_ACTIVATE = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid, "linear": None}
 _FLOAT_ACTIVATION = {"relu": _relu, "tanh": math.tanh, "sigmoid": _sigmoid, "linear": _linear}
 
 
@@ -68,16 +70,32 @@ class Neuron(Module):
         self.name = name
 
     def __call__(self, x: Sequence[Operand]) -> Value:
-        act = Value.dot(self.w, x, self.b)
-        activation = self.activation
-        if activation == "relu":
-            act = act.relu()
-        elif activation == "tanh":
-            act = act.tanh()
-        elif activation == "sigmoid":
-            act = act.sigmoid()
-        act.label = self.name  # the graph view shows which neuron made this node
-        return act
+        if type(x) is not list and type(x) is not tuple:
+            x = list(x)  # read twice below
+        try:
+            xd = [v.data for v in x]  # type: ignore[union-attr]
+        except AttributeError:  # plain numbers among the inputs: the general dot
+            out = Value.dot(self.w, x, self.b)
+            activate = _ACTIVATE[self.activation]
+            if activate is not None:
+                out = activate(out)
+            out.label = self.name
+            return out
+        return self._forward(x, xd)
+
+    def _forward(self, xs: Sequence[Value], xd: list[float]) -> Value:
+        """act(w . xs + b) for Value inputs whose data `xd` the caller has read (a Layer reads
+        them once for all its neurons): the node `Value.dot(self.w, xs, self.b)` makes, built
+        without its checks of mixed inputs, then the activation's node."""
+        w, b = self.w, self.b
+        if len(w) != len(xd):
+            raise ValueError(f"{self.name}: {len(w)} weights but {len(xd)} inputs")
+        out = _dot_of_values(w, xs, [p.data for p in w], xd, b)
+        activate = _ACTIVATE[self.activation]
+        if activate is not None:
+            out = activate(out)
+        out.label = self.name  # the graph view shows which neuron made this node
+        return out
 
     def parameters(self) -> list[Value]:
         return self.w + [self.b]
@@ -94,7 +112,15 @@ class Layer(Module):
         self.neurons = [Neuron(nin, name=f"{name}.N{i}", **kwargs) for i in range(nout)]
 
     def __call__(self, x: Sequence[Operand]) -> Value | list[Value]:
-        out = [n(x) for n in self.neurons]
+        neurons = self.neurons
+        if type(x) is not list and type(x) is not tuple:
+            x = list(x)  # read once, by every neuron
+        try:
+            xd = [v.data for v in x]  # type: ignore[union-attr]
+        except AttributeError:  # plain numbers among the inputs
+            out = [n(x) for n in neurons]
+        else:  # the inputs' data read once for all neurons (a Neuron subclass keeps its call)
+            out = [n._forward(x, xd) if type(n) is Neuron else n(x) for n in neurons]
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:

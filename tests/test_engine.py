@@ -371,3 +371,44 @@ def test_topological_order_puts_operands_first() -> None:
         for child in node._prev:
             assert position[id(child)] < position[id(node)]
     assert order[-1] is nodes[-1]
+
+
+def _reference_order(root: Value) -> list[Value]:
+    """The textbook recursive post-order (operands in order, each node once)."""
+    order: list[Value] = []
+    seen: set[int] = set()
+
+    def visit(node: Value) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        for child in reversed(node._prev):  # the stack version pops the last operand first
+            visit(child)
+        order.append(node)
+
+    visit(root)
+    return order
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_topological_order_is_the_post_order_of_a_depth_first_walk(seed: int) -> None:
+    rng = random.Random(seed)
+    leaves = [Value(rng.random()) for _ in range(rng.randint(1, 6))]
+    nodes = list(leaves)
+    for _ in range(rng.randint(0, 60)):
+        kind = rng.randrange(4)
+        if kind == 0:
+            nodes.append(rng.choice(nodes) * rng.choice(nodes))
+        elif kind == 1:
+            nodes.append(rng.choice(nodes).relu())
+        elif kind == 2:
+            k = rng.randint(1, 4)
+            nodes.append(Value.dot(rng.choices(nodes, k=k), rng.choices(nodes, k=k), nodes[0]))
+        else:
+            nodes.append(Value.sum(rng.choices(nodes, k=rng.randint(0, 5))))
+    root = rng.choice(nodes[len(leaves) - 1 :])
+    order = topological_order(root)
+    reference = _reference_order(root)
+    assert [id(n) for n in order] == [id(n) for n in reference]
+    assert len({id(n) for n in order}) == len(order)

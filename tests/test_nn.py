@@ -187,3 +187,62 @@ def test_predict_neuron_equals_the_graph_nodes_of_that_neuron(activation: str) -
         model.predict_neuron(xs, 3, 0)
     with pytest.raises(IndexError):
         model.predict_neuron(xs, 1, 3)
+
+
+def _graph_of(out: Value) -> list[tuple]:
+    """Every node's op, label, value, operand ids and locals, in topological order."""
+    from micrograd.engine import topological_order
+
+    order = topological_order(out)
+    index = {id(n): i for i, n in enumerate(order)}
+    return [(n._op, n.label, n.data, [index[id(c)] for c in n._prev], n._local) for n in order]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_a_neuron_builds_the_same_nodes_as_value_dot_then_its_activation(activation: str) -> None:
+    neuron = Neuron(3, activation=activation, rng=random.Random(5), name="N7")
+    xs = [Value(0.5), Value(-2.0), Value(1.5)]
+    expected = Value.dot(neuron.w, xs, neuron.b)
+    if activation != "linear":
+        expected = getattr(expected, activation)()
+    expected.label = "N7"
+    for given in (xs, tuple(xs), iter(xs), (x for x in xs)):
+        out = neuron(given)
+        assert _graph_of(out) == _graph_of(expected)
+        assert Layer(3, 2, activation=activation)(list(xs))[0]._prev  # layers take Values too
+
+
+def test_layers_and_neurons_take_generators_and_mixed_inputs() -> None:
+    model = MLP(3, [4, 2], seed=1)
+    x = [0.25, -1.0, 2.0]
+    as_values = [Value(v) for v in x]
+    mixed = [Value(0.25), -1.0, Value(2.0)]
+    want = [v.data for v in model(x)]
+    for given in (as_values, tuple(as_values), (v for v in as_values), mixed, iter(x)):
+        assert [v.data for v in model(given)] == want
+    out = model(mixed)
+    (out[0] + out[1]).backward()
+    assert mixed[0].grad != 0.0 and mixed[2].grad != 0.0  # gradients reach Value inputs
+
+
+@pytest.mark.parametrize("x", [[Value(1.0), Value(2.0)], [1.0, 2.0], [Value(1.0)] * 4])
+def test_a_wrong_number_of_inputs_is_refused_not_truncated(x: list) -> None:
+    neuron = Neuron(3, name="L0.N0")
+    with pytest.raises(ValueError, match="3 weights but"):
+        neuron(x)
+    with pytest.raises(ValueError, match="3 weights but"):
+        Layer(3, 2)(x)
+
+
+def test_a_layer_calls_a_neuron_subclass_through_its_own_call() -> None:
+    class Doubling(Neuron):
+        def __call__(self, x):
+            return super().__call__(x) * 2
+
+    layer = Layer(2, 2, activation="linear")
+    layer.neurons[1] = Doubling(2, activation="linear", rng=random.Random(0))
+    xs = [Value(1.0), Value(3.0)]
+    plain, doubled = layer(xs)
+    assert plain._op == "dot"
+    assert doubled._op == "*"
+    assert doubled.data == pytest.approx(2 * layer.neurons[1](xs)._prev[0].data)
