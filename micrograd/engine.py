@@ -195,20 +195,14 @@ class Value:
         if bias is not None and type(bias) is not Value:
             bias = Value(bias)  # type: ignore[arg-type]
         wd = [w.data for w in ws]
-        try:
-            xd = [x.data for x in xs]  # type: ignore[union-attr]
-        except AttributeError:
-            if all(not isinstance(x, Value) for x in xs):
-                xd = [float(x) for x in xs]  # type: ignore[arg-type]
-                start = 0.0 if bias is None else bias.data
-                children = (*ws,) if bias is None else (*ws, bias)
-                local = (*xd,) if bias is None else (*xd, 1.0)
-                return _node(sum(map(mul, wd, xd), start), children, "dot", local)
-            xs = [x if isinstance(x, Value) else Value(x) for x in xs]
-            xd = [x.data for x in xs]  # type: ignore[union-attr]
-        if bias is None:
-            return _node(sum(map(mul, wd, xd), 0.0), (*ws, *xs), "dot", (*xd, *wd))
-        return _dot_of_values(ws, xs, wd, xd, bias)
+        values, xd = _read_inputs(xs)
+        if bias is not None:
+            if values is None:
+                return _dot_of_constants(ws, wd, xd, bias)
+            return _dot_of_values(ws, values, wd, xd, bias)
+        if values is None:
+            return _node(sum(map(mul, wd, xd), 0.0), (*ws,), "dot", (*xd,))
+        return _node(sum(map(mul, wd, xd), 0.0), (*ws, *values), "dot", (*xd, *wd))
 
     # -- backpropagation ---------------------------------------------------------------------
 
@@ -275,12 +269,32 @@ def _node(data: float, children: tuple[Value, ...], op: str, local: tuple[float,
     return v
 
 
+def _read_inputs(xs: Sequence[Operand]) -> tuple[Sequence[Value] | None, list[float]]:
+    """The inputs of a dot, read once: (the Values, their data), or (None, the numbers as
+    floats) when all are plain numbers (constants, which `dot` does not make operands). A mix
+    of both makes its numbers constant Values."""
+    try:
+        return xs, [x.data for x in xs]  # type: ignore[union-attr, misc]
+    except AttributeError:
+        pass
+    if not any(isinstance(x, Value) for x in xs):
+        return None, [float(x) for x in xs]  # type: ignore[arg-type]
+    values = [x if isinstance(x, Value) else Value(x) for x in xs]
+    return values, [x.data for x in values]
+
+
 def _dot_of_values(
     ws: Sequence[Value], xs: Sequence[Value], wd: list[float], xd: list[float], bias: Value
 ) -> Value:
     """`Value.dot(ws, xs, bias)` for Value inputs, given their data `wd` and `xd` (equal
-    lengths, unchecked): a neuron's node, so `nn` builds it without `dot`'s input checks."""
+    lengths, unchecked): operands (*ws, *xs, bias), locals (*xd, *wd, 1.0)."""
     return _node(sum(map(mul, wd, xd), bias.data), (*ws, *xs, bias), "dot", (*xd, *wd, 1.0))
+
+
+def _dot_of_constants(ws: Sequence[Value], wd: list[float], xd: list[float], bias: Value) -> Value:
+    """`Value.dot(ws, xs, bias)` for plain-number inputs `xd` (equal lengths, unchecked): the
+    constants are no operands, so only (*ws, bias), with locals (*xd, 1.0)."""
+    return _node(sum(map(mul, wd, xd), bias.data), (*ws, bias), "dot", (*xd, 1.0))
 
 
 def topological_order(root: Value) -> list[Value]:

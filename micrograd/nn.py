@@ -14,7 +14,14 @@ import random
 from collections.abc import Sequence
 from operator import mul
 
-from micrograd.engine import Operand, Value, _dot_of_values, _sigmoid
+from micrograd.engine import (
+    Operand,
+    Value,
+    _dot_of_constants,
+    _dot_of_values,
+    _read_inputs,
+    _sigmoid,
+)
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 
@@ -72,25 +79,19 @@ class Neuron(Module):
     def __call__(self, x: Sequence[Operand]) -> Value:
         if type(x) is not list and type(x) is not tuple:
             x = list(x)  # read twice below
-        try:
-            xd = [v.data for v in x]  # type: ignore[union-attr]
-        except AttributeError:  # plain numbers among the inputs: the general dot
-            out = Value.dot(self.w, x, self.b)
-            activate = _ACTIVATE[self.activation]
-            if activate is not None:
-                out = activate(out)
-            out.label = self.name
-            return out
-        return self._forward(x, xd)
+        return self._forward(*_read_inputs(x))
 
-    def _forward(self, xs: Sequence[Value], xd: list[float]) -> Value:
-        """act(w . xs + b) for Value inputs whose data `xd` the caller has read (a Layer reads
-        them once for all its neurons): the node `Value.dot(self.w, xs, self.b)` makes, built
-        without its checks of mixed inputs, then the activation's node."""
+    def _forward(self, xs: Sequence[Value] | None, xd: list[float]) -> Value:
+        """act(w . x + b) on inputs already read by `_read_inputs` (a Layer reads them once for
+        all its neurons): the node `Value.dot(self.w, x, self.b)` makes, without its checks,
+        then the activation's node."""
         w, b = self.w, self.b
         if len(w) != len(xd):
             raise ValueError(f"{self.name}: {len(w)} weights but {len(xd)} inputs")
-        out = _dot_of_values(w, xs, [p.data for p in w], xd, b)
+        wd = [p.data for p in w]
+        out = (
+            _dot_of_values(w, xs, wd, xd, b) if xs is not None else _dot_of_constants(w, wd, xd, b)
+        )
         activate = _ACTIVATE[self.activation]
         if activate is not None:
             out = activate(out)
@@ -112,15 +113,10 @@ class Layer(Module):
         self.neurons = [Neuron(nin, name=f"{name}.N{i}", **kwargs) for i in range(nout)]
 
     def __call__(self, x: Sequence[Operand]) -> Value | list[Value]:
-        neurons = self.neurons
         if type(x) is not list and type(x) is not tuple:
             x = list(x)  # read once, by every neuron
-        try:
-            xd = [v.data for v in x]  # type: ignore[union-attr]
-        except AttributeError:  # plain numbers among the inputs
-            out = [n(x) for n in neurons]
-        else:  # the inputs' data read once for all neurons (a Neuron subclass keeps its call)
-            out = [n._forward(x, xd) if type(n) is Neuron else n(x) for n in neurons]
+        xs, xd = _read_inputs(x)  # once for all neurons (a Neuron subclass keeps its own call)
+        out = [n._forward(xs, xd) if type(n) is Neuron else n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:
