@@ -14,9 +14,12 @@ one round trip to the tmux server (about 0.2-0.3 ms, measured and reported) inst
    between two values) and poll the status line until it shows the new lr; --presses presses
    with a random gap of 0.1-0.3 s. p50, p95, max, the poll cost and the poll interval.
 3. Training speed: the app's step counter over --window seconds of wall clock (from one change
-   of the shown step to another), against the same config trained headless in this process
-   (`micrograd.train.Trainer`, the same number of steps, once before the app starts and once
-   after it stops). Also the CPU share of the UI process and of the training process.
+   of the shown step to another), in --rounds windows, against the same config trained
+   headless in this process (`micrograd.train.Trainer`, about a window's worth of steps) before,
+   between and after the windows while the app is paused (space). Each window's ratio is to the
+   mean of the headless runs on its two sides, so a change in the machine's load during the run
+   falls on both; the median of the ratios is the figure. Also the CPU share of the UI process
+   and of the training process.
 4. Memory: RSS (VmRSS) of the UI process and of the training process (the app's child running
    `multiprocessing.spawn`) every --mem-steps/10 steps (as the status line shows them) up to
    --mem-steps, on the default config (about 3 minutes for 10,000 steps; --mem-args to change).
@@ -516,31 +519,58 @@ def measure_keys(t: Tmux, presses: int, poll_sleep: float, seed: int, label: str
     return result
 
 
+def set_running(t: Tmux, running: bool) -> None:
+    """Press space until the status line says running (or paused)."""
+    want = "running" if running else "paused"
+    status = parse_status(t.screen(0, 0))
+    if status is not None and status[1]["state"] == want:
+        return
+    t.send_key("Space")
+    wait_screen(t, lambda s: (parse_status(s) or (0, {}))[1].get("state") == want, 10)
+
+
 def measure_run(args: argparse.Namespace) -> dict:
-    """Headless, then one app: speed over the window, then the key presses; headless again."""
+    """Speed in --rounds windows, each between two headless runs made while the app is paused
+    (so a change in the machine's load falls on both sides of each ratio); then key presses."""
     out: dict = {"app_args": RUN_ARGS}
-    # About as many steps as the app will take in the window (~55 steps/s on 2 shared cores).
-    steps = max(50, int(args.window * 55))
-    print(f"  headless, {steps} steps ...", file=sys.stderr)
-    before = headless_rate(steps)
+    # About as many steps as the app takes in a window (~80 steps/s on 2 shared cores).
+    steps = max(50, int(args.window * 80))
+    headless: list[dict] = []
+    windows: list[dict] = []
     with Tmux(RUN_ARGS) as t:
         t.start()
         wait_screen(t, lambda s: has_all_panes(s) and step_of(s) >= 1, 30)
         train_pid = t.training_pid()
         time.sleep(args.warmup)
-        print(f"  app speed over {args.window:g} s ...", file=sys.stderr)
-        out["app"] = measure_speed(t, args.window, train_pid)
+        for r in range(args.rounds + 1):
+            set_running(t, False)  # the app idles while the headless run has the CPU
+            print(f"  headless, {steps} steps ...", file=sys.stderr)
+            headless.append(headless_rate(steps))
+            set_running(t, True)
+            if r == args.rounds:
+                break
+            time.sleep(1.0)
+            print(
+                f"  app speed over {args.window:g} s ({r + 1}/{args.rounds}) ...", file=sys.stderr
+            )
+            windows.append(measure_speed(t, args.window, train_pid))
+        time.sleep(1.0)
         out["keys"] = measure_keys(t, args.presses, args.poll_sleep, args.seed, "running")
         if t.app_dead():
             raise BenchError("the app exited during the measurement")
         left = t.close()
     if left:
         raise BenchError(f"processes left behind: {left}")
-    print(f"  headless, {steps} steps ...", file=sys.stderr)
-    after = headless_rate(steps)
-    out["headless"] = [before, after]
-    out["headless_steps_per_s"] = statistics.mean([before["steps_per_s"], after["steps_per_s"]])
-    out["ratio"] = out["app"]["steps_per_s"] / out["headless_steps_per_s"]
+    ratios = [
+        w["steps_per_s"] / statistics.mean([a["steps_per_s"], b["steps_per_s"]])
+        for w, a, b in zip(windows, headless, headless[1:])
+    ]
+    median_window = sorted(windows, key=lambda w: w["steps_per_s"])[len(windows) // 2]
+    out["app"] = median_window
+    out["app_windows"] = windows
+    out["headless"] = headless
+    out["ratios"] = ratios
+    out["ratio"] = statistics.median(ratios)
     return out
 
 
@@ -697,23 +727,31 @@ def report(res: dict) -> None:
         A = R["app"]
         rows.append(
             (
-                f"app steps/s ({A['steps']} steps in {A['seconds']:.1f} s)",
-                f"{A['steps_per_s']:.1f}",
+                f"app steps/s, {len(R['app_windows'])} windows of {A['seconds']:.0f} s",
+                ", ".join(f"{w['steps_per_s']:.1f}" for w in R["app_windows"]),
                 "-",
                 "",
             )
         )
         rows.append(
             (
-                "headless steps/s (before / after the app)",
-                " / ".join(f"{h['steps_per_s']:.1f}" for h in R["headless"]),
+                "headless steps/s, before/between/after",
+                ", ".join(f"{h['steps_per_s']:.1f}" for h in R["headless"]),
                 "-",
                 "",
             )
         )
         rows.append(
             (
-                "app / headless steps/s (mean of the two)",
+                "app / headless on each side, per window",
+                ", ".join(f"{100 * r:.1f}%" for r in R["ratios"]),
+                "-",
+                "",
+            )
+        )
+        rows.append(
+            (
+                "app / headless steps/s (median of the windows)",
                 f"{100 * R['ratio']:.1f}%",
                 ">= 90%",
                 verdict(R["ratio"] >= TARGETS["speed_ratio"]),
@@ -797,6 +835,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--poll-sleep", type=float, default=0.001, help="sleep between polls, s (default 0.001)"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="speed windows, each between headless runs"
+    )
     parser.add_argument("--warmup", type=float, default=3.0, help="s of training before measuring")
     parser.add_argument(
         "--parts",
@@ -814,13 +855,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write all figures to PATH as JSON")
     args = parser.parse_args(argv)
     if args.quick:
-        args.repeats, args.presses, args.window = 2, 10, 3.0
+        args.repeats, args.presses, args.window, args.rounds = 2, 10, 3.0, 1
         args.mem_steps, args.warmup, args.diag_presses = 2000, 1.0, 10
     for name in ("repeats", "presses", "mem_steps", "diag_presses"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.window <= 0:
         parser.error("--window must be positive")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     parts = {x.strip() for x in args.parts.split(",") if x.strip()}
     if args.diagnose:
         parts.add("diagnose")
