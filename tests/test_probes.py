@@ -76,3 +76,31 @@ def test_neuron_view_per_sample_for_more_than_two_inputs():
     view = neuron_view(trainer.model, 0, 0, 2, X, y)
     assert view.grid == () and len(view.samples) == len(X)
     assert [s[2] for s in view.samples] == trainer.model.predict_neuron(X, 0, 2)
+
+
+def _model_views(reports: queue.Queue) -> list:
+    from tui.session import ModelView
+
+    got = []
+    while not reports.empty():
+        got.append(reports.get())
+    return [r for r in got if isinstance(r, ModelView)]
+
+
+def test_the_model_view_shows_each_parameters_last_update():
+    commands: queue.Queue = queue.Queue()
+    reports: queue.Queue = queue.Queue()
+    runner = _Runner(SMALL, True, commands, reports, None)
+    params = runner.trainer.model.named_parameters()
+    runner.handle((1, "step"))
+    before = [p.data for _, p in params]
+    runner.handle((2, "step"))
+    view = _model_views(reports)[-1]
+    assert view.step == 2
+    assert [row[0] for row in view.params] == [name for name, _ in params]
+    assert [row[1] for row in view.params] == [p.data for _, p in params]
+    assert [row[3] for row in view.params] == [p.data - b for (_, p), b in zip(params, before)]
+    assert sum(row[3] != 0.0 for row in view.params) > len(params) // 2
+    runner.handle((3, "reset"))  # new weights: nothing updated yet
+    view = _model_views(reports)[-1]
+    assert view.step == 0 and all(row[3] == 0.0 for row in view.params)

@@ -212,7 +212,7 @@ class _Runner:
         self.last_progress = 0.0
         self.last_model = 0.0
         self.model_dirty = True
-        self.last_update: list[float] = []
+        self.grid: tuple[tuple, list[list[float]]] = ((), [])  # (bounds, cols, rows), points
         self.last_snapshot: Any = None
         self.last_snapshot_step = -1
         self.shown: ShownGraph | None = None  # the graph of the shown snapshot, kept alive
@@ -247,7 +247,7 @@ class _Runner:
         t = self.trainer
         data = t.data
         self.params = list(t.model.named_parameters())
-        self.last_update = [0.0] * len(self.params)
+        self.forward_params = []
         self.pending.clear()
         self.step_times.clear()
         self.last_snapshot = None
@@ -297,8 +297,10 @@ class _Runner:
             return
         t = self.trainer
         data = t.data
+        # the last update: the values now against those the last step's forward pass saw
+        before = self.forward_params or [p.data for _, p in self.params]
         params = tuple(
-            (name, p.data, p.grad, du) for (name, p), du in zip(self.params, self.last_update)
+            (name, p.data, p.grad, p.data - b) for (name, p), b in zip(self.params, before)
         )
         grid: tuple[tuple[float, ...], ...] = ()
         bounds = (0.0, 1.0, 0.0, 1.0)
@@ -307,7 +309,9 @@ class _Runner:
         if t.input_dim == 2:
             cols, rows = self.grid_size
             bounds = _bounds([*data.X_train, *data.X_test])
-            flat = [_as_float(v) for v in t.predict_grid(grid_points(bounds, cols, rows))]
+            if self.grid[0] != (bounds, cols, rows):
+                self.grid = ((bounds, cols, rows), grid_points(bounds, cols, rows))
+            flat = [_as_float(v) for v in t.predict_grid(self.grid[1])]
             grid = tuple(tuple(flat[r * cols : (r + 1) * cols]) for r in range(rows))
         else:
             raw = t.model.predict_batch([list(x) for x in data.X_train])  # one forward pass
@@ -495,10 +499,8 @@ class _Runner:
 
     # -- the loop --------------------------------------------------------------------------
     def do_step(self) -> None:
-        before = [p.data for _, p in self.params]
-        self.forward_params = before
+        self.forward_params = [p.data for _, p in self.params]
         report = self.trainer.step()
-        self.last_update = [p.data - b for (_, p), b in zip(self.params, before)]
         self.pending.append(report)
         self.step_times.append(time.monotonic())
         self.model_dirty = True
