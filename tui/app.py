@@ -46,6 +46,10 @@ from tui.widgets.status import StatusLine
 
 GRAPH_EVERY = 2.0  # seconds between graph refreshes while running
 TABLE_EVERY = 0.9  # seconds between parameter-table updates while running
+# While running, the table takes its values this long after the boundary and gradient strip
+# that came in the same report: each then redraws in a frame of its own, so a key press never
+# waits behind all three at once (key-to-screen p95, benchmarks/app_latency.py).
+TABLE_LAG = 0.25
 NARROW = (100, 32)  # below this width or height: the compact layout
 TOO_SMALL = (60, 16)  # below this: a notice instead of the panes (keys still work)
 
@@ -168,6 +172,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self._lr_serial = 0  # serials of the last lr and run/pause commands sent
         self._state_serial = 0
         self._table_time = 0.0
+        self._table_due: tuple | None = None  # parameters waiting for the table (TABLE_LAG)
         self._pumping = True
         self.training_stopped = False  # the training process died: `r` restarts it
 
@@ -270,6 +275,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
             self.notify(f"Classes: {named}", timeout=6)
         self.query_one(LossPlot).clear_history()
         self.query_one(ParamTable).set_names(d.param_names)
+        self._table_due = None  # values of the previous model
         self.query_one(GraphTree).clear_snapshot()
         self.walk = None
         self.query_one(NodeDetail).clear()
@@ -285,10 +291,20 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
             m.grid, m.bounds, m.sample_predictions, m.sample_outputs
         )
         now = time.monotonic()
-        if self.state != "running" or now - self._table_time >= TABLE_EVERY:
+        if self.state != "running":
             self._table_time = now
+            self._table_due = None
             self.query_one(ParamTable).set_values(m.params)
+        elif now - self._table_time >= TABLE_EVERY:
+            self._table_time = now
+            self._table_due = m.params
+            self.set_timer(TABLE_LAG, self._fill_table)
         self.play_model_view(m)
+
+    def _fill_table(self) -> None:
+        if self._table_due is not None:
+            self.query_one(ParamTable).set_values(self._table_due)
+            self._table_due = None
 
     def _on_graphview(self, g: GraphView) -> None:
         self.graph_step = g.step
