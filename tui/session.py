@@ -212,7 +212,8 @@ class _Runner:
         self.last_progress = 0.0
         self.last_model = 0.0
         self.model_dirty = True
-        self.grid: tuple[tuple, list[list[float]]] = ((), [])  # (bounds, cols, rows), points
+        # the boundary grid's cell centres, kept while (bounds, cols, rows) stay the same
+        self.cell_centres: tuple[tuple, list[list[float]]] = ((), [])
         self.last_snapshot: Any = None
         self.last_snapshot_step = -1
         self.shown: ShownGraph | None = None  # the graph of the shown snapshot, kept alive
@@ -298,9 +299,10 @@ class _Runner:
         t = self.trainer
         data = t.data
         # the last update: the values now against those the last step's forward pass saw
-        before = self.forward_params or [p.data for _, p in self.params]
+        updates = [p.data - b for (_, p), b in zip(self.params, self.forward_params)]
         params = tuple(
-            (name, p.data, p.grad, p.data - b) for (name, p), b in zip(self.params, before)
+            (name, p.data, p.grad, du)
+            for (name, p), du in zip(self.params, updates or [0.0] * len(self.params))
         )
         grid: tuple[tuple[float, ...], ...] = ()
         bounds = (0.0, 1.0, 0.0, 1.0)
@@ -309,9 +311,9 @@ class _Runner:
         if t.input_dim == 2:
             cols, rows = self.grid_size
             bounds = _bounds([*data.X_train, *data.X_test])
-            if self.grid[0] != (bounds, cols, rows):
-                self.grid = ((bounds, cols, rows), grid_points(bounds, cols, rows))
-            flat = [_as_float(v) for v in t.predict_grid(self.grid[1])]
+            if self.cell_centres[0] != (bounds, cols, rows):
+                self.cell_centres = ((bounds, cols, rows), grid_points(bounds, cols, rows))
+            flat = [_as_float(v) for v in t.predict_grid(self.cell_centres[1])]
             grid = tuple(tuple(flat[r * cols : (r + 1) * cols]) for r in range(rows))
         else:
             raw = t.model.predict_batch([list(x) for x in data.X_train])  # one forward pass
