@@ -274,8 +274,10 @@ def _read_inputs(xs: Sequence[Operand]) -> tuple[Sequence[Value] | None, list[fl
     floats) when all are plain numbers (constants, which `dot` does not make operands). A mix
     of both makes its numbers constant Values."""
     try:
-        return xs, [x.data for x in xs]  # type: ignore[union-attr, misc]
-    except AttributeError:
+        xd = [x.data for x in xs]  # type: ignore[union-attr]
+        sum(xd, 0.0)  # numbers, not e.g. numpy's float64.data (a memoryview): else TypeError
+        return xs, xd  # type: ignore[return-value]
+    except (AttributeError, TypeError):
         pass
     if not any(isinstance(x, Value) for x in xs):
         return None, [float(x) for x in xs]  # type: ignore[arg-type]

@@ -246,3 +246,20 @@ def test_a_layer_calls_a_neuron_subclass_through_its_own_call() -> None:
     assert plain._op == "dot"
     assert doubled._op == "*"
     assert doubled.data == pytest.approx(2 * layer.neurons[1](xs)._prev[0].data)
+
+
+class _NumpyLikeScalar(float):
+    """Like numpy's float64: a float whose `.data` is a buffer, not its value."""
+
+    @property
+    def data(self) -> memoryview:
+        return memoryview(b"\x00" * 8)
+
+
+def test_numpy_like_scalars_are_numbers_not_values() -> None:
+    model = MLP(2, [3, 1], seed=2)
+    x = [0.5, -1.5]
+    want = model(x).data
+    assert model([_NumpyLikeScalar(v) for v in x]).data == want
+    assert model((_NumpyLikeScalar(0.5), Value(-1.5))).data == want
+    assert Value.dot([Value(2.0)], [_NumpyLikeScalar(3.0)]).data == 6.0
