@@ -520,7 +520,7 @@ def measure_keys(t: Tmux, presses: int, poll_sleep: float, seed: int, label: str
 
 
 def set_running(t: Tmux, running: bool) -> None:
-    """Press space until the status line says running (or paused)."""
+    """Press space if needed, then wait until the status line says running (or paused)."""
     want = "running" if running else "paused"
     status = parse_status(t.screen(0, 0))
     if status is not None and status[1]["state"] == want:
