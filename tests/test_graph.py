@@ -76,7 +76,7 @@ def test_op_counts(loss_graph):
 
 def test_pickle_round_trip(loss_graph):
     _, snap = loss_graph
-    snap.consumers(0)  # fill the cache; it must not be pickled
+    assert snap._consumers  # fill the cache; it must not be pickled
     blob = pickle.dumps(snap)
     back = pickle.loads(blob)
     assert back == snap
@@ -243,3 +243,14 @@ def test_dot_of_the_mlp_loss_is_well_formed(loss_graph):
     nodes, edges, comments = parse_dot(to_dot(snap, max_nodes=500))
     assert len([n for n in nodes if not n.endswith("_op")]) == 500
     assert len(comments) >= 1
+
+
+def test_one_nodes_consumers_equal_the_whole_tables(loss_graph):
+    snap = pickle.loads(pickle.dumps(loss_graph[1]))  # a copy without the shared fixture's cache
+    alone = [snap.consumers(i) for i in range(len(snap))]  # one scan each, no table yet
+    assert "_consumers" not in snap.__dict__
+    assert alone == list(snap._consumers)
+    assert [snap.consumers(i) for i in range(len(snap))] == alone  # now from the table
+    assert snap.consumers(-1) == snap.consumers(snap.root) == ()
+    with pytest.raises(IndexError):
+        snap.consumers(len(snap))
