@@ -79,24 +79,7 @@ class Neuron(Module):
     def __call__(self, x: Sequence[Operand]) -> Value:
         if type(x) is not list and type(x) is not tuple:
             x = list(x)  # read twice below
-        return self._forward(*_read_inputs(x))
-
-    def _forward(self, xs: Sequence[Value] | None, xd: list[float]) -> Value:
-        """act(w . x + b) on inputs already read by `_read_inputs` (a Layer reads them once for
-        all its neurons): the node `Value.dot(self.w, x, self.b)` makes, without its checks,
-        then the activation's node."""
-        w, b = self.w, self.b
-        if len(w) != len(xd):
-            raise ValueError(f"{self.name}: {len(w)} weights but {len(xd)} inputs")
-        wd = [p.data for p in w]
-        out = (
-            _dot_of_values(w, xs, wd, xd, b) if xs is not None else _dot_of_constants(w, wd, xd, b)
-        )
-        activate = _ACTIVATE[self.activation]
-        if activate is not None:
-            out = activate(out)
-        out.label = self.name  # the graph view shows which neuron made this node
-        return out
+        return _neuron_outputs((self,), x, *_read_inputs(x), subclasses_call=False)[0]
 
     def parameters(self) -> list[Value]:
         return self.w + [self.b]
@@ -115,8 +98,7 @@ class Layer(Module):
     def __call__(self, x: Sequence[Operand]) -> Value | list[Value]:
         if type(x) is not list and type(x) is not tuple:
             x = list(x)  # read once, by every neuron
-        xs, xd = _read_inputs(x)  # once for all neurons (a Neuron subclass keeps its own call)
-        out = [n._forward(xs, xd) if type(n) is Neuron else n(x) for n in self.neurons]
+        out = _neuron_outputs(self.neurons, x, *_read_inputs(x))  # inputs read once for all
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:
@@ -124,6 +106,40 @@ class Layer(Module):
 
     def __repr__(self) -> str:
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+def _neuron_outputs(
+    neurons: Sequence[Neuron],
+    x: Sequence[Operand],
+    xs: Sequence[Value] | None,
+    xd: list[float],
+    subclasses_call: bool = True,
+) -> list[Value]:
+    """act(w . x + b) of each neuron, on inputs `x` that `_read_inputs` read as (xs, xd): the
+    node `Value.dot(n.w, x, n.b)` makes, without its checks, then the activation's node. With
+    `subclasses_call`, a Neuron subclass is called as itself (its own `__call__`). One loop
+    for a whole layer: the forward pass's hot path."""
+    out: list[Value] = []
+    append = out.append
+    n_in = len(xd)
+    for n in neurons:
+        if subclasses_call and type(n) is not Neuron:
+            append(n(x))
+            continue
+        w, b = n.w, n.b
+        if len(w) != n_in:
+            raise ValueError(f"{n.name}: {len(w)} weights but {n_in} inputs")
+        wd = [p.data for p in w]
+        if xs is None:  # plain numbers: constants, not operands
+            node = _dot_of_constants(w, wd, xd, b)
+        else:
+            node = _dot_of_values(w, xs, wd, xd, b)
+        activate = _ACTIVATE[n.activation]
+        if activate is not None:
+            node = activate(node)
+        node.label = n.name  # the graph view shows which neuron made this node
+        append(node)
+    return out
 
 
 class MLP(Module):
