@@ -131,16 +131,54 @@ def test_bad_sizes_and_activations_are_refused() -> None:
         MLP(2, [0, 1])
 
 
+# The array side of micrograd (the tensor engine, its layers and its training path) imports
+# numpy; every other module, the scalar engine and the Trainer included, is standard library only.
+ARRAY_MODULES = ("tensor", "tensor_nn", "tensor_train")
+
+
 def test_import_micrograd_loads_no_third_party_module() -> None:
     code = (
         "import sys, pkgutil\n"
         "before = set(sys.modules)\n"
         "import micrograd\n"
         "for info in pkgutil.iter_modules(micrograd.__path__):\n"
-        "    __import__('micrograd.' + info.name)\n"
+        f"    if info.name not in {ARRAY_MODULES!r}:\n"
+        "        __import__('micrograd.' + info.name)\n"
         "std = set(sys.stdlib_module_names)\n"
         "new = set(sys.modules) - before\n"
         "print(','.join(sorted(n for n in new if n.split('.')[0] not in std | {'micrograd'})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_engine_and_nn_do_not_import_numpy_even_beside_the_tensor_engine() -> None:
+    code = (
+        "import sys\n"
+        "import micrograd.engine, micrograd.nn, micrograd.train, micrograd.losses\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_the_array_modules_import_numpy_and_nothing_else_third_party() -> None:
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import micrograd\n"
+        f"for name in {ARRAY_MODULES!r}:\n"
+        "    try:\n"
+        "        __import__('micrograd.' + name)\n"
+        "    except ModuleNotFoundError as exc:\n"
+        "        assert exc.name == 'micrograd.' + name, exc\n"
+        "std = set(sys.stdlib_module_names) | {'micrograd', 'numpy'}\n"
+        "new = set(sys.modules) - before\n"
+        "print(','.join(sorted(n for n in new if n.split('.')[0] not in std)))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
