@@ -13,6 +13,7 @@ the file is parsed completely before anything is returned, so nothing is half-lo
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import math
 import os
@@ -150,6 +151,32 @@ def make_tiny(n: int = 4, noise: float = 0.0, seed: int = 1337) -> Dataset:
     return X, [1, 0, 0, 1]
 
 
+DIGITS_SHAPE = (1, 8, 8)  # channels, height, width
+DIGITS_COUNT = 1797
+_DIGITS_FILE = os.path.join(os.path.dirname(__file__), "datafiles", "digits.bin.gz")
+
+
+def make_digits(n: int = DIGITS_COUNT, noise: float = 0.0, seed: int = 1337) -> Dataset:
+    """The 8x8 handwritten digits (the UCI optical recognition of handwritten digits set, as
+    scikit-learn ships it): up to `n` of its 1,797 images, shuffled by `seed`, each a flat list
+    of 64 pixels in [0, 1] (row by row; `DIGITS_SHAPE` is its image shape), labels 0-9.
+    `noise` is ignored (the images are as scanned).
+
+    Stored in the package as 1,797 rows of 65 bytes (64 pixels 0..16, then the label),
+    gzipped: read with the standard library alone.
+    """
+    _check_size(n, noise)
+    with gzip.open(_DIGITS_FILE, "rb") as f:
+        raw = f.read()
+    row = 65
+    if len(raw) != DIGITS_COUNT * row:
+        raise ValueError(f"the digits file is damaged ({len(raw)} bytes)")
+    X = [[v / 16.0 for v in raw[i : i + 64]] for i in range(0, len(raw), row)]
+    y = list(raw[64::row])
+    X, y = _shuffled(X, y, random.Random(seed))
+    return X[:n], y[:n]
+
+
 DATASETS: dict[str, Callable[[int, float, int], Dataset]] = {
     "moons": make_moons,
     "circles": make_circles,
@@ -158,6 +185,7 @@ DATASETS: dict[str, Callable[[int, float, int], Dataset]] = {
     "spiral3": make_spiral3,
     "blobs": make_blobs,
     "tiny": make_tiny,
+    "digits": make_digits,
 }
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "snapshot",
     "sumsq",
     "topological_order",
+    "xp_of",
 ]
 
 
@@ -55,7 +56,7 @@ def _shapes(*arrays: Any) -> str:
 _XP: dict[type, ModuleType] = {np.ndarray: np, np.float64: np, np.float32: np}
 
 
-def _xp_of(data: Any) -> ModuleType:
+def xp_of(data: Any) -> ModuleType:
     xp = _XP.get(type(data))
     if xp is None:
         xp = _XP[type(data)] = array_module(data)
@@ -81,7 +82,7 @@ class Tensor:
     ) -> None:
         if isinstance(data, Tensor):
             raise TypeError("Tensor(...) takes an array or numbers, not another Tensor")
-        xp = device.xp if device is not None else _xp_of(data) if hasattr(data, "dtype") else np
+        xp = device.xp if device is not None else xp_of(data) if hasattr(data, "dtype") else np
         arr = xp.asarray(data)
         if dtype is None:
             dtype = arr.dtype if arr.dtype.kind == "f" else np.float64
@@ -136,7 +137,7 @@ class Tensor:
     def _other(self, other: Any) -> Tensor:
         if isinstance(other, Tensor):
             return other
-        xp = _xp_of(self.data)
+        xp = xp_of(self.data)
         return _constant(xp.asarray(other, dtype=self.data.dtype))
 
     def __add__(self, other: Any) -> Tensor:
@@ -214,15 +215,15 @@ class Tensor:
 
     def exp(self) -> Tensor:
         """exp(a); dL/da = G * exp(a)"""
-        return _node(_xp_of(self.data).exp(self.data), (self,), "exp")
+        return _node(xp_of(self.data).exp(self.data), (self,), "exp")
 
     def log(self) -> Tensor:
         """log(a) for a > 0; dL/da = G / a"""
-        return _node(_xp_of(self.data).log(self.data), (self,), "log")
+        return _node(xp_of(self.data).log(self.data), (self,), "log")
 
     def tanh(self) -> Tensor:
         """tanh(a); dL/da = G * (1 - tanh(a)**2)"""
-        return _node(_xp_of(self.data).tanh(self.data), (self,), "tanh")
+        return _node(xp_of(self.data).tanh(self.data), (self,), "tanh")
 
     def relu(self) -> Tensor:
         """max(0, a); dL/da = G where a > 0, else 0"""
@@ -231,11 +232,11 @@ class Tensor:
 
     def sigmoid(self) -> Tensor:
         """1 / (1 + exp(-a)), without overflow; dL/da = G * s * (1 - s)"""
-        return _node(_sigmoid(_xp_of(self.data), self.data), (self,), "sigmoid")
+        return _node(_sigmoid(xp_of(self.data), self.data), (self,), "sigmoid")
 
     def softplus(self) -> Tensor:
         """log(1 + exp(a)), without overflow; dL/da = G * sigmoid(a)"""
-        xp = _xp_of(self.data)
+        xp = xp_of(self.data)
         a = self.data
         return _node(xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a))), (self,), "softplus")
 
@@ -264,14 +265,14 @@ class Tensor:
     def softmax(self, axis: int = -1) -> Tensor:
         """exp(a - m) / sum(exp(a - m)), m the max; dL/da = s * (G - sum(G * s))"""
         axis = _check_axis("softmax", self.data, axis)
-        xp = _xp_of(self.data)
+        xp = xp_of(self.data)
         e = xp.exp(self.data - self.data.max(axis=axis, keepdims=True))
         return _node(e / e.sum(axis=axis, keepdims=True), (self,), "softmax", (axis,))
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """a - m - log(sum(exp(a - m))), m the max; dL/da = G - softmax(a) * sum(G)"""
         axis = _check_axis("log_softmax", self.data, axis)
-        xp = _xp_of(self.data)
+        xp = xp_of(self.data)
         shifted = self.data - self.data.max(axis=axis, keepdims=True)
         out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         return _node(out, (self,), "log_softmax", (axis,))
@@ -308,7 +309,7 @@ class Tensor:
     def gather(self, labels: Any) -> Tensor:
         """out[i] = a[i, labels[i]] for a of shape (N, C); dL/da[i, labels[i]] = G[i]"""
         a = self.data
-        xp = _xp_of(a)
+        xp = xp_of(a)
         idx = xp.asarray(labels)
         if a.ndim != 2 or idx.shape != (a.shape[0],):
             raise ShapeError(
@@ -326,7 +327,7 @@ class Tensor:
     def backward(self, gradient: Any = None) -> None:
         """Fill `grad` of every node this one depends on with dL/d(node), L = this node (an
         array's L is sum(gradient * self), gradient ones by default)."""
-        xp = _xp_of(self.data)
+        xp = xp_of(self.data)
         seed = xp.ones_like(self.data) if gradient is None else xp.asarray(gradient)
         if seed.shape != self.data.shape:
             raise ShapeError(f"backward: gradient of shape {seed.shape} for shape {self.shape}")
@@ -440,7 +441,7 @@ def sumsq(tensors: Sequence[Tensor]) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("sumsq: no tensors")
-    xp = _xp_of(tensors[0].data)
+    xp = xp_of(tensors[0].data)
     total = sum((xp.vdot(t.data, t.data) for t in tensors), xp.asarray(0.0, tensors[0].dtype))
     return _node(xp.asarray(total), tuple(tensors), "sumsq")
 
@@ -509,7 +510,7 @@ def conv2d(
         raise ShapeError(
             f"conv2d: a {kh}x{kw} kernel does not fit input {tuple(a.shape)} with padding {padding}"
         )
-    xp = _xp_of(a)
+    xp = xp_of(a)
     padded = _pad(xp, a, padding)
     win = _windows(xp, padded, kh, kw, stride, oh, ow)
     cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)  # im2col: a copy
@@ -535,7 +536,7 @@ def max_pool2d(x: Tensor, kernel: int = 2, stride: int | None = None) -> Tensor:
     oh, ow = _conv_out(a.shape[2], kernel, stride, 0), _conv_out(a.shape[3], kernel, stride, 0)
     if oh < 1 or ow < 1:
         raise ShapeError(f"max_pool2d: a {kernel}x{kernel} window does not fit {tuple(a.shape)}")
-    xp = _xp_of(a)
+    xp = xp_of(a)
     win = _windows(xp, a, kernel, kernel, stride, oh, ow)
     flat = win.reshape(*win.shape[:4], kernel * kernel)  # a copy: windows side by side
     idx = flat.argmax(axis=-1)
@@ -611,7 +612,7 @@ def _expand(g: Any, node: Tensor) -> Any:
     """A reduction's G with the reduced axes put back (as size 1)."""
     axis, keepdims = node._ctx[0], node._ctx[1]
     if axis is not None and not keepdims:
-        g = _xp_of(g).expand_dims(g, axis)
+        g = xp_of(g).expand_dims(g, axis)
     return g
 
 

@@ -17,12 +17,15 @@ from hypothesis import strategies as st
 from micrograd import data as data_module
 from micrograd.data import (
     DATASETS,
+    DIGITS_COUNT,
+    DIGITS_SHAPE,
     MAX_CSV_BYTES,
     CsvData,
     CSVError,
     load_csv,
     make_blobs,
     make_circles,
+    make_digits,
     make_moons,
     make_spiral,
     make_tiny,
@@ -30,14 +33,23 @@ from micrograd.data import (
     train_test_split,
 )
 
-GENERATORS = {name: f for name, f in DATASETS.items() if name != "tiny"}
+GENERATORS = {name: f for name, f in DATASETS.items() if name not in ("tiny", "digits")}
 CLASSES = {"moons": 2, "circles": 2, "xor": 2, "spiral": 2, "spiral3": 3, "blobs": 3}
 
 # -- generators --------------------------------------------------------------------------------
 
 
 def test_dataset_names() -> None:
-    assert set(DATASETS) == {"moons", "circles", "xor", "spiral", "spiral3", "blobs", "tiny"}
+    assert set(DATASETS) == {
+        "moons",
+        "circles",
+        "xor",
+        "spiral",
+        "spiral3",
+        "blobs",
+        "tiny",
+        "digits",
+    }
 
 
 @pytest.mark.parametrize(
@@ -526,3 +538,21 @@ def test_fuzz_well_formed_but_wrong_csvs_only_raise_csv_error(tmp_path, rows, ne
         assert str(err).startswith(path)
     else:
         _check_loaded(loaded)
+
+
+def test_digits_are_the_1797_uci_images_with_balanced_labels() -> None:
+    X, y = make_digits(5000, 0.0, 1)
+    assert len(X) == len(y) == DIGITS_COUNT == 1797
+    assert all(len(x) == 64 for x in X) and len(DIGITS_SHAPE) == 3
+    assert all(0.0 <= v <= 1.0 for x in X for v in x)
+    counts = [y.count(c) for c in range(10)]
+    assert sorted(counts) == [174, 177, 178, 179, 180, 181, 181, 182, 182, 183]
+    # a zero is a ring: dark centre, bright ring around it
+    zero = X[y.index(0)]
+    assert zero[3 * 8 + 3] + zero[4 * 8 + 4] < zero[3 * 8 + 1] + zero[4 * 8 + 6] + 0.3
+
+
+def test_digits_are_shuffled_by_the_seed_and_cut_to_n() -> None:
+    a, b = make_digits(20, 0.0, 1), make_digits(20, 0.0, 2)
+    assert a == make_digits(20, 0.0, 1) and a != b and len(a[0]) == 20
+    assert make_digits(1797, 0.0, 1)[1][:20] == a[1]
