@@ -742,7 +742,7 @@ RULES: dict[str, Rule] = {
     "transpose": Rule(
         "a with axes permuted",
         "dL/da = G with the axes permuted back",
-        lambda xp, n, g: (g.transpose(np.argsort(n._ctx[0])),),
+        lambda xp, n, g: (g.transpose(tuple(np.argsort(n._ctx[0]).tolist())),),
     ),
     "gather": Rule("a[i, y_i]", "dL/da[i, y_i] = G[i], 0 elsewhere", _vjp_gather),
     "sumsq": Rule("sum of p**2 over all p", "dL/dp = 2 * G * p", _vjp_sumsq),
