@@ -336,13 +336,13 @@ class Tensor:
             if node._prev:
                 node.grad = None  # intermediates hold this pass's gradient only
         self.grad = seed if self.grad is None else self.grad + seed
-        rules = RULES
+        vjps = _VJPS
         for node in reversed(order):
             prev = node._prev
             g = node.grad
             if not prev or g is None:
                 continue
-            grads = rules[node._op].vjp(xp, node, g)
+            grads = vjps[node._op](xp, node, g)
             for child, cg in zip(prev, grads):
                 if cg is None or not child.requires_grad:
                     continue
@@ -616,15 +616,21 @@ def _expand(g: Any, node: Tensor) -> Any:
     return g
 
 
+def _spread(xp: ModuleType, g: Any, a: Any) -> Any:
+    """g copied over a's shape (np.broadcast_to's Python wrapper cost more than this copy)."""
+    out = xp.empty(a.shape, dtype=g.dtype)
+    out[...] = g
+    return out
+
+
 def _vjp_sum(xp, node, g):
-    a = node._prev[0].data
-    return (xp.broadcast_to(_expand(g, node), a.shape),)
+    return (_spread(xp, _expand(g, node), node._prev[0].data),)
 
 
 def _vjp_mean(xp, node, g):
     a = node._prev[0].data
     count = a.size // max(node.data.size, 1)
-    return (xp.broadcast_to(_expand(g, node) / count, a.shape),)
+    return (_spread(xp, _expand(g, node) / count, a),)
 
 
 def _vjp_max(xp, node, g):
@@ -755,6 +761,9 @@ RULES: dict[str, Rule] = {
         "max over each window", "dL/dX = G at each window's max, 0 elsewhere", _vjp_max_pool2d
     ),
 }
+
+
+_VJPS = {name: rule.vjp for name, rule in RULES.items()}  # what backward() looks up per node
 
 
 # -- a graph as plain data, for display --------------------------------------------------------
