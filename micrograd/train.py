@@ -35,6 +35,11 @@ MAX_SAMPLES = 100_000
 MAX_WIDTH = 1024
 MAX_LAYERS = 16
 HISTORY_LIMIT = 20_000  # reports kept in memory (and in checkpoints); see History
+ENGINES = ("scalar", "tensor")  # one Value per number, or one Tensor per array (numpy/CuPy)
+DEVICES = ("cpu", "cuda", "auto")  # the tensor engine's; see micrograd.device
+DTYPES = ("float64", "float32")  # the tensor engine's
+MAX_CONV_BLOCKS = 4
+MAX_CHANNELS = 256
 
 
 class ConfigError(ValueError):
@@ -70,9 +75,20 @@ class TrainConfig:
     seed: int = 1337
     csv: str | None = None
     eval_every: int = 10
+    engine: str = "scalar"
+    conv: tuple[int, ...] = ()  # tensor engine: 3x3 conv + ReLU + 2x2 max-pool blocks
+    image_shape: tuple[int, ...] | None = None  # (C, H, W) of each sample, for conv
+    device: str = "cpu"
+    dtype: str = "float64"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(self.hidden))
+        if isinstance(self.conv, list):
+            object.__setattr__(self, "conv", tuple(self.conv))
+        if isinstance(self.image_shape, list):
+            object.__setattr__(self, "image_shape", tuple(self.image_shape))
+        if isinstance(self.image_shape, tuple) and len(self.image_shape) == 2:
+            object.__setattr__(self, "image_shape", (1, *self.image_shape))  # H, W: 1 channel
         problems = self.problems()
         if problems:
             raise ValueError(problems[0])
@@ -117,11 +133,51 @@ class TrainConfig:
                 out.append(f"{name} must be a finite number >= 0, got {value!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             out.append(f"the seed must be a whole number, got {self.seed!r}")
+        out += self._engine_problems()
+        return out
+
+    def _engine_problems(self) -> list[str]:
+        """The tensor engine's settings: which engine, its device, precision and conv blocks."""
+        out: list[str] = []
+        if self.engine not in ENGINES:
+            out.append(f"unknown engine {self.engine!r}; choose one of {_names(ENGINES)}")
+        if self.device not in DEVICES:
+            out.append(f"unknown device {self.device!r}; choose one of {_names(DEVICES)}")
+        if self.dtype not in DTYPES:
+            out.append(f"unknown dtype {self.dtype!r}; choose one of {_names(DTYPES)}")
+        conv_ok = isinstance(self.conv, tuple) and all(
+            _is_whole(c) and 1 <= c <= MAX_CHANNELS for c in self.conv
+        )
+        if not conv_ok or len(self.conv) > MAX_CONV_BLOCKS:
+            out.append(
+                f"conv channels must be at most {MAX_CONV_BLOCKS} whole numbers from 1 to "
+                f"{MAX_CHANNELS}, got {self.conv!r}"
+            )
+        shape = self.image_shape
+        if shape is not None and not (
+            isinstance(shape, tuple)
+            and len(shape) == 3
+            and all(_is_whole(v) and v >= 1 for v in shape)
+        ):
+            out.append(f"the image shape must be C,H,W or H,W whole numbers >= 1, got {shape!r}")
+        if self.engine == "scalar":
+            for name, value, default in (
+                ("device", self.device, "cpu"),
+                ("dtype", self.dtype, "float64"),
+                ("conv", self.conv, ()),
+            ):
+                if value != default:
+                    out.append(
+                        f"{name} {_shown(value)} needs the tensor engine (engine tensor): the "
+                        "scalar engine is one Python float per number, on the CPU"
+                    )
         return out
 
     def to_dict(self) -> dict:
         out = asdict(self)
         out["hidden"] = list(self.hidden)
+        out["conv"] = list(self.conv)
+        out["image_shape"] = None if self.image_shape is None else list(self.image_shape)
         return out
 
     @classmethod
@@ -350,10 +406,15 @@ class Trainer:
         self.data = data or load_data(self.config)
         self.loss_name = check_fit(self.config, self.data)
         self.base_lr = self.config.lr
+        self.device_note = ""  # what --device auto chose, and why
         self._build(self.config.seed)
 
     def _build(self, seed: int) -> None:
         n_out = self.data.n_classes if self.loss_name == "softmax" else 1
+        self.tensor_run = None
+        if self.config.engine == "tensor":
+            self._build_tensor(seed, n_out)
+            return
         self.model = MLP(
             self.data.input_dim,
             [*self.config.hidden, n_out],
@@ -368,6 +429,31 @@ class Trainer:
         self.step_count = 0
         self.history = History()
         self.last_root: Value | None = None
+
+    def _build_tensor(self, seed: int, n_out: int) -> None:
+        """The tensor engine's model, optimizer and data arrays (micrograd.tensor_train; numpy
+        is imported here, not with this module)."""
+        from micrograd.device import auto_reason, get_device
+        from micrograd.tensor_train import TensorRun, macs_per_step
+
+        c = self.config
+        n_batch = c.batch_size or len(self.data.X_train)
+        macs = macs_per_step(n_batch, self.data.input_dim, c.hidden, n_out)
+        device = get_device(c.device, macs)
+        self.device_note = auto_reason(device, macs) if c.device == "auto" else ""
+        run = TensorRun(
+            self.data.X_train, self.data.y_train, n_out, self.loss_name, c.hidden,
+            c.activation, c.optimizer, self.base_lr, c.weight_decay, seed, c.conv,
+            image_shape_of(c, self.data), device, c.dtype,
+        )  # fmt: skip
+        self.tensor_run = run
+        self.model = run.model  # type: ignore[assignment]
+        self.params = run.params  # type: ignore[assignment]
+        self.optimizer = run.optimizer
+        self.rng = random.Random(seed + 1)
+        self.step_count = 0
+        self.history = History()
+        self.last_root = None
 
     # -- the learning rate -------------------------------------------------------------------
 
@@ -389,12 +475,19 @@ class Trainer:
         """New weights (from `seed`, or the configured seed), same data and configuration."""
         self._build(self.config.seed if seed is None else seed)
 
+    def batch_indices(self) -> list[int] | None:
+        """The training samples of the next step (None: all of them), drawn by the batch RNG
+        the same way for both engines."""
+        size, n = self.config.batch_size, len(self.data.X_train)
+        if not size or size >= n:
+            return None
+        return self.rng.sample(range(n), size)
+
     def batch(self) -> tuple[list[list[float]], list[int]]:
         X, y = self.data.X_train, self.data.y_train
-        size = self.config.batch_size
-        if not size or size >= len(X):
+        idx = self.batch_indices()
+        if idx is None:
             return X, y
-        idx = self.rng.sample(range(len(X)), size)
         return [X[i] for i in idx], [y[i] for i in idx]
 
     def step(self) -> StepReport:
@@ -415,6 +508,8 @@ class Trainer:
                 gc.enable()
 
     def _step(self) -> StepReport:
+        if self.tensor_run is not None:
+            return self._tensor_step()
         start = time.perf_counter()
         X, y = self.batch()
         model = self.model
@@ -456,14 +551,37 @@ class Trainer:
         self.last_root = loss
         return report
 
+    def _tensor_step(self) -> StepReport:
+        """`_step` on the tensor engine: the same batch, lr, report and history."""
+        start = time.perf_counter()
+        lr = self.lr
+        loss, acc, nonfinite, root = self.tensor_run.step(  # type: ignore[union-attr]
+            self.batch_indices(), lr, self.config.alpha
+        )
+        self.step_count += 1
+        test_loss = test_acc = None
+        if self.data.X_test and self.step_count % self.config.eval_every == 0:
+            test_loss, test_acc = self.evaluate(self.data.X_test, self.data.y_test)
+        report = StepReport(
+            self.step_count, loss, acc, lr, time.perf_counter() - start, test_loss, test_acc,
+            nonfinite,
+        )  # fmt: skip
+        self.history.append(report)
+        self.last_root = root  # type: ignore[assignment]
+        return report
+
     def evaluate(self, X: list[list[float]], y: list[int]) -> tuple[float, float]:
         """Loss (without regularisation) and accuracy on (X, y), float-only: no graph."""
+        if self.tensor_run is not None:
+            return self.tensor_run.evaluate(X, y)
         outputs = self.model.predict_batch(X)
         predicted = [predict_class(self.loss_name, o) for o in outputs]
         return float_loss(self.loss_name, outputs, y), accuracy(predicted, y)
 
     def predict_grid(self, points: Sequence[Sequence[float]]) -> list[int]:
         """The predicted class at each point (for drawing a decision boundary)."""
+        if self.tensor_run is not None:
+            return self.tensor_run.predict(points)
         return [predict_class(self.loss_name, o) for o in self.model.predict_batch(points)]
 
     @property
@@ -483,7 +601,7 @@ class Trainer:
             "config": self.config.to_dict(),
             "base_lr": self.base_lr,
             "step": self.step_count,
-            "weights": [p.data for p in self.params],
+            "weights": self._weights(),
             "parameter_names": [p.label for p in self.params],
             "optimizer": self.optimizer.state_dict(),
             "rng": [version, list(internal), gauss],
@@ -497,6 +615,13 @@ class Trainer:
             },
         }
 
+    def _weights(self) -> list[float]:
+        """Every weight as a flat list: the scalar engine's parameters in order, or the tensor
+        engine's arrays one after another, each in C order."""
+        if self.tensor_run is not None:
+            return self.tensor_run.weights()
+        return [p.data for p in self.params]
+
     @classmethod
     def from_state_dict(cls, state: dict) -> Trainer:
         """Rebuild a run saved by `state_dict`; malformed state raises KeyError, TypeError etc."""
@@ -507,6 +632,15 @@ class Trainer:
         n_out = data.n_classes if resolve_loss(config, data) == "softmax" else 1
         sizes = [data.input_dim, *config.hidden, n_out]
         needed = sum((nin + 1) * nout for nin, nout in zip(sizes, sizes[1:]))
+        if config.conv:
+            from micrograd.tensor_train import conv_shapes
+
+            shape = image_shape_of(config, data)
+            if shape is None:
+                raise ValueError("the checkpoint's conv model has no image shape")
+            needed = sum(
+                math.prod(s) for s in conv_shapes(shape, config.conv, config.hidden, n_out)
+            )
         if len(state["weights"]) != needed:
             raise ValueError(
                 f"the checkpoint has {len(state['weights'])} weights but this model has "
@@ -518,15 +652,19 @@ class Trainer:
 
     def load_state_dict(self, state: dict) -> None:
         weights = state["weights"]
-        if len(weights) != len(self.params):
+        count = self.tensor_run.weight_count() if self.tensor_run else len(self.params)
+        if len(weights) != count:
             raise ValueError(
-                f"the checkpoint has {len(weights)} weights but this model has {len(self.params)}"
+                f"the checkpoint has {len(weights)} weights but this model has {count}"
             )
         if not all(_is_number(w) and math.isfinite(w) for w in weights):
             raise ValueError("the weights must all be finite numbers")
-        for p, w in zip(self.params, weights):
-            p.data = float(w)
-            p.grad = 0.0
+        if self.tensor_run is not None:
+            self.tensor_run.load_weights(weights)
+        else:
+            for p, w in zip(self.params, weights):
+                p.data = float(w)
+                p.grad = 0.0
         self.set_lr(state["base_lr"])
         self.optimizer.load_state_dict(state["optimizer"])
         version, internal, gauss = state["rng"]
@@ -549,6 +687,27 @@ def check_fit(config: TrainConfig, data: Data) -> str:
             f"batch size {config.batch_size} is larger than the {n_train} training "
             f"samples; use 1 to {n_train}, or 0 for the full batch",
         )
+    if config.conv or config.image_shape is not None:
+        shape = image_shape_of(config, data)
+        if shape is None:
+            raise ConfigError(
+                "image_shape",
+                "conv layers need the image shape of each sample: give C,H,W (or H,W) "
+                f"with --image-shape; the data has {data.input_dim} inputs",
+            )
+        if math.prod(shape) != data.input_dim:
+            raise ConfigError(
+                "image_shape",
+                f"an image of shape {_shown(shape)} has {math.prod(shape)} pixels, but the "
+                f"data has {data.input_dim} inputs per sample",
+            )
+        h, w = shape[1], shape[2]
+        if config.conv and min(h, w) < 2 ** len(config.conv):
+            raise ConfigError(
+                "conv",
+                f"{len(config.conv)} conv blocks halve a {h}x{w} image {len(config.conv)} "
+                f"times: it needs at least {2 ** len(config.conv)} pixels a side",
+            )
     loss_name = resolve_loss(config, data)
     if loss_name in BINARY_LOSSES and data.n_classes > 2:
         raise ConfigError(
@@ -557,6 +716,15 @@ def check_fit(config: TrainConfig, data: Data) -> str:
             f"{data.n_classes}; use softmax (or auto)",
         )
     return loss_name
+
+
+def image_shape_of(config: TrainConfig, data: Data) -> tuple[int, ...] | None:
+    """The (C, H, W) of each sample: the configured one, the digits' own, or None."""
+    if config.image_shape is not None:
+        return tuple(config.image_shape)
+    if config.csv is None and config.dataset == "digits":
+        return datasets.DIGITS_SHAPE
+    return None
 
 
 def resolve_loss(config: TrainConfig, data: Data) -> str:
@@ -618,3 +786,9 @@ def _positive_finite(x: object) -> bool:
 
 def _names(options) -> str:
     return ", ".join(options)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(v) for v in value)
+    return str(value)
