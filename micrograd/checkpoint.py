@@ -13,6 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from micrograd.device import DeviceError
 from micrograd.train import Trainer
 
 FORMAT = "microgradtui-checkpoint"
@@ -56,8 +57,9 @@ def atomic_write_text(target: Path, text: str) -> None:
         raise
 
 
-def load(path: str | os.PathLike) -> Trainer:
-    """Read a checkpoint written by `save` and rebuild its Trainer."""
+def load(path: str | os.PathLike, device: str | None = None) -> Trainer:
+    """Read a checkpoint written by `save` and rebuild its Trainer; `device` (the tensor
+    engine's) continues it elsewhere: the weights are saved as plain numbers."""
     source = Path(path)
     try:
         size = source.stat().st_size
@@ -91,8 +93,14 @@ def load(path: str | os.PathLike) -> Trainer:
             f"{source}: checkpoint version {payload.get('version')!r} is not supported "
             f"(this microgradtui reads version {VERSION})"
         )
+    if device is not None and isinstance(payload.get("config"), dict):
+        payload["config"]["device"] = device
     try:
         return Trainer.from_state_dict(payload)
+    except DeviceError as exc:
+        raise CheckpointError(
+            f"{source}: {exc}; continue this run on the CPU with device cpu (--device cpu)"
+        ) from None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
         raise CheckpointError(f"{source}: the checkpoint is damaged ({detail})") from None

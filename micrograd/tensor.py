@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from micrograd.device import Device, array_module, to_host
+from micrograd.graph import _escape_record
 
 __all__ = [
     "RULES",
@@ -39,6 +40,7 @@ __all__ = [
     "max_pool2d",
     "snapshot",
     "sumsq",
+    "to_dot",
     "topological_order",
     "xp_of",
 ]
@@ -850,3 +852,28 @@ def snapshot(root: Tensor) -> TensorGraphSnapshot:
             )
         )
     return TensorGraphSnapshot(tuple(nodes))
+
+
+def to_dot(graph: Tensor | TensorGraphSnapshot) -> str:
+    """The graph as Graphviz DOT text: one record per array node (label, op, shape, the norm
+    of its data and grad), operands pointing at their results in operand order."""
+    snap = graph if isinstance(graph, TensorGraphSnapshot) else snapshot(graph)
+    lines = [
+        "digraph micrograd_tensor {",
+        "  rankdir=LR;",
+        '  node [shape=record, fontname="Helvetica"];',
+    ]
+    for n in snap.nodes:
+        shape = "x".join(map(str, n.shape)) or "scalar"
+        name = _escape_record(n.label or n.op or "const")
+        grad = "-" if n.grad_summary is None else f"{n.grad_summary[3]:.4g}"
+        data = f"{n.data_summary[3]:.4g}"
+        fields = f"{{ {name} | {_escape_record(n.op or 'leaf')} {shape} | data norm {data} | "
+        fields += f"grad norm {grad} }}"
+        bold = ", style=bold" if n.index == snap.root else ""
+        lines.append(f'  n{n.index} [label="{fields}"{bold}];')
+    for n in snap.nodes:
+        for position, c in enumerate(n.children):
+            lines.append(f'  n{c} -> n{n.index} [label="{position}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -25,6 +25,11 @@ from micrograd.losses import LOSSES
 from micrograd.nn import ACTIVATIONS
 from micrograd.optim import OPTIMIZERS, SCHEDULES
 from micrograd.train import (
+    DEVICES,
+    DTYPES,
+    ENGINES,
+    MAX_CHANNELS,
+    MAX_CONV_BLOCKS,
     MAX_LAYERS,
     MAX_SAMPLES,
     MAX_WIDTH,
@@ -96,6 +101,32 @@ def _hidden(text: str) -> tuple[int, ...]:
             f"at most {MAX_LAYERS} hidden layers of at most {MAX_WIDTH} neurons, got {text!r}"
         )
     return sizes
+
+
+def _conv(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated channel counts such as 8,16, got {text!r}"
+        ) from None
+    if len(sizes) > MAX_CONV_BLOCKS or any(not 1 <= c <= MAX_CHANNELS for c in sizes):
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_CONV_BLOCKS} blocks of 1 to {MAX_CHANNELS} channels, got {text!r}"
+        )
+    return sizes
+
+
+def _image_shape(text: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(part) for part in text.replace("x", ",").split(","))
+    except ValueError:
+        shape = ()
+    if len(shape) not in (2, 3) or any(v < 1 for v in shape):
+        raise argparse.ArgumentTypeError(
+            f"expected C,H,W or H,W whole numbers >= 1 such as 1,28,28, got {text!r}"
+        )
+    return shape if len(shape) == 3 else (1, *shape)
 
 
 def _readable_file(text: str) -> str:
@@ -182,12 +213,37 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--batch-size", type=_whole(0), help="0 = full batch")
     model.add_argument("--eval-every", type=_whole(1), help="test evaluation period in steps")
     model.add_argument("--seed", type=_whole(-(2**63)), help=f"default {defaults.seed}")
+    arrays = p.add_argument_group("tensor engine (headless for now)")
+    arrays.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="scalar: one Value per number (default); tensor: one node per array (numpy/CuPy)",
+    )
+    arrays.add_argument(
+        "--conv",
+        type=_conv,
+        metavar="CHANNELS",
+        help="tensor: 3x3 conv + ReLU + 2x2 max-pool blocks before --hidden, e.g. 8,16",
+    )
+    arrays.add_argument(
+        "--image-shape",
+        type=_image_shape,
+        metavar="C,H,W",
+        help="each sample's image shape for --conv (digits: 1,8,8; a CSV of 28x28: 28,28)",
+    )
+    arrays.add_argument(
+        "--device",
+        choices=DEVICES,
+        help="tensor: cpu (numpy, default), cuda (CuPy: the gpu extra), auto (cuda if it gains)",
+    )
+    arrays.add_argument("--dtype", choices=DTYPES, help="tensor: float64 (default) or float32")
     return p
 
 
 _CONFIG_OPTIONS = (
     "dataset", "samples", "noise", "test_fraction", "hidden", "activation", "loss", "optimizer",
     "lr", "weight_decay", "alpha", "batch_size", "steps", "schedule", "seed", "csv", "eval_every",
+    "engine", "conv", "image_shape", "device", "dtype",
 )  # fmt: skip
 
 
@@ -219,7 +275,7 @@ def _shown(value: object) -> str:
 # With --load these may be given again only with the checkpoint's own value: a checkpoint keeps
 # its data, model and training settings. --lr (the rate from the next step) and --steps (how
 # many more) apply to a resumed run.
-_RESUME_OPTIONS = ("lr", "steps")
+_RESUME_OPTIONS = ("lr", "steps", "device")  # a run saved on a GPU continues on the CPU, and back
 
 
 def resumed_config(args: argparse.Namespace, trainer: Trainer) -> TrainConfig:
@@ -240,6 +296,8 @@ def resumed_config(args: argparse.Namespace, trainer: Trainer) -> TrainConfig:
     changes: dict = {"lr": args.lr if args.lr is not None else trainer.base_lr}
     if args.steps is not None:
         changes["steps"] = args.steps
+    if args.device is not None:
+        changes["device"] = args.device
     return replace(config, **changes)
 
 
@@ -282,6 +340,8 @@ def _main(args: argparse.Namespace) -> int:
         from micrograd import checkpoint
 
         trainer = checkpoint.load(args.replay)  # refuse a bad file in one line, before the UI
+        if trainer.config.engine != "scalar":
+            return _fail(_APP_SCALAR_ONLY)
         if not _has_terminal():
             return _fail("no terminal to draw on: use ssh -t")
         from tui.app import run_app
@@ -291,7 +351,7 @@ def _main(args: argparse.Namespace) -> int:
         from micrograd import checkpoint
 
         # refuse a bad checkpoint here, in one line, before the screen is taken over
-        trainer = checkpoint.load(args.load)
+        trainer = checkpoint.load(args.load, device=args.device)
         config = resumed_config(args, trainer)
         if config.lr != trainer.base_lr:
             trainer.set_lr(config.lr)
@@ -302,6 +362,8 @@ def _main(args: argparse.Namespace) -> int:
             trainer = Trainer(config)
         steps = args.steps if args.steps is not None else config.steps
         return headless(args, trainer, steps)
+    if config.engine != "scalar":
+        return _fail(_APP_SCALAR_ONLY)
     if trainer is None:
         Trainer(config)  # the data loads and fits the model: else one line, before the UI
     if not _has_terminal():
@@ -309,6 +371,11 @@ def _main(args: argparse.Namespace) -> int:
     from tui.app import run_app  # the UI is imported only when it is needed
 
     return run_app(config, paused=args.paused, load=args.load)
+
+
+_APP_SCALAR_ONLY = (
+    "the app shows the scalar engine only for now: train the tensor engine with --headless"
+)
 
 
 def _has_terminal() -> bool:
@@ -394,6 +461,8 @@ def headless(args: argparse.Namespace, trainer: Trainer, steps: int) -> int:
     every = args.every or max(1, steps // 10)
     out = sys.stdout
     print(f"training {describe(trainer)} for {steps} steps", file=out, flush=True)
+    if trainer.device_note:
+        print(trainer.device_note, file=out, flush=True)
     if trainer.data.classes:
         print(f"classes: {class_names(trainer.data.classes)}", file=out, flush=True)
     start = time.perf_counter()
@@ -433,7 +502,10 @@ def headless(args: argparse.Namespace, trainer: Trainer, steps: int) -> int:
                 return _fail(f"--save: {exc}")
             print(f"saved step {trainer.step_count} to {path}", file=out)
         if args.export_dot and trainer.last_root is not None:
-            from micrograd.graph import to_dot
+            if trainer.tensor_run is not None:
+                from micrograd.tensor import to_dot
+            else:
+                from micrograd.graph import to_dot
 
             try:
                 checkpoint.atomic_write_text(Path(args.export_dot), to_dot(trainer.last_root))
@@ -452,10 +524,16 @@ def describe(trainer: Trainer) -> str:
     c = trainer.config
     source = f"csv {c.csv}" if c.csv else c.dataset
     sizes = ",".join(str(h) for h in c.hidden)
+    model = f"MLP {trainer.input_dim}->{sizes}"
+    if c.conv:
+        model = f"conv {','.join(map(str, c.conv))} + {model}"
+    engine = ""
+    if trainer.tensor_run is not None:
+        engine = f", tensor engine on {trainer.tensor_run.device.name} ({c.dtype})"
     return (
         f"{source} ({len(trainer.data.X_train)} train, {len(trainer.data.X_test)} test), "
-        f"MLP {trainer.input_dim}->{sizes}, {c.activation}, {trainer.loss_name} loss, "
-        f"{c.optimizer} lr {trainer.base_lr:g}, seed {c.seed}"
+        f"{model}, {c.activation}, {trainer.loss_name} loss, "
+        f"{c.optimizer} lr {trainer.base_lr:g}, seed {c.seed}{engine}"
     )
 
 
