@@ -123,3 +123,28 @@ def test_a_checkpoint_saved_on_cuda_continues_on_the_cpu(tmp_path: Path, capsys)
     )
     assert status == 0, err
     assert "tensor engine on cpu" in out
+
+
+def test_csv_images_train_a_conv_model_with_image_shape(tmp_path: Path, capsys) -> None:
+    """A CSV of 4x4 images (16 pixel columns, the label last): bright left or right half."""
+    import random
+
+    rng = random.Random(0)
+    rows = []
+    for i in range(40):
+        label = i % 2
+        pixels = [
+            (1.0 if (col >= 2) == bool(label) else 0.0) + rng.uniform(-0.2, 0.2)
+            for _ in range(4)
+            for col in range(4)
+        ]
+        rows.append(",".join(f"{p:.3f}" for p in pixels) + f",{'right' if label else 'left'}")
+    path = tmp_path / "images.csv"
+    path.write_text("\n".join(rows) + "\n")
+    argv = ["--headless", "--engine", "tensor", "--csv", str(path), "--conv", "2", "--steps", "40"]
+    status, out, err = run([*argv, "--image-shape", "4,4", "--hidden", "4", "--lr", "0.1"], capsys)
+    assert status == 0, err
+    assert "conv 2 + MLP 16->4" in out.splitlines()[0]
+    assert float(out.splitlines()[-1].split("train accuracy ")[1].rstrip("%")) >= 90.0
+    status, out, err = run([*argv, "--image-shape", "3,5"], capsys)
+    assert status == 2 and "has 15 pixels, but the data has 16 inputs" in err
