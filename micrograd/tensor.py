@@ -229,8 +229,7 @@ class Tensor:
 
     def relu(self) -> Tensor:
         """max(0, a); dL/da = G where a > 0, else 0"""
-        a = self.data
-        return _node(a * (a > 0), (self,), "relu")
+        return _node(xp_of(self.data).maximum(self.data, 0), (self,), "relu")
 
     def sigmoid(self) -> Tensor:
         """1 / (1 + exp(-a)), without overflow; dL/da = G * s * (1 - s)"""
@@ -254,8 +253,9 @@ class Tensor:
         axis = _check_axis("mean", self.data, axis)
         if self.data.size == 0:
             raise ShapeError(f"mean: the mean of an empty array (shape {self.shape}) is undefined")
-        out = self.data.mean(axis=axis, keepdims=keepdims)
-        return _node(out, (self,), "mean", (axis, keepdims))
+        a = self.data
+        out = a.sum(axis=axis, keepdims=keepdims)  # / count: numpy's mean(), without its wrapper
+        return _node(out / (a.size // max(out.size, 1)), (self,), "mean", (axis, keepdims))
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """max over `axis`; dL/da = G at the maxima (shared equally by ties), 0 elsewhere"""
