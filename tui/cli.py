@@ -37,6 +37,7 @@ from micrograd.train import (
     StepReport,
     TrainConfig,
     Trainer,
+    image_shape_of,
 )
 
 PROG = "microgradtui"
@@ -526,7 +527,10 @@ def describe(trainer: Trainer) -> str:
     sizes = ",".join(str(h) for h in c.hidden)
     model = f"MLP {trainer.input_dim}->{sizes}"
     if c.conv:
-        model = f"conv {','.join(map(str, c.conv))} + {model}"
+        channels, h, w = image_shape_of(c, trainer.data) or (0, 0, 0)
+        image = f"{channels}x{h}x{w}"
+        h, w = h >> len(c.conv), w >> len(c.conv)  # each block halves the image
+        model = f"conv {','.join(map(str, c.conv))} on {image}, MLP {c.conv[-1] * h * w}->{sizes}"
     engine = ""
     if trainer.tensor_run is not None:
         engine = f", tensor engine on {trainer.tensor_run.device.name} ({c.dtype})"
