@@ -133,44 +133,7 @@ class TrainConfig:
                 out.append(f"{name} must be a finite number >= 0, got {value!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             out.append(f"the seed must be a whole number, got {self.seed!r}")
-        out += self._engine_problems()
-        return out
-
-    def _engine_problems(self) -> list[str]:
-        """The tensor engine's settings: which engine, its device, precision and conv blocks."""
-        out: list[str] = []
-        if self.engine not in ENGINES:
-            out.append(f"unknown engine {self.engine!r}; choose one of {_names(ENGINES)}")
-        if self.device not in DEVICES:
-            out.append(f"unknown device {self.device!r}; choose one of {_names(DEVICES)}")
-        if self.dtype not in DTYPES:
-            out.append(f"unknown dtype {self.dtype!r}; choose one of {_names(DTYPES)}")
-        conv_ok = isinstance(self.conv, tuple) and all(
-            _is_whole(c) and 1 <= c <= MAX_CHANNELS for c in self.conv
-        )
-        if not conv_ok or len(self.conv) > MAX_CONV_BLOCKS:
-            out.append(
-                f"conv channels must be at most {MAX_CONV_BLOCKS} whole numbers from 1 to "
-                f"{MAX_CHANNELS}, got {self.conv!r}"
-            )
-        shape = self.image_shape
-        if shape is not None and not (
-            isinstance(shape, tuple)
-            and len(shape) == 3
-            and all(_is_whole(v) and v >= 1 for v in shape)
-        ):
-            out.append(f"the image shape must be C,H,W or H,W whole numbers >= 1, got {shape!r}")
-        if self.engine == "scalar":
-            for name, value, default in (
-                ("device", self.device, "cpu"),
-                ("dtype", self.dtype, "float64"),
-                ("conv", self.conv, ()),
-            ):
-                if value != default:
-                    out.append(
-                        f"{name} {_shown(value)} needs the tensor engine (engine tensor): the "
-                        "scalar engine is one Python float per number, on the CPU"
-                    )
+        out += _engine_problems(self)  # a function: the settings form passes a namespace
         return out
 
     def to_dict(self) -> dict:
@@ -187,6 +150,45 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown configuration keys: {', '.join(unknown)}")
         return cls(**values)
+
+
+def _engine_problems(config: TrainConfig) -> list[str]:
+    """The problems of `config`'s engine settings (a TrainConfig, or the settings form's
+    namespace of its values): which engine, its device, precision and conv blocks."""
+    out: list[str] = []
+    if config.engine not in ENGINES:
+        out.append(f"unknown engine {config.engine!r}; choose one of {_names(ENGINES)}")
+    if config.device not in DEVICES:
+        out.append(f"unknown device {config.device!r}; choose one of {_names(DEVICES)}")
+    if config.dtype not in DTYPES:
+        out.append(f"unknown dtype {config.dtype!r}; choose one of {_names(DTYPES)}")
+    conv_ok = isinstance(config.conv, (tuple, list)) and all(
+        _is_whole(c) and 1 <= c <= MAX_CHANNELS for c in config.conv
+    )
+    if not conv_ok or len(config.conv) > MAX_CONV_BLOCKS:
+        out.append(
+            f"conv channels must be at most {MAX_CONV_BLOCKS} whole numbers from 1 to "
+            f"{MAX_CHANNELS}, got {config.conv!r}"
+        )
+    shape = config.image_shape  # TrainConfig makes (H, W) and lists a (C, H, W) tuple
+    if shape is not None and not (
+        isinstance(shape, (tuple, list))
+        and len(shape) in (2, 3)
+        and all(_is_whole(v) and v >= 1 for v in shape)
+    ):
+        out.append(f"the image shape must be C,H,W or H,W whole numbers >= 1, got {shape!r}")
+    if config.engine == "scalar":
+        for name, value, default in (
+            ("device", config.device, "cpu"),
+            ("dtype", config.dtype, "float64"),
+            ("conv", tuple(config.conv) if conv_ok else config.conv, ()),
+        ):
+            if value != default:
+                out.append(
+                    f"{name} {_shown(value)} needs the tensor engine (engine tensor): the "
+                    "scalar engine is one Python float per number, on the CPU"
+                )
+    return out
 
 
 @dataclass(frozen=True, slots=True)

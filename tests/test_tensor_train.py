@@ -171,3 +171,11 @@ def test_image_shape_of_two_numbers_means_one_channel() -> None:
     assert TrainConfig(engine="tensor", image_shape=[8, 8]).image_shape == (1, 8, 8)
     config = TrainConfig(engine="tensor", image_shape=(2, 3))
     assert TrainConfig.from_dict(config.to_dict()) == config
+
+
+def test_the_settings_forms_namespace_of_a_good_config_has_no_problems() -> None:
+    """The app's form checks its values as a namespace made from to_dict() (lists, not tuples)."""
+    from types import SimpleNamespace
+
+    for config in (TrainConfig(), TrainConfig(engine="tensor", conv=(4,), image_shape=(1, 8, 8))):
+        assert TrainConfig.problems(SimpleNamespace(**config.to_dict())) == []
