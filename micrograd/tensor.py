@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from micrograd.device import Device, array_module, to_host
+from micrograd.engine import topological_order  # the same walk: any node with `_prev`
 from micrograd.graph import _escape_record
 
 __all__ = [
@@ -405,34 +406,6 @@ def _sigmoid(xp: ModuleType, a: Any) -> Any:
     """1 / (1 + exp(-a)) without overflow: exp only ever of a number <= 0."""
     e = xp.exp(-xp.abs(a))
     return xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(a.dtype, copy=False)
-
-
-def topological_order(root: Tensor) -> list[Tensor]:
-    """Every node `root` depends on, operands before their results, `root` last (iterative:
-    an explicit stack, never recursion; the same walk as the scalar engine's)."""
-    order: list[Tensor] = []
-    visited: set[Tensor] = set()
-    stack: list[Tensor | None] = [root]
-    push, pop, append = stack.append, stack.pop, order.append
-    seen, covers = visited.add, visited.issuperset
-    while stack:
-        node = pop()
-        if node is None:
-            append(pop())  # type: ignore[arg-type]
-            continue
-        if node in visited:
-            continue
-        seen(node)
-        prev = node._prev
-        if covers(prev):
-            append(node)
-            continue
-        push(node)
-        push(None)
-        for child in prev:
-            if child not in visited:
-                push(child)
-    return order
 
 
 # -- n-ary ops and layers' fused ops -----------------------------------------------------------

@@ -137,8 +137,10 @@ class TensorRun:
         return value, acc, nonfinite, loss
 
     def _all_finite(self, arrays) -> bool:
+        """Every element of every array finite, read back once (one sync on a GPU)."""
         xp = self.device.xp
-        return all(bool(xp.isfinite(a).all()) for a in arrays if a is not None)
+        flags = [xp.isfinite(a).all() for a in arrays if a is not None]
+        return bool(xp.stack(flags).all()) if flags else True
 
     def outputs(self, X: Sequence[Sequence[float]] | np.ndarray) -> Tensor:
         return self.model(self.inputs(X))
