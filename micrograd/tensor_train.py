@@ -109,7 +109,15 @@ class TensorRun:
         self, indices: Sequence[int] | None, lr: float, alpha: float
     ) -> tuple[float, float, bool, Tensor]:
         """One step on the training samples at `indices` (all: None): (loss, accuracy on the
-        batch, non-finite, the loss node). A non-finite loss or gradient skips the update."""
+        batch, non-finite, the loss node). A non-finite loss or gradient skips the update;
+        numpy's overflow warnings are silenced (the report says it), as the scalar engine's
+        float math gives inf without a word."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._step(indices, lr, alpha)
+
+    def _step(
+        self, indices: Sequence[int] | None, lr: float, alpha: float
+    ) -> tuple[float, float, bool, Tensor]:
         X, y = self.X_train, self.y_train
         if indices is not None:
             idx = self.device.xp.asarray(np.asarray(indices, dtype=np.int64))
@@ -147,9 +155,10 @@ class TensorRun:
 
     def evaluate(self, X: Sequence[Sequence[float]], y: Sequence[int]) -> tuple[float, float]:
         """Loss (without L2) and accuracy on (X, y)."""
-        outputs = self.outputs(X)
         labels = self.device.xp.asarray(np.asarray(y, dtype=np.int64))
-        loss = float(self.loss(outputs, labels).data)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            outputs = self.outputs(X)
+            loss = float(self.loss(outputs, labels).data)
         predicted = tensor_nn.predict_classes(self.loss_name, outputs)
         return loss, float((predicted == np.asarray(y)).mean())
 

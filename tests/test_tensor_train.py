@@ -179,3 +179,17 @@ def test_the_settings_forms_namespace_of_a_good_config_has_no_problems() -> None
 
     for config in (TrainConfig(), TrainConfig(engine="tensor", conv=(4,), image_shape=(1, 8, 8))):
         assert TrainConfig.problems(SimpleNamespace(**config.to_dict())) == []
+
+
+def test_a_diverging_run_is_flagged_at_the_same_step_on_both_engines_without_warnings() -> None:
+    import warnings
+
+    config = TrainConfig(samples=20, hidden=(4,), loss="mse", lr=1e8, steps=10)
+    scalar = Trainer(config)
+    a = [scalar.step() for _ in range(5)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warnings would be noise on stderr
+        tensor = Trainer(replace(config, engine="tensor"))
+        b = [tensor.step() for _ in range(5)]
+    assert [r.nonfinite for r in a] == [r.nonfinite for r in b] == [False] * 3 + [True] * 2
+    assert np.isfinite(tensor._weights()).all()  # the diverged updates were skipped
