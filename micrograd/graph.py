@@ -70,6 +70,11 @@ class GraphSnapshot:
     def __len__(self) -> int:
         return len(self.ops)
 
+    def name(self, i: int) -> str:
+        """How the app names node i: `#i op label` (op "leaf" for a leaf), e.g. `#7 dot L0.N3`."""
+        label = f" {self.labels[i]}" if self.labels[i] else ""
+        return f"#{i} {self.ops[i] or 'leaf'}{label}"
+
     @property
     def root(self) -> int:
         """Index of the root (the last node); -1 for an empty snapshot."""

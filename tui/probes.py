@@ -110,7 +110,7 @@ class ShownGraph:
         if index is None or not 0 <= index < len(order):
             return self._failed(-1, str(name or index), f"no node {index} in this graph")
         node = order[index]
-        label = name or _node_name(self.snapshot, index)
+        label = name or self.snapshot.name(index)
         try:
             with self.as_it_was():
                 result = check_node(self.root, node)
@@ -129,11 +129,6 @@ class ShownGraph:
     def _failed(self, index: int, name: str, why: str) -> GradCheckView:
         nan = math.nan
         return GradCheckView(self.step, index, name, nan, nan, nan, False, why)
-
-
-def _node_name(snap: GraphSnapshot, i: int) -> str:
-    label = f" {snap.labels[i]}" if snap.labels[i] else ""
-    return f"#{i} {snap.ops[i] or 'leaf'}{label}"
 
 
 def neuron_view(
