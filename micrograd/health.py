@@ -24,7 +24,7 @@ from micrograd.nn import MLP, Layer, float_forward
 
 VANISHING = 1e-6  # a layer's gradient norm below this (while the output layer's is not)
 EXPLODING = 1e3  # a layer's gradient norm above this
-MAX_SAMPLES = 500  # dead-neuron check: at most this many samples (it runs twice a second)
+DEAD_CHECK_SAMPLES = 500  # the dead-neuron check reads at most this many samples
 GROUP_AFTER = 1  # more new dead neurons than this at once: one notice for all of them
 
 
@@ -97,12 +97,12 @@ def check(
     exploding: float = EXPLODING,
 ) -> HealthReport:
     """The health of `model`'s gradients after step `step`, and its dead neurons on `X` (the
-    first MAX_SAMPLES samples). Before the first step there are no gradients: norms only."""
+    first DEAD_CHECK_SAMPLES samples). Before the first step there are no gradients: norms only."""
     norms = layer_grad_norms(model)
     if step < 1:
         return HealthReport(step, tuple(norms))
     conditions: list[Condition] = []
-    samples = X[:MAX_SAMPLES]
+    samples = X[:DEAD_CHECK_SAMPLES]
     for name in dead_neurons(model, samples):
         conditions.append(
             Condition("dead", name, f"{name} is dead: ReLU output 0 on all {len(samples)} samples")

@@ -14,10 +14,10 @@ from apphelp import FAST, SIZE, status, step, wait_for
 
 from micrograd.train import TrainConfig
 from tui.app import MicrogradApp
+from tui.formatting import fmt_number
 from tui.widgets.graph import GraphTree
 from tui.widgets.loss import LossPlot
 from tui.widgets.params import ParamTable
-from tui.widgets.status import fmt_number
 
 
 async def test_panes_titles_and_status():

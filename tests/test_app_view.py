@@ -18,9 +18,10 @@ from textual.widget import Widget
 
 from micrograd.train import Trainer
 from tui.app import MicrogradApp
+from tui.formatting import fmt_number
 from tui.widgets.dataset import REGION_STRONG, REGION_WEAK, BoundaryView
 from tui.widgets.loss import LossPlot
-from tui.widgets.status import StatusLine, fmt_number
+from tui.widgets.status import StatusLine
 
 BRAILLE = range(0x2800, 0x2900)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from micrograd.graph import BackwardStep, GraphSnapshot, backward_steps
-from tui.widgets.status import fmt_number
+from tui.formatting import fmt_number
 
 MAX_SENDS = 12  # inputs listed one by one; the rest are summed up
 

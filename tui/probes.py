@@ -22,7 +22,7 @@ from micrograd.gradcheck import check_node
 from micrograd.graph import GraphSnapshot, snapshot
 from micrograd.nn import MLP
 
-MAX_SAMPLES = 500  # rows of the per-sample neuron table (data with more than two inputs)
+NEURON_TABLE_ROWS = 500  # samples in the neuron view's table (data with more than two inputs)
 
 
 # -- reports (training process -> app) -----------------------------------------------------------
@@ -160,7 +160,7 @@ def neuron_view(
         rows = tuple(tuple(flat[r : r + cols]) for r in range(0, len(flat), cols))
         points = tuple((float(x[0]), float(x[1]), int(t)) for x, t in zip(X, y))
         return NeuronView(**common, grid=rows, bounds=bounds, points=points)
-    X, y = X[:MAX_SAMPLES], y[:MAX_SAMPLES]
+    X, y = X[:NEURON_TABLE_ROWS], y[:NEURON_TABLE_ROWS]
     outputs = model.predict_neuron(X, layer, neuron)
     samples = tuple((tuple(map(float, x)), int(t), o) for x, t, o in zip(X, y, outputs))
     return NeuronView(**common, samples=samples)

@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from micrograd.graph import GraphSnapshot
 from micrograd.operators import op_rule
-from tui.widgets.status import fmt_number
+from tui.formatting import fmt_number
 
 MAX_TERMS = 12  # inputs and chain-rule terms listed one by one; the rest are summed
 
