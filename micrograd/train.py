@@ -28,7 +28,7 @@ from micrograd.losses import (
 )
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.optim import OPTIMIZERS, SCHEDULES, make_optimizer, schedule_factor
-from micrograd.settings import ConfigError, Setting
+from micrograd.settings import ConfigError, Setting, check_number
 
 LOSS_CHOICES = ("auto", *LOSSES)
 HISTORY_LIMIT = 20_000  # reports kept in memory (and in checkpoints); see History
@@ -532,10 +532,7 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         version, internal, gauss = state["rng"]
         self.rng.setstate((version, tuple(internal), gauss))
-        step = state["step"]
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise ValueError(f"the step must be a whole number >= 0, got {step!r}")
-        self.step_count = step
+        self.step_count = check_number("the step", state["step"], whole=True, low=0)
         self.history = History(StepReport.from_list(r) for r in state["history"])
         self.last_root = None
 
