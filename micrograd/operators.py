@@ -10,8 +10,8 @@ same rule on plain floats. Standard library only.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from collections import namedtuple
+from collections.abc import Callable
 
 Number = int | float
 
@@ -84,13 +84,10 @@ ACTIVATION_FUNCTIONS: dict[str, Callable[[float], float]] = {
 }
 
 
-class Op(NamedTuple):
-    """One op as a learner reads it: its formula, its local derivatives, and (for the ops whose
-    value depends on their operands alone) its forward rule on the operands' floats."""
-
-    formula: str
-    derivative: str
-    forward: Callable[[Sequence[float]], float] | None = None
+# One op as a learner reads it: its formula, its local derivatives, and (for the ops whose value
+# depends on their operands alone) its forward rule on the operands' floats. A namedtuple, not
+# typing.NamedTuple: importing typing would add about 1 MiB to every engine user.
+Op = namedtuple("Op", ("formula", "derivative", "forward"), defaults=(None,))
 
 
 # The derivative rules, one entry per op. `a`, `b` are the operands, `out` the result, `n` a
