@@ -25,6 +25,7 @@ __all__ = [
     "NodeInfo",
     "Send",
     "backward_steps",
+    "escape_record",
     "node_count",
     "op_counts",
     "snapshot",
@@ -70,6 +71,11 @@ class GraphSnapshot:
     def __len__(self) -> int:
         return len(self.ops)
 
+    def name(self, i: int) -> str:
+        """How the app names node i: `#i op label` (op "leaf" for a leaf), e.g. `#7 dot L0.N3`."""
+        label = f" {self.labels[i]}" if self.labels[i] else ""
+        return f"#{i} {self.ops[i] or 'leaf'}{label}"
+
     @property
     def root(self) -> int:
         """Index of the root (the last node); -1 for an empty snapshot."""
@@ -90,7 +96,7 @@ class GraphSnapshot:
         A node used twice by one parent (`a*a`) appears twice, once per position. Read from
         the table of every node's consumers once something has built it (the backward walk
         does); else found by one scan for i alone: the app shows one node of each new snapshot,
-        and the whole table took 20-80 ms of the UI thread every 2 s.
+        and building the whole table for it held the UI thread (benchmarks/README.md).
         """
         table = self.__dict__.get("_consumers")
         if table is not None:
@@ -270,7 +276,7 @@ _ORDERED = ("-", "/")  # ops whose operand order matters for a reader of the pic
 _PLAIN_SPECIAL = {'"': '\\"', "\\": "\\\\", "\n": "\\n"}
 
 
-def _escape_record(text: str) -> str:
+def escape_record(text: str) -> str:
     """Escape a field of a record label: braces, bars, angle brackets, quotes, backslashes."""
     return "".join(_RECORD_SPECIAL.get(c, c) for c in text)
 
@@ -322,7 +328,7 @@ def to_dot(graph: GraphSnapshot | Value, max_nodes: int = 2000) -> str:
     lines.append("  rankdir=LR;")
     lines.append('  node [shape=record, fontname="Helvetica"];')
     for i in kept:
-        label = _escape_record(snap.labels[i]) if snap.labels[i] else f"#{i}"
+        label = escape_record(snap.labels[i]) if snap.labels[i] else f"#{i}"
         fields = f"{{ {label} | data {snap.data[i]:.4g} | grad {snap.grads[i]:.4g} }}"
         extra = ", style=bold" if i == snap.root else ""
         lines.append(f'  n{i} [label="{fields}"{extra}];')

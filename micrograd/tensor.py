@@ -28,7 +28,7 @@ import numpy as np
 
 from micrograd.device import Device, array_module, to_host
 from micrograd.engine import topological_order  # the same walk: any node with `_prev`
-from micrograd.graph import _escape_record
+from micrograd.graph import escape_record
 
 __all__ = [
     "RULES",
@@ -838,10 +838,10 @@ def to_dot(graph: Tensor | TensorGraphSnapshot) -> str:
     ]
     for n in snap.nodes:
         shape = "x".join(map(str, n.shape)) or "scalar"
-        name = _escape_record(n.label or n.op or "const")
+        name = escape_record(n.label or n.op or "const")
         grad = "-" if n.grad_summary is None else f"{n.grad_summary[3]:.4g}"
         data = f"{n.data_summary[3]:.4g}"
-        fields = f"{{ {name} | {_escape_record(n.op or 'leaf')} {shape} | data norm {data} | "
+        fields = f"{{ {name} | {escape_record(n.op or 'leaf')} {shape} | data norm {data} | "
         fields += f"grad norm {grad} }}"
         bold = ", style=bold" if n.index == snap.root else ""
         lines.append(f'  n{n.index} [label="{fields}"{bold}];')

@@ -66,9 +66,17 @@ def test_tensor_save_load_and_export_dot(tmp_path: Path, capsys) -> None:
             ["--engine", "tensor", "--dataset", "digits", "--image-shape", "2,5,5"],
             "--image-shape: an image of shape 2,5,5 has 50 pixels, but the data has 64",
         ),
-        (["--engine", "tensor", "--conv", "8,x"], "--conv: expected comma-separated"),
-        (["--engine", "tensor", "--conv", "1,2,3,4,5"], "--conv: at most 4 blocks"),
-        (["--engine", "tensor", "--image-shape", "8"], "--image-shape: expected C,H,W or H,W"),
+        (["--engine", "tensor", "--conv", "8,x"], "--conv: must be whole numbers >= 1 and <= 256"),
+        (["--engine", "tensor", "--conv", "1,2,3,4,5"], "--conv: must be at most 4 conv blocks"),
+        (["--engine", "tensor", "--conv", "300"], "--conv: must be at most 4 conv blocks of at"),
+        (
+            ["--engine", "tensor", "--image-shape", "8"],
+            "--image-shape: the image shape must be C,H,W",
+        ),
+        (
+            ["--engine", "tensor", "--image-shape", "1,2,3,4"],
+            "--image-shape: must be at most 3 sizes,",
+        ),
         (["--engine", "gpu"], "--engine: invalid choice"),
     ],
 )

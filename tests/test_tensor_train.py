@@ -173,12 +173,13 @@ def test_image_shape_of_two_numbers_means_one_channel() -> None:
     assert TrainConfig.from_dict(config.to_dict()) == config
 
 
-def test_the_settings_forms_namespace_of_a_good_config_has_no_problems() -> None:
-    """The app's form checks its values as a namespace made from to_dict() (lists, not tuples)."""
-    from types import SimpleNamespace
+def test_every_engine_setting_is_in_the_schema_and_none_in_the_apps_form() -> None:
+    from micrograd.train import SETTING
 
-    for config in (TrainConfig(), TrainConfig(engine="tensor", conv=(4,), image_shape=(1, 8, 8))):
-        assert TrainConfig.problems(SimpleNamespace(**config.to_dict())) == []
+    for name in ("engine", "conv", "image_shape", "device", "dtype"):
+        assert SETTING[name].group == "tensor engine" and not SETTING[name].form
+    config = TrainConfig(engine="tensor", conv=[4, 8], image_shape=[1, 8, 8])
+    assert config.conv == (4, 8) and TrainConfig.from_dict(config.to_dict()) == config
 
 
 def test_a_diverging_run_is_flagged_at_the_same_step_on_both_engines_without_warnings() -> None:

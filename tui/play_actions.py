@@ -20,7 +20,7 @@ from typing import Any
 
 from micrograd.checkpoint import CheckpointError, atomic_write_text
 from micrograd.train import TrainConfig
-from tui.playground import DataEdited
+from tui.run_edits import DataEdited
 from tui.screens.settings import SettingsScreen
 from tui.widgets.dataset import BoundaryView, DatasetPane
 from tui.widgets.health import GradientHealth
