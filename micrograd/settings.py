@@ -111,6 +111,7 @@ class Setting:
     form_layers: int | None = None
     empty: bool = False  # sizes: none at all (an empty tuple or None) is a valid value
     parts: tuple[str, str] = ("hidden layers", "neurons")  # sizes: what they count, in words
+    example: str = "16,16"  # sizes: a value to show in the rule
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -133,7 +134,8 @@ class Setting:
         if self.kind == "sizes":
             layers = self.form_layers if in_form and self.form_layers else self.layers
             sizes = number_rule(True, self.low, high).replace("a whole number", "whole numbers")
-            return f"{sizes} separated by commas, such as 16,16 (at most {layers} layers)"
+            what = "layers" if self.parts[0] == "hidden layers" else self.parts[0]
+            return f"{sizes} separated by commas, such as {self.example} (at most {layers} {what})"
         return number_rule(self.kind == "whole", self.low, high, self.low_open, self.high_open)
 
     def check(self, value: object, in_form: bool = False) -> object:

@@ -75,12 +75,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("engine", "choice", "scalar: one Value per number; tensor: one node per array",
             choices=ENGINES, group="tensor engine"),
     Setting("conv", "sizes", "tensor: 3x3 conv + ReLU + 2x2 max-pool blocks before the hidden "
-            "layers, their channels, e.g. 8,16", label="the conv channels", low=1,
+            "layers, their channels", label="the conv channels", low=1,
             high=MAX_CHANNELS, layers=MAX_CONV_BLOCKS, empty=True, group="tensor engine",
-            parts=("conv blocks", "channels")),
-    Setting("image_shape", "sizes", "each sample's image shape C,H,W (or H,W) for conv; "
-            "digits: 1,8,8", label="the image shape", low=1, layers=3, empty=True,
-            group="tensor engine", parts=("sizes", "")),
+            parts=("conv blocks", "channels"), example="8,16"),
+    Setting("image_shape", "sizes", "each sample's image shape C,H,W (or H,W) for conv "
+            "(digits know theirs)", label="the image shape", low=1, layers=3, empty=True,
+            group="tensor engine", parts=("sizes", ""), example="1,28,28"),
     Setting("device", "choice", "tensor: cpu (numpy), cuda (CuPy: the gpu extra), auto",
             choices=DEVICES, group="tensor engine"),
     Setting("dtype", "choice", "tensor: the arrays' float type", choices=DTYPES,
