@@ -121,6 +121,19 @@ def _neuron_outputs(
     return out
 
 
+def layer_activations(
+    activation: str | Sequence[str], output_activation: str, n_layers: int
+) -> list[str]:
+    """One activation per layer: `activation` for the hidden layers and `output_activation`
+    for the last, or `activation` itself when it is a list of one per layer."""
+    if isinstance(activation, str):
+        return [activation] * (n_layers - 1) + [output_activation]
+    acts = list(activation)
+    if len(acts) != n_layers:
+        raise ValueError(f"{len(acts)} activations given for {n_layers} layers")
+    return acts
+
+
 class MLP(Module):
     """A multi-layer perceptron: ReLU hidden layers and a linear output, unless told otherwise.
 
@@ -141,12 +154,7 @@ class MLP(Module):
             raise ValueError(f"MLP needs positive sizes, got nin={nin}, nouts={list(nouts)}")
         if rng is None and seed is not None:
             rng = random.Random(seed)
-        if isinstance(activation, str):
-            acts = [activation] * (len(nouts) - 1) + [output_activation]
-        else:
-            acts = list(activation)
-            if len(acts) != len(nouts):
-                raise ValueError(f"{len(acts)} activations given for {len(nouts)} layers")
+        acts = layer_activations(activation, output_activation, len(nouts))
         sizes = [nin, *nouts]
         self.layers = [
             Layer(sizes[i], sizes[i + 1], name=f"L{i}", activation=acts[i], rng=rng)

@@ -29,17 +29,19 @@ class Optimizer:
 
     kind = "optimizer"
     _buffers: tuple[str, ...] = ()
+    _param_type: type = Value  # what the parameters are (micrograd.tensor_nn's: Tensor)
 
     def __init__(self, params: Sequence[Value], lr: float, weight_decay: float = 0.0) -> None:
         params = list(params)
         if not params:
             raise ValueError("the optimizer got no parameters")
         seen: dict[int, int] = {}
+        kind = self._param_type.__name__
         for i, p in enumerate(params):
-            if not isinstance(p, Value):
-                raise ValueError(f"parameter {i} is a {type(p).__name__}, not a Value")
+            if not isinstance(p, self._param_type):
+                raise ValueError(f"parameter {i} is a {type(p).__name__}, not a {kind}")
             if id(p) in seen:
-                raise ValueError(f"parameter {i} is the same Value as parameter {seen[id(p)]}")
+                raise ValueError(f"parameter {i} is the same {kind} as parameter {seen[id(p)]}")
             seen[id(p)] = i
         self.params = params
         self.lr = check_number("lr", lr, low=0.0, low_open=True)
@@ -171,6 +173,7 @@ class Adam(Optimizer):
     kind = "adam"
     _buffers = ("m", "v")
     _decoupled = False
+    _sqrt = staticmethod(math.sqrt)  # micrograd.tensor_nn's Adam: numpy's, on whole arrays
 
     def __init__(
         self,
@@ -211,7 +214,7 @@ class Adam(Optimizer):
                     g = g + wd * p.data
             m[i] = b1 * m[i] + (1.0 - b1) * g
             v[i] = b2 * v[i] + (1.0 - b2) * g * g
-            p.data -= lr * (m[i] / correction1) / (math.sqrt(v[i] / correction2) + eps)
+            p.data -= lr * (m[i] / correction1) / (self._sqrt(v[i] / correction2) + eps)
         self.steps = t
 
     def _hyper(self) -> dict[str, Any]:
@@ -234,17 +237,23 @@ class AdamW(Adam):
 
 
 def make_optimizer(
-    name: str, params: Sequence[Value], lr: float, weight_decay: float = 0.0
+    name: str,
+    params: Sequence[Value],
+    lr: float,
+    weight_decay: float = 0.0,
+    classes: tuple[type[SGD], type[Adam], type[AdamW]] | None = None,
 ) -> Optimizer:
-    """An optimizer by name: sgd, momentum (SGD with momentum 0.9), adam, adamw."""
+    """An optimizer by name: sgd, momentum (SGD with momentum 0.9), adam, adamw. `classes`
+    are the (SGD, Adam, AdamW) to build: micrograd.tensor_nn passes its array ones."""
+    sgd, adam, adamw = classes or (SGD, Adam, AdamW)
     if name == "sgd":
-        return SGD(params, lr, weight_decay=weight_decay)
+        return sgd(params, lr, weight_decay=weight_decay)
     if name == "momentum":
-        return SGD(params, lr, momentum=0.9, weight_decay=weight_decay)
+        return sgd(params, lr, momentum=0.9, weight_decay=weight_decay)
     if name == "adam":
-        return Adam(params, lr, weight_decay=weight_decay)
+        return adam(params, lr, weight_decay=weight_decay)
     if name == "adamw":
-        return AdamW(params, lr, weight_decay=weight_decay)
+        return adamw(params, lr, weight_decay=weight_decay)
     raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
 
 

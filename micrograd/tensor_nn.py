@@ -23,6 +23,7 @@ import numpy as np
 
 from micrograd import optim
 from micrograd.device import Device, get_device, to_host
+from micrograd.nn import layer_activations
 from micrograd.tensor import ShapeError, Tensor, conv2d, linear, max_pool2d, sumsq, xp_of
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
@@ -214,7 +215,7 @@ class MLP(Sequential):
             raise ValueError(f"MLP needs positive sizes, got nin={nin}, nouts={list(nouts)}")
         if rng is None and seed is not None:
             rng = random.Random(seed)
-        acts = _activations(activation, output_activation, len(nouts))
+        acts = layer_activations(activation, output_activation, len(nouts))
         sizes = [nin, *nouts]
         super().__init__(
             *(
@@ -222,15 +223,6 @@ class MLP(Sequential):
                 for i in range(len(nouts))
             )
         )
-
-
-def _activations(activation: str | Sequence[str], output: str, n: int) -> list[str]:
-    if isinstance(activation, str):
-        return [activation] * (n - 1) + [output]
-    acts = list(activation)
-    if len(acts) != n:
-        raise ValueError(f"{len(acts)} activations given for {n} layers")
-    return acts
 
 
 def conv_net(
@@ -357,31 +349,26 @@ def predict_classes(name: str, outputs: Any) -> np.ndarray:
 
 
 class _OnArrays:
-    """What a scalar optimizer needs to hold Tensors: the parameter checks, array buffers and
-    their JSON form (nested lists). Hyperparameters are checked by the scalar class's own
-    `_check_hyper`, so both engines accept and refuse the same values."""
+    """What a scalar optimizer needs to hold Tensors: array buffers and their JSON form (nested
+    lists). Everything else (the parameter and hyperparameter checks, the state's layout) is
+    the scalar class's own, so both engines accept and refuse the same values."""
 
     params: list[Tensor]
-    steps: int
     _buffers: tuple[str, ...]
+    _param_type = Tensor
 
-    def _setup(self, params: Sequence[Tensor], hyper: dict[str, Any]) -> None:
-        params = list(params)
-        if not params:
-            raise ValueError("the optimizer got no parameters")
-        seen: dict[int, int] = {}
-        for i, p in enumerate(params):
-            if not isinstance(p, Tensor):
-                raise ValueError(f"parameter {i} is a {type(p).__name__}, not a Tensor")
-            if id(p) in seen:
-                raise ValueError(f"parameter {i} is the same Tensor as parameter {seen[id(p)]}")
-            seen[id(p)] = i
-        self.params = params
-        for key, value in self._check_hyper(hyper).items():  # type: ignore[attr-defined]
-            setattr(self, key, value)
-        self.steps = 0
+    def _array_buffers(self) -> None:
         for name in self._buffers:
-            setattr(self, name, [_zeros(p) for p in params])
+            setattr(self, name, [_zeros(p) for p in self.params])
+
+    def step(self) -> None:
+        """The scalar optimizer's own step, its formula run on whole arrays (in place on each
+        parameter's data). A parameter no gradient reached gets a zero one first, as the
+        scalar engine's grad is 0.0 then."""
+        for p in self.params:
+            if p.grad is None:
+                p.grad = _zeros(p)
+        super().step()  # type: ignore[misc]
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -430,34 +417,20 @@ def _like(p: Tensor, values: np.ndarray) -> Any:
     return xp_of(p.data).asarray(values, dtype=p.data.dtype)
 
 
-def _grad(p: Tensor) -> Any:
-    return p.grad if p.grad is not None else 0.0 * p.data
-
-
 class SGD(_OnArrays, optim.SGD):
     """`optim.SGD` on Tensors: g = grad + wd * p;  v = momentum * v + g;  p -= lr * v."""
 
     def __init__(
         self, params: Sequence[Tensor], lr: float, momentum: float = 0.0, weight_decay: float = 0.0
     ) -> None:
-        self._setup(params, {"lr": lr, "weight_decay": weight_decay, "momentum": momentum})
-
-    def step(self) -> None:
-        lr, wd, mu = self._current_lr(), self.weight_decay, self.momentum
-        velocity = self.velocity
-        for i, p in enumerate(self.params):
-            g = _grad(p)
-            if wd:
-                g = g + wd * p.data
-            if mu:
-                g = mu * velocity[i] + g
-                velocity[i] = g
-            p.data -= lr * g
-        self.steps += 1
+        super().__init__(params, lr, momentum, weight_decay)  # type: ignore[arg-type]
+        self._array_buffers()
 
 
 class Adam(_OnArrays, optim.Adam):
     """`optim.Adam` on Tensors (bias-corrected; L2 weight decay added to the gradient)."""
+
+    _sqrt = staticmethod(np.sqrt)  # CuPy arrays too (numpy dispatches its ufuncs to them)
 
     def __init__(
         self,
@@ -467,28 +440,8 @@ class Adam(_OnArrays, optim.Adam):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        hyper = {"lr": lr, "weight_decay": weight_decay, "betas": betas, "eps": eps}
-        self._setup(params, hyper)
-
-    def step(self) -> None:
-        lr, wd, eps = self._current_lr(), self.weight_decay, self.eps
-        b1, b2 = self.betas
-        t = self.steps + 1
-        correction1 = 1.0 - b1**t
-        correction2 = 1.0 - b2**t
-        m, v = self.m, self.v
-        for i, p in enumerate(self.params):
-            g = _grad(p)
-            if wd:
-                if self._decoupled:
-                    p.data -= lr * wd * p.data
-                else:
-                    g = g + wd * p.data
-            m[i] = b1 * m[i] + (1.0 - b1) * g
-            v[i] = b2 * v[i] + (1.0 - b2) * g * g
-            xp = _xp(p)
-            p.data -= lr * (m[i] / correction1) / (xp.sqrt(v[i] / correction2) + eps)
-        self.steps = t
+        super().__init__(params, lr, betas, eps, weight_decay)  # type: ignore[arg-type]
+        self._array_buffers()
 
 
 class AdamW(Adam):
@@ -502,12 +455,4 @@ def make_optimizer(
     name: str, params: Sequence[Tensor], lr: float, weight_decay: float = 0.0
 ) -> optim.Optimizer:
     """An optimizer by name, as `optim.make_optimizer`: sgd, momentum (0.9), adam, adamw."""
-    if name == "sgd":
-        return SGD(params, lr, weight_decay=weight_decay)
-    if name == "momentum":
-        return SGD(params, lr, momentum=0.9, weight_decay=weight_decay)
-    if name == "adam":
-        return Adam(params, lr, weight_decay=weight_decay)
-    if name == "adamw":
-        return AdamW(params, lr, weight_decay=weight_decay)
-    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(optim.OPTIMIZERS)}")
+    return optim.make_optimizer(name, params, lr, weight_decay, (SGD, Adam, AdamW))  # type: ignore[arg-type]
