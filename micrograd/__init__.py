@@ -1,7 +1,9 @@
 """micrograd: a scalar-valued autograd engine and a small neural-network library.
 
-Pure Python, standard library only. `from micrograd.engine import Value` and
-`from micrograd.nn import MLP` work as in Karpathy's micrograd.
+The scalar engine is pure Python, standard library only: `from micrograd.engine import Value`
+and `from micrograd.nn import MLP` work as in Karpathy's micrograd. The tensor engine
+(`micrograd.tensor`, `micrograd.tensor_nn`) runs the same autograd on numpy or CuPy arrays;
+importing this package does not import numpy.
 """
 
 from micrograd.engine import Value
