@@ -188,7 +188,7 @@ def moons_torch():
         with torch.no_grad():
             for p in ws:
                 p -= lr_at(k) * p.grad
-        losses.append(float(loss))
+        losses.append(loss.item())
 
     return step, losses
 
@@ -266,17 +266,31 @@ def mlp_numpy(X, y, lr=0.1):
     return step, losses
 
 
-def im2col(x, k, pad):
-    """(N*H*W, C*k*k) columns of a stride-1 conv with `pad` zeros around, and the out size."""
+def windows(x, k, pad):
+    """A strided view (N, C, OH, OW, k, k) of the stride-1 windows of x padded by `pad`."""
     n, c, h, w = x.shape
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     oh, ow = h + 2 * pad - k + 1, w + 2 * pad - k + 1
     s0, s1, s2, s3 = xp.strides
-    win = np.lib.stride_tricks.as_strided(xp, (n, c, oh, ow, k, k), (s0, s1, s2, s3, s2, s3))
+    return np.lib.stride_tricks.as_strided(xp, (n, c, oh, ow, k, k), (s0, s1, s2, s3, s2, s3))
+
+
+def im2col(x, k, pad):
+    """(N*OH*OW, C*k*k) columns, the textbook layout, and the out size."""
+    win = windows(x, k, pad)
+    n, c, oh, ow = win.shape[:4]
     return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * k * k), oh, ow
 
 
+def im2col_t(x, k, pad):
+    """(C*k*k, N*OH*OW) columns, the engine's layout, and the out size."""
+    win = windows(x, k, pad)
+    n, c, oh, ow = win.shape[:4]
+    return win.transpose(1, 4, 5, 0, 2, 3).reshape(c * k * k, n * oh * ow), oh, ow
+
+
 def col2im(dcols, shape, k, pad, oh, ow):
+    """The textbook col2im of (N*OH*OW, C*k*k) gradients."""
     n, c, h, w = shape
     d = dcols.reshape(n, oh, ow, c, k, k)
     out = np.zeros((n, c, h + 2 * pad, w + 2 * pad))
@@ -286,55 +300,69 @@ def col2im(dcols, shape, k, pad, oh, ow):
     return out[:, :, pad : pad + h, pad : pad + w]
 
 
-def pool_forward(x):
-    n, c, h, w = x.shape
-    oh, ow = h // 2, w // 2
-    win = x[:, :, : 2 * oh, : 2 * ow].reshape(n, c, oh, 2, ow, 2).transpose(0, 1, 2, 4, 3, 5)
-    flat = win.reshape(n, c, oh, ow, 4)
-    idx = flat.argmax(-1)
-    return np.take_along_axis(flat, idx[..., None], -1)[..., 0], idx
-
-
-def pool_backward(g, idx, shape):
+def col2im_t(dcols, shape, k, pad, oh, ow):
+    """col2im of (C*k*k, N*OH*OW) gradients, summed channel-major; returns (N, C, H, W)."""
     n, c, h, w = shape
+    d = dcols.reshape(c, k, k, n, oh, ow)
+    out = np.zeros((c, n, h + 2 * pad, w + 2 * pad))
+    for i in range(k):
+        for j in range(k):
+            out[:, :, i : i + oh, j : j + ow] += d[:, i, j]
+    return out[:, :, pad : pad + h, pad : pad + w].transpose(1, 0, 2, 3)
+
+
+def pool_forward(x):
+    """2x2 max-pool: the four positions as strided views, the first maximum wins a tie."""
+    oh, ow = x.shape[2] // 2, x.shape[3] // 2
+    out = x[:, :, 0 : 2 * oh : 2, 0 : 2 * ow : 2].copy()
+    idx = np.zeros(out.shape, np.int8)
+    for p in range(1, 4):
+        i, j = divmod(p, 2)
+        cand = x[:, :, i : i + 2 * oh : 2, j : j + 2 * ow : 2]
+        idx[cand > out] = p
+        np.maximum(out, cand, out=out)
+    return out, idx
+
+
+def pool_backward(g, idx, like):
     oh, ow = g.shape[2], g.shape[3]
-    d = np.zeros(shape)
+    d = np.empty_like(like)
     for p in range(4):
         i, j = divmod(p, 2)
-        d[:, :, i : i + 2 * oh : 2, j : j + 2 * ow : 2] += g * (idx == p)
+        np.multiply(g, idx == p, out=d[:, :, i : i + 2 * oh : 2, j : j + 2 * ow : 2])
     return d
 
 
 def conv_numpy(X, y, lr=0.05):
-    """The conv model's step by hand: im2col convs, ReLU, 2x2 pools, a dense ReLU layer."""
+    """The conv model's step by hand, with the engine's algorithms (transposed im2col, pooling
+    by window positions): ReLU convs, 2x2 pools, a dense ReLU layer, softmax CE, SGD."""
     K1, c1, K2, c2, W1, b1, W2, b2 = _init(conv_model())
     x = X.reshape(len(X), *DIGITS_SHAPE)
     n = len(x)
     losses = []
 
     def conv_fwd(a, K, b):
-        cols, oh, ow = im2col(a, 3, 1)
-        out = cols @ K.reshape(len(K), -1).T + b
-        return out.reshape(len(a), oh, ow, len(K)).transpose(0, 3, 1, 2), cols
+        cols, oh, ow = im2col_t(a, 3, 1)
+        out = K.reshape(len(K), -1) @ cols
+        out += b[:, None]
+        return out.reshape(len(K), len(a), oh, ow).transpose(1, 0, 2, 3), cols
 
     def conv_bwd(g, cols, K, a_shape, need_dx):
         f = len(K)
-        g2 = g.transpose(0, 2, 3, 1).reshape(-1, f)
-        dK = (g2.T @ cols).reshape(K.shape)
-        db = g2.sum(0)
-        dx = (
-            col2im(g2 @ K.reshape(f, -1), a_shape, 3, 1, g.shape[2], g.shape[3])
-            if need_dx
-            else None
-        )
+        g2 = g.transpose(1, 0, 2, 3).reshape(f, -1)
+        dK = (g2 @ cols.T).reshape(K.shape)
+        db = g2.sum(1)
+        dx = None
+        if need_dx:
+            dx = col2im_t(K.reshape(f, -1).T @ g2, a_shape, 3, 1, g.shape[2], g.shape[3])
         return dx, dK, db
 
     def step(k: int) -> None:
         z1, cols1 = conv_fwd(x, K1, c1)
-        r1 = z1 * (z1 > 0)
+        r1 = np.maximum(z1, 0)
         p1, i1 = pool_forward(r1)
         z2, cols2 = conv_fwd(p1, K2, c2)
-        r2 = z2 * (z2 > 0)
+        r2 = np.maximum(z2, 0)
         p2, i2 = pool_forward(r2)
         f = p2.reshape(n, -1)
         z3 = f @ W1 + b1
@@ -344,9 +372,9 @@ def conv_numpy(X, y, lr=0.05):
         dz3 = (ds @ W2.T) * (z3 > 0)
         dW1, db1 = f.T @ dz3, dz3.sum(0)
         df = (dz3 @ W1.T).reshape(p2.shape)
-        dz2 = pool_backward(df, i2, r2.shape) * (z2 > 0)
+        dz2 = pool_backward(df, i2, r2) * (z2 > 0)
         dp1, dK2, dc2 = conv_bwd(dz2, cols2, K2, p1.shape, True)
-        dz1 = pool_backward(dp1, i1, r1.shape) * (z1 > 0)
+        dz1 = pool_backward(dp1, i1, r1) * (z1 > 0)
         _, dK1, dc1 = conv_bwd(dz1, cols1, K1, x.shape, False)
         params = (K1, c1, K2, c2, W1, b1, W2, b2)
         for p, g in zip(params, (dK1, dc1, dK2, dc2, dW1, db1, dW2, db2)):
@@ -378,41 +406,50 @@ def conv_torch(X, y, lr=0.05):
         with torch.no_grad():
             for p in params:
                 p -= lr * p.grad
-        losses.append(float(loss))
+        losses.append(loss.item())
 
     return step, losses
 
 
 def conv_methods(X):
     """One conv layer (16 filters on 8 channels of 4x4, the model's second), forward and
-    backward, two ways: im2col (the engine's) and a strided view contracted by tensordot."""
+    backward (dL/dK and dL/dx), three ways: im2col in the textbook layout (N*OH*OW, C*9);
+    im2col transposed (C*9, N*OH*OW), the engine's; a strided view contracted by tensordot."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(len(X), 8, 4, 4))
     K = rng.normal(size=(16, 8, 3, 3))
     g = rng.normal(size=(len(X), 16, 4, 4))
+    K2 = K.reshape(16, -1)
 
     def by_im2col(_k):
         cols, oh, ow = im2col(x, 3, 1)
-        out = (cols @ K.reshape(16, -1).T).reshape(len(x), oh, ow, 16).transpose(0, 3, 1, 2)
+        out = (cols @ K2.T).reshape(len(x), oh, ow, 16).transpose(0, 3, 1, 2)
         g2 = g.transpose(0, 2, 3, 1).reshape(-1, 16)
         dK = (g2.T @ cols).reshape(K.shape)
-        dx = col2im(g2 @ K.reshape(16, -1), x.shape, 3, 1, oh, ow)
+        dx = col2im(g2 @ K2, x.shape, 3, 1, oh, ow)
+        return out, dK, dx
+
+    def by_im2col_t(_k):
+        cols, oh, ow = im2col_t(x, 3, 1)
+        out = (K2 @ cols).reshape(16, len(x), oh, ow).transpose(1, 0, 2, 3)
+        g2 = g.transpose(1, 0, 2, 3).reshape(16, -1)
+        dK = (g2 @ cols.T).reshape(K.shape)
+        dx = col2im_t(K2.T @ g2, x.shape, 3, 1, oh, ow)
         return out, dK, dx
 
     def by_tensordot(_k):
-        xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-        s0, s1, s2, s3 = xp.strides
-        win = np.lib.stride_tricks.as_strided(xp, (len(x), 8, 4, 4, 3, 3), (s0, s1, s2, s3, s2, s3))
+        win = windows(x, 3, 1)
         out = np.tensordot(win, K, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)
         dK = np.tensordot(g, win, axes=([0, 2, 3], [0, 2, 3]))
         dwin = np.tensordot(g, K, axes=([1], [0]))  # (N, OH, OW, C, KH, KW)
         dx = col2im(dwin, x.shape, 3, 1, 4, 4)
         return out, dK, dx
 
-    a, b = by_im2col(0), by_tensordot(0)
-    for u, v in zip(a, b):
-        np.testing.assert_allclose(u, v, atol=1e-9)
-    return by_im2col, by_tensordot
+    results = [f(0) for f in (by_im2col, by_im2col_t, by_tensordot)]
+    for other in results[1:]:
+        for u, v in zip(results[0], other):
+            np.testing.assert_allclose(u, v, atol=1e-9)
+    return by_im2col, by_im2col_t, by_tensordot
 
 
 # -- tiny-size overhead and memory -------------------------------------------------------------
@@ -573,13 +610,17 @@ def main(argv: list[str] | None = None) -> int:
             "hand-written numpy im2col",
         )
         print(f"\nmemory of a tensor step: {peak_mib(conv_tensor(X, y)[0]):.2f} MiB")
-        a, b = conv_methods(X)
+        a, b, c = conv_methods(X)
         compare(
             "one conv layer (8 -> 16 channels, 4x4, batch 1,437), forward + backward",
-            {"im2col": (lambda: (a, []), 0), "strided view + tensordot": (lambda: (b, []), 0)},
+            {
+                "im2col (N*OH*OW, C*9)": (lambda: (a, []), 0),
+                "im2col transposed (C*9, N*OH*OW)": (lambda: (b, []), 0),
+                "strided view + tensordot": (lambda: (c, []), 0),
+            },
             30,
             args.repeats,
-            "im2col",
+            "im2col (N*OH*OW, C*9)",
         )
     if "accuracy" in parts:
         print("\n## accuracy on digits (Trainer, tensor engine; test split 20%, seed 1337)\n")

@@ -488,11 +488,14 @@ def conv2d(
     xp = xp_of(a)
     padded = _pad(xp, a, padding)
     win = _windows(xp, padded, kh, kw, stride, oh, ow)
-    cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)  # im2col: a copy
-    out = cols @ k.reshape(f, -1).T
+    # im2col, transposed: row (c, i, j), column (n, y, z). One copy; measured faster than the
+    # (N*OH*OW, C*KH*KW) layout (its copy and its product), and the product comes out
+    # filter-major, so each output plane is contiguous for the ReLU and the pooling after it.
+    cols = win.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, n * oh * ow)
+    out = k.reshape(f, -1) @ cols
     if b is not None:
-        out += b.data
-    out = out.reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
+        out += b.data[:, None]
+    out = out.reshape(f, n, oh, ow).transpose(1, 0, 2, 3)
     prev = (x, w) if b is None else (x, w, b)
     return _node(out, prev, "conv2d", (stride, padding, cols))
 
@@ -512,10 +515,16 @@ def max_pool2d(x: Tensor, kernel: int = 2, stride: int | None = None) -> Tensor:
     if oh < 1 or ow < 1:
         raise ShapeError(f"max_pool2d: a {kernel}x{kernel} window does not fit {tuple(a.shape)}")
     xp = xp_of(a)
-    win = _windows(xp, a, kernel, kernel, stride, oh, ow)
-    flat = win.reshape(*win.shape[:4], kernel * kernel)  # a copy: windows side by side
-    idx = flat.argmax(axis=-1)
-    out = xp.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
+    # The windows' positions one at a time: each a strided view of x; a later position wins
+    # only if strictly greater, so a tie goes to the first maximum. (Measured faster than
+    # copying the windows side by side for argmax.)
+    out = a[:, :, 0 : stride * oh : stride, 0 : stride * ow : stride].copy()
+    idx = xp.zeros(out.shape, dtype=np.int8 if kernel * kernel < 128 else np.int32)
+    for p in range(1, kernel * kernel):
+        i, j = divmod(p, kernel)
+        candidate = a[:, :, i : i + stride * oh : stride, j : j + stride * ow : stride]
+        idx[candidate > out] = p
+        xp.maximum(out, candidate, out=out)  # a NaN anywhere in the window stays visible
     return _node(out, (x,), "max_pool2d", (kernel, stride, idx))
 
 
@@ -644,32 +653,40 @@ def _vjp_conv2d(xp, node, g):
     stride, padding, cols = node._ctx
     f, c, kh, kw = w.data.shape
     n, _, oh, ow = g.shape
-    g2 = g.transpose(0, 2, 3, 1).reshape(-1, f)  # (N*OH*OW, F)
-    dw = (g2.T @ cols).reshape(w.data.shape)
+    g2 = g.transpose(1, 0, 2, 3).reshape(f, -1)  # (F, N*OH*OW), as the forward made it
+    dw = (g2 @ cols.T).reshape(w.data.shape)
     dx = None
-    if x.requires_grad:  # col2im: each kernel position adds its slice of G w back
-        dcols = (g2 @ w.data.reshape(f, -1)).reshape(n, oh, ow, c, kh, kw)
+    if x.requires_grad:  # col2im: each kernel position adds its slice of K^T G back
+        dcols = (w.data.reshape(f, -1).T @ g2).reshape(c, kh, kw, n, oh, ow)
         h, wd = x.data.shape[2], x.data.shape[3]
-        padded = xp.zeros((n, c, h + 2 * padding, wd + 2 * padding), dtype=g.dtype)
+        # channel-major (C, N, H, W), as dcols is: the adds read and write in one order
+        padded = xp.zeros((c, n, h + 2 * padding, wd + 2 * padding), dtype=g.dtype)
         for i in range(kh):
             for j in range(kw):
-                padded[:, :, i : i + stride * oh : stride, j : j + stride * ow : stride] += dcols[
-                    :, :, :, :, i, j
-                ].transpose(0, 3, 1, 2)
-        dx = padded[:, :, padding : padding + h, padding : padding + wd] if padding else padded
+                rows, cols_ = slice(i, i + stride * oh, stride), slice(j, j + stride * ow, stride)
+                padded[:, :, rows, cols_] += dcols[:, i, j]
+        if padding:
+            padded = padded[:, :, padding : padding + h, padding : padding + wd]
+        dx = padded.transpose(1, 0, 2, 3)
     if len(node._prev) == 2:
         return dx, dw
-    return dx, dw, g.sum(axis=(0, 2, 3))
+    return dx, dw, g2.sum(axis=1)
 
 
 def _vjp_max_pool2d(xp, node, g):
     a = node._prev[0].data
     kernel, stride, idx = node._ctx
     oh, ow = g.shape[2], g.shape[3]
-    dx = xp.zeros_like(a)
+    tiled = stride == kernel and a.shape[2] == kernel * oh and a.shape[3] == kernel * ow
+    dx = xp.empty_like(a) if tiled else xp.zeros_like(a)
     for p in range(kernel * kernel):  # each window position sends G where it held the max
         i, j = divmod(p, kernel)
-        dx[:, :, i : i + stride * oh : stride, j : j + stride * ow : stride] += g * (idx == p)
+        where = (slice(None), slice(None), slice(i, i + stride * oh, stride))
+        where += (slice(j, j + stride * ow, stride),)
+        if tiled:  # the windows cover x once: each element is written by one position
+            xp.multiply(g, idx == p, out=dx[where])
+        else:
+            dx[where] += g * (idx == p)
     return (dx,)
 
 
