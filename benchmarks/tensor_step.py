@@ -127,9 +127,9 @@ def moons_numpy():
     def step(k: int) -> None:
         nonlocal W1, b1, W2, b2, W3, b3
         z1 = X @ W1 + b1
-        h1 = z1 * (z1 > 0)
+        h1 = np.maximum(z1, 0)
         z2 = h1 @ W2 + b2
-        h2 = z2 * (z2 > 0)
+        h2 = np.maximum(z2, 0)
         s = h2 @ W3 + b3
         margin = 1.0 - t * s
         params = (W1, b1, W2, b2, W3, b3)
@@ -254,7 +254,7 @@ def mlp_numpy(X, y, lr=0.1):
 
     def step(k: int) -> None:
         z1 = X @ W1 + b1
-        h1 = z1 * (z1 > 0)
+        h1 = np.maximum(z1, 0)
         loss, ds = _softmax_ce_backward(h1 @ W2 + b2, y)
         dW2, db2 = h1.T @ ds, ds.sum(0)
         dz1 = (ds @ W2.T) * (z1 > 0)
@@ -366,7 +366,7 @@ def conv_numpy(X, y, lr=0.05):
         p2, i2 = pool_forward(r2)
         f = p2.reshape(n, -1)
         z3 = f @ W1 + b1
-        h3 = z3 * (z3 > 0)
+        h3 = np.maximum(z3, 0)
         loss, ds = _softmax_ce_backward(h3 @ W2 + b2, y)
         dW2, db2 = h3.T @ ds, ds.sum(0)
         dz3 = (ds @ W2.T) * (z3 > 0)
