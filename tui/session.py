@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from micrograd import checkpoint, health
+from micrograd import checkpoint, fileio, health
 from micrograd.data import DATASETS
 from micrograd.graph import to_dot
 from micrograd.losses import predict_class
@@ -426,12 +426,13 @@ class _Runner:
             self.stopping = True
 
     def save(self, path: Path) -> None:
+        """Save under `path`, a name the app chose: never over a file already there."""
         try:
-            checkpoint.save(self.trainer, path)
+            written = checkpoint.save(self.trainer, path, new_name=True)
         except checkpoint.CheckpointError as exc:  # its message names the file and the reason
             self.send(Notice(f"Could not save: {exc}", "error"))
             return
-        self.send(Notice(f"Saved step {self.step_count} to {path}"))
+        self.send(Notice(f"Saved step {self.step_count} to {written}{taken_note(path, written)}"))
 
     def configure(self, values: dict, why: str = "New settings") -> None:
         """A new run with these settings; a setting that does not fit leaves the run as it was."""
@@ -455,12 +456,17 @@ class _Runner:
 
     def export_history(self, path: Path) -> None:
         try:
-            checkpoint.atomic_write_text(path, history_csv(self.trainer))
-        except checkpoint.CheckpointError as exc:
+            written = fileio.write_new(path, history_csv(self.trainer))
+        except fileio.WriteError as exc:
             self.send(Notice(f"Could not export: {exc}", "error"))
             return
         n = len(self.trainer.history)
-        self.send(Notice(f"Wrote the loss history ({n} step{'s' * (n != 1)}) to {path}"))
+        self.send(
+            Notice(
+                f"Wrote the loss history ({n} step{'s' * (n != 1)}) to {written}"
+                f"{taken_note(path, written)}"
+            )
+        )
 
     def gradcheck(self, step: int, index: int | None, name: str | None) -> None:
         """Check a node (or parameter) of the shown graph, which is kept even if training has
@@ -493,11 +499,16 @@ class _Runner:
             self.send(Notice("No graph yet: take a step first (n)", "warning"))
             return
         try:
-            checkpoint.atomic_write_text(path, to_dot(self.last_snapshot))
-        except checkpoint.CheckpointError as exc:
+            written = fileio.write_new(path, to_dot(self.last_snapshot))
+        except fileio.WriteError as exc:
             self.send(Notice(f"Could not export: {exc}", "error"))
             return
-        self.send(Notice(f"Wrote the graph of step {self.last_snapshot_step} to {path}"))
+        self.send(
+            Notice(
+                f"Wrote the graph of step {self.last_snapshot_step} to {written}"
+                f"{taken_note(path, written)}"
+            )
+        )
 
     # -- the loop --------------------------------------------------------------------------
     def do_step(self) -> None:
@@ -556,6 +567,11 @@ class _Runner:
                 last_check = now
                 if _orphaned():
                     return
+
+
+def taken_note(asked: Path, written: Path) -> str:
+    """What a notice adds when a file went under another name than the one asked for."""
+    return "" if Path(written) == Path(asked) else f" ({Path(asked).name} was already there)"
 
 
 def _orphaned() -> bool:
