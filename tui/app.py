@@ -8,7 +8,13 @@ from the same configuration (or checkpoint).
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing.resource_tracker
+import os
+import select
+import signal
+import sys
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -52,6 +58,7 @@ TABLE_EVERY = 0.9  # seconds between parameter-table updates while running
 TABLE_LAG = 0.25
 NARROW = (100, 32)  # below this width or height: the compact layout
 TOO_SMALL = (60, 16)  # below this: a notice instead of the panes (keys still work)
+LEAVE_GRACE = 5.0  # seconds an app that lost its server has to exit before it is ended
 
 # (name in the command palette, action, help)
 ACTIONS = (
@@ -175,6 +182,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self._table_due: tuple | None = None  # parameters waiting for the table (TABLE_LAG)
         self._pumping = True
         self.training_stopped = False  # the training process died: `r` restarts it
+        self.handle_signals = False  # run_app: SIGTERM/SIGHUP end the app cleanly
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -204,6 +212,41 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self.pump_reports()
         self.set_interval(GRAPH_EVERY, self._request_graph)
         self.query_one(ParamTable).focus()
+        if self.handle_signals:
+            self._leave_on_hangup()
+
+    # -- leaving when told to, or when the terminal or the server goes away -----------------------
+    def _leave_on_hangup(self) -> None:
+        """SIGTERM and SIGHUP (a closed terminal or SSH session) stop training and leave through
+        the normal exit, which restores the terminal (main screen, no mouse tracking, cursor
+        shown). In a browser, the end of the server's pipe does the same."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+                loop.add_signal_handler(signum, self.leave, 128 + signum)
+        if self.is_web:
+            threading.Thread(
+                target=self._watch_output, args=(loop,), name="server-watch", daemon=True
+            ).start()
+
+    def leave(self, status: int) -> None:
+        """Stop the training process and exit with `status` (128 + the signal)."""
+        self.stop_session()
+        self.exit(return_code=status)
+
+    def _watch_output(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Block until the pipe to the server (textual-serve) breaks, then leave: a server killed
+        outright would otherwise leave this app and its training process running for good."""
+        poller = select.poll()
+        poller.register(sys.__stdout__.fileno(), 0)  # errors and hang-ups are always reported
+        while not any(
+            event & (select.POLLERR | select.POLLHUP | select.POLLNVAL)
+            for _, event in poller.poll()
+        ):
+            pass
+        loop.call_soon_threadsafe(self.leave, 128 + getattr(signal, "SIGPIPE", 13))
+        time.sleep(LEAVE_GRACE)  # exiting writes to the broken pipe: if that hangs, end anyway
+        os._exit(1)  # (the training process ends with this one: tui.session.die_with_parent)
 
     def on_resize(self, event: events.Resize) -> None:
         width, height = event.size  # the new size (self.size may still be the old one)
@@ -449,6 +492,7 @@ def run_app(
     `replay` read-only, if given)."""
     multiprocessing.resource_tracker.ensure_running()
     app = MicrogradApp(config, paused=paused, load=load, replay=replay)
+    app.handle_signals = True
     try:
         app.run()
     finally:

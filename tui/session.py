@@ -17,11 +17,15 @@ thread worker blocks on `Session.reports` and turns each report into a Textual m
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
 import queue
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections import deque
@@ -589,6 +593,37 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2) option: a signal for this process when its parent dies
+
+
+def die_with_parent(kernel_signal: bool) -> None:
+    """End this process within moments of the app's death, whatever the loop is doing: a step
+    of a huge run takes tens of seconds, and the loop looks for a dead parent only between steps.
+
+    A daemon thread blocks on the pipe whose write end only the parent holds (multiprocessing's
+    parent sentinel): its EOF means the parent is gone, and the thread ends the process. On
+    Linux the kernel is also asked for SIGKILL at the parent's death (PR_SET_PDEATHSIG), which
+    needs no Python thread to get the GIL; `kernel_signal` says the parent started this process
+    from its main thread (the signal comes when that thread ends, not the process)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    if kernel_signal and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if not parent.is_alive() or (parent.pid is not None and os.getppid() != parent.pid):
+        os._exit(1)  # it died before the watch began
+    threading.Thread(
+        target=_exit_at_eof, args=(parent.sentinel,), name="parent-watch", daemon=True
+    ).start()
+
+
+def _exit_at_eof(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
+
+
 def child_main(
     config: TrainConfig,
     paused: bool,
@@ -596,8 +631,10 @@ def child_main(
     reports: Any,
     load: str | None = None,
     replay: bool = False,
+    kernel_signal: bool = False,
 ) -> None:
     """Entry point of the training process."""
+    die_with_parent(kernel_signal)
     # The terminal belongs to the app: nothing the child prints may reach it.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -639,7 +676,8 @@ class Session:
     def start(self) -> None:
         self.process = self._ctx.Process(
             target=child_main,
-            args=(self.config, self.paused, self.commands, self.reports, self.load, self.replay),
+            args=(self.config, self.paused, self.commands, self.reports, self.load, self.replay)
+            + (threading.current_thread() is threading.main_thread(),),
             name="microgradtui-training",
             daemon=True,
         )
