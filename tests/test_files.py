@@ -286,6 +286,18 @@ def test_the_cli_saves_through_a_symlink(tmp_path: Path, capsys) -> None:
 # -- the app ------------------------------------------------------------------------------------
 
 
+async def press_save_keys_at_step_1(folder: Path, files_after: int) -> list[str]:
+    """Run an app in `folder`, take one step, press s e w p; its notices once the files are
+    there."""
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app_step(app) == 1 and app.graph_step == 1)
+        await pilot.press("s", "e", "w", "p")
+        await wait_for(pilot, lambda: len(list(folder.iterdir())) == files_after)
+        return notices(app)
+
+
 async def test_two_apps_in_one_folder_never_overwrite_each_others_files(tmp_path, monkeypatch):
     """Both at step 1, both press s, e, w and p: the second run's files get new names, the
     notices say which, and the first run's files are as it left them."""
@@ -296,25 +308,14 @@ async def test_two_apps_in_one_folder_never_overwrite_each_others_files(tmp_path
         "microgradtui-loss-step1.csv",
         "microgradtui-screen-step1.svg",
     ]
-    contents = {}
-    for run_number in (1, 2):
-        app = MicrogradApp(FAST, paused=True)
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("n")
-            await wait_for(pilot, lambda: app_step(app) == 1 and app.graph_step == 1)
-            await pilot.press("s", "e", "w", "p")
-            await wait_for(pilot, lambda: len(list(tmp_path.iterdir())) == 4 * run_number)
-            if run_number == 1:
-                contents = {name: (tmp_path / name).read_bytes() for name in names}
-                continue
-            said = notices(app)
-            for name in names:
-                renamed = name.replace("-step1.", "-step1-2.")
-                assert (tmp_path / renamed).exists(), listing(tmp_path)
-                assert any(f"{renamed} ({name} was already there)" in n for n in said), said
-    for name in names:  # the first run's files, untouched
-        assert (tmp_path / name).read_bytes() == contents[name]
-    assert len(listing(tmp_path)) == 8
+    await press_save_keys_at_step_1(tmp_path, 4)
+    first = {name: (tmp_path / name).read_bytes() for name in names}
+    said = await press_save_keys_at_step_1(tmp_path, 8)
+    for name in names:
+        renamed = name.replace("-step1.", "-step1-2.")
+        assert (tmp_path / renamed).exists(), listing(tmp_path)
+        assert any(f"{renamed} ({name} was already there)" in n for n in said), said
+        assert (tmp_path / name).read_bytes() == first[name]  # the first run's, untouched
 
 
 async def test_a_pipe_or_a_link_where_the_app_saves_is_left_alone(tmp_path, monkeypatch):
@@ -332,11 +333,9 @@ async def test_a_pipe_or_a_link_where_the_app_saves_is_left_alone(tmp_path, monk
         said = notices(app)
     assert any(
         "Saved step 1 to" in n
-        and "microgradtui-moons-step1-2.json (microgradtui-moons-step1.json was already there)"
-        in n
+        and "microgradtui-moons-step1-2.json (microgradtui-moons-step1.json was already there)" in n
         for n in said
     ), said
     assert stat.S_ISFIFO(os.lstat(tmp_path / "microgradtui-moons-step1.json").st_mode)
     assert elsewhere.read_text() == "someone's graph"
     assert json.loads((tmp_path / "microgradtui-moons-step1-2.json").read_text())["step"] == 1
-
