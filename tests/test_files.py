@@ -287,14 +287,16 @@ def test_the_cli_saves_through_a_symlink(tmp_path: Path, capsys) -> None:
 
 
 async def press_save_keys_at_step_1(folder: Path, files_after: int) -> list[str]:
-    """Run an app in `folder`, take one step, press s e w p; its notices once the files are
-    there."""
+    """Run an app in `folder`, take one step, press s e w p; its notices once all four said
+    where they wrote."""
     app = MicrogradApp(FAST, paused=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n")
         await wait_for(pilot, lambda: app_step(app) == 1 and app.graph_step == 1)
         await pilot.press("s", "e", "w", "p")
-        await wait_for(pilot, lambda: len(list(folder.iterdir())) == files_after)
+        told = ("Saved step 1 to", "Wrote the graph", "Wrote the loss history", "Saved the screen")
+        await wait_for(pilot, lambda: all(any(t in n for n in notices(app)) for t in told))
+        assert len(list(folder.iterdir())) == files_after
         return notices(app)
 
 
@@ -329,8 +331,10 @@ async def test_a_pipe_or_a_link_where_the_app_saves_is_left_alone(tmp_path, monk
         await pilot.press("n")
         await wait_for(pilot, lambda: app_step(app) == 1 and app.graph_step == 1)
         await pilot.press("s", "e")
-        await wait_for(pilot, lambda: len(list(tmp_path.iterdir())) == 5)
+        told = ("Saved step 1 to", "Wrote the graph of step 1")
+        await wait_for(pilot, lambda: all(any(t in n for n in notices(app)) for t in told))
         said = notices(app)
+    assert len(listing(tmp_path)) == 5
     assert any(
         "Saved step 1 to" in n
         and "microgradtui-moons-step1-2.json (microgradtui-moons-step1.json was already there)" in n
