@@ -189,6 +189,25 @@ def test_under_nohup_a_hang_up_is_ignored_and_sigterm_still_saves(tmp_path: Path
     assert "interrupted (SIGTERM)" in out and checkpoint.load(save).step_count > 5
 
 
+def test_a_closed_output_pipe_stops_headless_after_the_step_and_still_saves(tmp_path) -> None:
+    """`microgradtui --headless ... | head -3`: once the reader is gone the run stops, saves and
+    exits as a shell reports a closed pipe (141), with no traceback."""
+    save = tmp_path / "run.json"
+    process = start_headless(save, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(3):
+            assert process.stdout.readline()
+        process.stdout.close()  # the reader goes away
+        status = process.wait(30)
+        err = process.stderr.read().decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert status == 141 and "Traceback" not in err, err
+    resumed = checkpoint.load(save)
+    assert resumed.step_count >= 10 and resumed.step_count == len(resumed.history)
+
+
 # -- item 7: the training process never outlives the app ------------------------------------------
 
 PARENT = """
