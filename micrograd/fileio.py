@@ -22,10 +22,12 @@ Standard library only.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 MAX_TRIES = 1000  # names tried by write_new before it gives up
@@ -111,18 +113,9 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     shown = os.fspath(path)
     mode = _mode_of(target)
     tmp = _write_temporary(shown, target.parent, target.name, text.encode("utf-8"), mode)
-    try:
+    with _removed_on_failure(shown, tmp):
         check_target(path)  # still a regular file (or nothing) at the moment of the rename
         os.replace(tmp, target)
-    except WriteError:
-        _remove_quietly(tmp)
-        raise
-    except OSError as exc:
-        _remove_quietly(tmp)
-        raise WriteError(f"{shown}: could not save ({exc.strerror or exc})") from None
-    except BaseException:
-        _remove_quietly(tmp)
-        raise
     _sync_folder(target.parent)
     return target
 
@@ -182,7 +175,7 @@ def _write_temporary(shown: str, folder: Path, name: str, data: bytes, mode: int
         raise WriteError(
             f"{shown}: cannot write in {_folder_shown(shown, folder)} ({exc.strerror or exc})"
         ) from None
-    try:
+    with _removed_on_failure(shown, tmp):
         try:
             os.fchmod(fd, mode)
             view = memoryview(data)
@@ -191,13 +184,20 @@ def _write_temporary(shown: str, folder: Path, name: str, data: bytes, mode: int
             os.fsync(fd)
         finally:
             os.close(fd)
-    except OSError as exc:
-        _remove_quietly(tmp)
-        raise WriteError(f"{shown}: could not save ({exc.strerror or exc})") from None
-    except BaseException:
-        _remove_quietly(tmp)
-        raise
     return tmp
+
+
+@contextlib.contextmanager
+def _removed_on_failure(shown: str, tmp: str) -> Iterator[None]:
+    """Remove the temporary file `tmp` if the block fails (Ctrl-C included); an OSError
+    becomes a WriteError naming `shown`."""
+    try:
+        yield
+    except BaseException as exc:
+        _remove_quietly(tmp)
+        if isinstance(exc, OSError):
+            raise WriteError(f"{shown}: could not save ({exc.strerror or exc})") from None
+        raise
 
 
 def _mode_of(target: Path | None) -> int:

@@ -16,23 +16,14 @@ from pathlib import Path
 import pytest
 from apphelp import FAST, SIZE, notices, wait_for
 from apphelp import step as app_step
+from test_reliability import run
 
 from micrograd import checkpoint, fileio
 from micrograd.fileio import WriteError
 from micrograd.train import TrainConfig, Trainer
 from tui.app import MicrogradApp
-from tui.cli import main
 
 SMALL = ["--headless", "--samples", "20", "--hidden", "4", "--steps", "3"]
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        status = main(argv)
-    except SystemExit as exc:  # argparse exits on usage errors
-        status = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def listing(folder: Path) -> list[str]:
