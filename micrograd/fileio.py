@@ -98,9 +98,10 @@ def _through_proc(shown: str) -> bool:
         path = os.path.join(folder, os.path.basename(path))
         if path == "/proc" or path.startswith("/proc/"):
             return True
-        if not os.path.islink(path):
+        try:
+            path = os.path.join(folder, os.readlink(path))
+        except OSError:  # not a link (or gone): the end of the chain
             return False
-        path = os.path.join(folder, os.readlink(path))
     return False
 
 
