@@ -13,6 +13,7 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import termios
@@ -319,6 +320,40 @@ def test_a_closed_terminal_ends_the_app_and_its_training(term) -> None:
     app, training = app_processes(term)
     term.tmux("kill-server")
     wait_until(lambda: not alive(app) and not alive(training), "the app's processes to end")
+
+
+def test_sighup_ends_an_app_whose_terminal_went_away_first(tmp_path: Path) -> None:
+    """The terminal goes away before any signal (a pty closed that is not the app's controlling
+    terminal, as when the signal comes later from whatever ends the session): every write to
+    it now fails. A SIGHUP must still end the app and its training process."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    app = subprocess.Popen(
+        [sys.executable, "-m", "tui", "--samples", "40", "--hidden", "8", "--seed", "7"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        cwd=tmp_path,
+        env={**environment(), "TERM": "xterm-256color"},
+    )
+    os.close(slave)
+    try:
+        seen = b""
+        deadline = time.monotonic() + 30
+        while b"steps/s" not in seen:  # drawing, and training
+            assert time.monotonic() < deadline, seen[-500:]
+            if select.select([master], [], [], 1)[0]:
+                seen += os.read(master, 65536)
+        wait_until(lambda: training_process(app.pid), "the training process", timeout=30)
+        training = training_process(app.pid)
+        os.close(master)
+        app.send_signal(signal.SIGHUP)
+        wait_until(lambda: app.poll() is not None, "the app to end", timeout=15)
+        wait_until(lambda: not alive(training), "its training process to end")
+    finally:
+        if app.poll() is None:
+            app.kill()
 
 
 @pytestmark_tmux

@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -58,7 +59,7 @@ TABLE_EVERY = 0.9  # seconds between parameter-table updates while running
 TABLE_LAG = 0.25
 NARROW = (100, 32)  # below this width or height: the compact layout
 TOO_SMALL = (60, 16)  # below this: a notice instead of the panes (keys still work)
-LEAVE_GRACE = 5.0  # seconds an app that lost its server has to exit before it is ended
+LEAVE_GRACE = 5.0  # seconds the app has to exit after a signal or a lost server, else it is ended
 
 # (name in the command palette, action, help)
 ACTIONS = (
@@ -219,34 +220,37 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
     def _leave_on_hangup(self) -> None:
         """SIGTERM and SIGHUP (a closed terminal or SSH session) stop training and leave through
         the normal exit, which restores the terminal (main screen, no mouse tracking, cursor
-        shown). In a browser, the end of the server's pipe does the same."""
+        shown). In a browser, the end of the server's pipe does the same.
+
+        The signal handler only writes the signal to a pipe; a thread reading it asks the UI
+        thread to leave, and ends the process LEAVE_GRACE seconds later if it is still there:
+        after a real hang-up every write to the terminal fails, Textual's writer thread dies on
+        the first one, and the UI thread can block for good on its full queue."""
         loop = asyncio.get_running_loop()
+        told, tell = os.pipe()
+        threading.Thread(
+            target=self._leave_when, args=(loop, _signal_from(told)), name="signals", daemon=True
+        ).start()
         for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
             if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
-                loop.add_signal_handler(signum, self.leave, 128 + signum)
+                signal.signal(signum, lambda signum, frame: os.write(tell, bytes([signum])))
         if self.is_web:
             threading.Thread(
-                target=self._watch_output, args=(loop,), name="server-watch", daemon=True
+                target=self._leave_when, args=(loop, _server_gone), name="server", daemon=True
             ).start()
+
+    def _leave_when(self, loop: asyncio.AbstractEventLoop, wait: Callable[[], int]) -> None:
+        """(A thread.) Once `wait()` returns an exit status, leave; end the process if the UI
+        thread has not managed to within LEAVE_GRACE seconds."""
+        status = wait()
+        loop.call_soon_threadsafe(self.leave, status)
+        time.sleep(LEAVE_GRACE)
+        os._exit(status)  # the training process ends with this one (die_with_parent)
 
     def leave(self, status: int) -> None:
         """Stop the training process and exit with `status` (128 + the signal)."""
         self.stop_session()
         self.exit(return_code=status)
-
-    def _watch_output(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Block until the pipe to the server (textual-serve) breaks, then leave: a server killed
-        outright would otherwise leave this app and its training process running for good."""
-        poller = select.poll()
-        poller.register(sys.__stdout__.fileno(), 0)  # errors and hang-ups are always reported
-        while not any(
-            event & (select.POLLERR | select.POLLHUP | select.POLLNVAL)
-            for _, event in poller.poll()
-        ):
-            pass
-        loop.call_soon_threadsafe(self.leave, 128 + getattr(signal, "SIGPIPE", 13))
-        time.sleep(LEAVE_GRACE)  # exiting writes to the broken pipe: if that hangs, end anyway
-        os._exit(1)  # (the training process ends with this one: tui.session.die_with_parent)
 
     def on_resize(self, event: events.Resize) -> None:
         width, height = event.size  # the new size (self.size may still be the old one)
@@ -483,6 +487,23 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
 
     def on_unmount(self) -> None:
         self.stop_session()
+
+
+def _signal_from(pipe: int) -> Callable[[], int]:
+    """Wait for a signal number written to `pipe`; 128 + it, the exit status a shell shows."""
+    return lambda: 128 + os.read(pipe, 1)[0]
+
+
+def _server_gone() -> int:
+    """Wait until the pipe to the server (textual-serve) breaks: a server killed outright would
+    otherwise leave the app and its training process running for good. 128 + SIGPIPE."""
+    poller = select.poll()
+    poller.register(sys.__stdout__.fileno(), 0)  # errors and hang-ups are always reported
+    while not any(
+        event & (select.POLLERR | select.POLLHUP | select.POLLNVAL) for _, event in poller.poll()
+    ):
+        pass
+    return 128 + getattr(signal, "SIGPIPE", 13)
 
 
 def run_app(
