@@ -243,15 +243,16 @@ def test_a_busy_training_process_ends_when_its_parent_is_killed(started_from, tm
         text=True,
         env=environment(),
     )
+    child = int(parent.stdout.readline())
     try:
-        child = int(parent.stdout.readline())
         assert alive(child)
         parent.kill()
         parent.wait(10)
         wait_until(lambda: not alive(child), "the orphaned training process to end")
     finally:
-        if parent.poll() is None:
-            parent.kill()
+        for pid in (parent.pid, child):
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 # -- items 7 and 8: the app in a terminal ------------------------------------------------------
@@ -264,8 +265,12 @@ pytestmark_tmux = pytest.mark.skipif(
 @pytest.fixture
 def term(tmp_path) -> Iterator[Terminal]:
     t = Terminal(f"mgtui-sig-{os.getpid()}-{time.monotonic_ns()}", str(tmp_path))
+    t.started: list[int] = []  # pids app_processes found: none may outlive a failed test
     yield t
     t.tmux("kill-server")
+    for pid in t.started:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def flags(term: Terminal) -> dict[str, str]:
@@ -289,6 +294,7 @@ def app_processes(term: Terminal) -> tuple[int, int]:
         return len(found) == 2
 
     wait_until(both, "the app and its training process", timeout=30)
+    term.started += [found["app"], found["training"]]
     return found["app"], found["training"]
 
 
@@ -401,6 +407,7 @@ def test_killing_the_server_ends_the_served_app_and_its_training(tmp_path: Path)
         cwd=tmp_path,
         env=environment(),
     )
+    served: list[int] = []
     try:
 
         def listening() -> bool:
@@ -422,12 +429,13 @@ def test_killing_the_server_ends_the_served_app_and_its_training(tmp_path: Path)
             return bool(found)
 
         wait_until(app_and_training, "the served app and its training process", timeout=30)
-        served = descendants(server.pid)
+        served += descendants(server.pid)
         server.kill()
         server.wait(10)
         wait_until(
             lambda: not any(alive(p) for p in served), "the served app and its training to end"
         )
     finally:
-        if server.poll() is None:
-            server.kill()
+        for pid in [server.pid, *served]:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
