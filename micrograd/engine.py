@@ -20,26 +20,12 @@ import math
 from collections.abc import Iterable, Sequence
 from operator import mul
 
+from micrograd.operators import OPS, checked_log, safe_exp, safe_pow, sigmoid
+
+__all__ = ["OPS", "Value", "dot_node", "read_dot_inputs", "topological_order"]
+
 Number = int | float
 Operand = "Value | int | float"
-
-# The derivative rules, one entry per op, as a learner reads them (the app shows this table).
-# `a`, `b` are the operands, `out` the result, `n` a constant exponent.
-OPS: dict[str, tuple[str, str]] = {
-    "+": ("a + b", "d/da = 1, d/db = 1"),
-    "-": ("a - b", "d/da = 1, d/db = -1"),
-    "*": ("a * b", "d/da = b, d/db = a"),
-    "/": ("a / b", "d/da = 1/b, d/db = -a/b**2"),
-    "neg": ("-a", "d/da = -1"),
-    "**": ("a ** n", "d/da = n * a**(n-1)"),
-    "exp": ("exp(a)", "d/da = exp(a)"),
-    "log": ("log(a)", "d/da = 1/a"),
-    "tanh": ("tanh(a)", "d/da = 1 - tanh(a)**2"),
-    "relu": ("max(0, a)", "d/da = 1 if a > 0 else 0"),
-    "sigmoid": ("1 / (1 + exp(-a))", "d/da = sigmoid(a) * (1 - sigmoid(a))"),
-    "sum": ("a1 + a2 + ... + ak", "d/dai = 1"),
-    "dot": ("w1*x1 + ... + wk*xk (+ b)", "d/dwi = xi, d/dxi = wi, d/db = 1"),
-}
 
 # Shared local-derivative tuples: ops whose derivatives are constants allocate none.
 _ONE = (1.0,)
@@ -113,8 +99,8 @@ class Value:
             raise ValueError(f"**: a negative base ({a!r}) needs an integer exponent, got {n!r}")
         if a == 0.0 and n < 0:
             raise ZeroDivisionError(f"**: zero ({a!r}) raised to a negative power ({n!r})")
-        out = _pow(a, n)
-        local = n * _pow(a, n - 1) if a != 0.0 or n >= 1 else (math.inf if n > 0 else 0.0)
+        out = safe_pow(a, n)
+        local = n * safe_pow(a, n - 1) if a != 0.0 or n >= 1 else (math.inf if n > 0 else 0.0)
         return _node(out, (self,), f"**{n:g}", (local,))
 
     def __neg__(self) -> Value:
@@ -137,18 +123,13 @@ class Value:
 
     def exp(self) -> Value:
         """exp(a); d/da = exp(a). Overflow gives inf, not an exception."""
-        try:
-            e = math.exp(self.data)
-        except OverflowError:
-            e = math.inf
+        e = safe_exp(self.data)
         return _node(e, (self,), "exp", (e,))
 
     def log(self) -> Value:
         """log(a) for a > 0; d/da = 1/a"""
         a = self.data
-        if not a > 0.0:
-            raise ValueError(f"log: the input must be > 0, got {a!r}")
-        return _node(math.log(a), (self,), "log", (1.0 / a,))
+        return _node(checked_log(a), (self,), "log", (1.0 / a,))
 
     def tanh(self) -> Value:
         """tanh(a); d/da = 1 - tanh(a)**2"""
@@ -164,7 +145,7 @@ class Value:
 
     def sigmoid(self) -> Value:
         """1 / (1 + exp(-a)); d/da = s * (1 - s)"""
-        s = _sigmoid(self.data)
+        s = sigmoid(self.data)
         return _node(s, (self,), "sigmoid", (s * (1.0 - s),))
 
     # -- n-ary ops: one node instead of a chain ----------------------------------------------
@@ -195,11 +176,9 @@ class Value:
         if bias is not None and type(bias) is not Value:
             bias = Value(bias)  # type: ignore[arg-type]
         wd = [w.data for w in ws]
-        values, xd = _read_inputs(xs)
+        values, xd = read_dot_inputs(xs)
         if bias is not None:
-            if values is None:
-                return _dot_of_constants(ws, wd, xd, bias)
-            return _dot_of_values(ws, values, wd, xd, bias)
+            return dot_node(ws, wd, values, xd, bias)
         if values is None:
             return _node(sum(map(mul, wd, xd), 0.0), (*ws,), "dot", (*xd,))
         return _node(sum(map(mul, wd, xd), 0.0), (*ws, *values), "dot", (*xd, *wd))
@@ -269,7 +248,7 @@ def _node(data: float, children: tuple[Value, ...], op: str, local: tuple[float,
     return v
 
 
-def _read_inputs(xs: Sequence[Operand]) -> tuple[Sequence[Value] | None, list[float]]:
+def read_dot_inputs(xs: Sequence[Operand]) -> tuple[Sequence[Value] | None, list[float]]:
     """The inputs of a dot, read once: (the Values, their data), or (None, the numbers as
     floats) when all are plain numbers (constants, which `dot` does not make operands). A mix
     of both makes its numbers constant Values."""
@@ -285,18 +264,23 @@ def _read_inputs(xs: Sequence[Operand]) -> tuple[Sequence[Value] | None, list[fl
     return values, [x.data for x in values]
 
 
-def _dot_of_values(
-    ws: Sequence[Value], xs: Sequence[Value], wd: list[float], xd: list[float], bias: Value
+def dot_node(
+    ws: Sequence[Value],
+    wd: list[float],
+    xs: Sequence[Value] | None,
+    xd: list[float],
+    bias: Value,
 ) -> Value:
-    """`Value.dot(ws, xs, bias)` for Value inputs, given their data `wd` and `xd` (equal
-    lengths, unchecked): operands (*ws, *xs, bias), locals (*xd, *wd, 1.0)."""
+    """The node `Value.dot(ws, xs, bias)` makes, without its checks, from what
+    `read_dot_inputs` read (`xs`, `xd`) and the weights' data `wd` (equal lengths, unchecked).
+
+    Value inputs: operands (*ws, *xs, bias), locals (*xd, *wd, 1.0). Plain-number inputs
+    (`xs` None) are constants, not operands: (*ws, bias), locals (*xd, 1.0). A layer's forward
+    pass calls this once per neuron (`micrograd.nn`): the hot path.
+    """
+    if xs is None:
+        return _node(sum(map(mul, wd, xd), bias.data), (*ws, bias), "dot", (*xd, 1.0))
     return _node(sum(map(mul, wd, xd), bias.data), (*ws, *xs, bias), "dot", (*xd, *wd, 1.0))
-
-
-def _dot_of_constants(ws: Sequence[Value], wd: list[float], xd: list[float], bias: Value) -> Value:
-    """`Value.dot(ws, xs, bias)` for plain-number inputs `xd` (equal lengths, unchecked): the
-    constants are no operands, so only (*ws, bias), with locals (*xd, 1.0)."""
-    return _node(sum(map(mul, wd, xd), bias.data), (*ws, bias), "dot", (*xd, 1.0))
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -331,21 +315,6 @@ def topological_order(root: Value) -> list[Value]:
             if child not in visited:
                 push(child)
     return order
-
-
-def _pow(a: float, n: Number) -> float:
-    try:
-        return a**n
-    except OverflowError:
-        return math.inf if a > 0 or float(n) % 2 == 0 else -math.inf
-
-
-def _sigmoid(a: float) -> float:
-    """1 / (1 + exp(-a)), computed without overflow for any a."""
-    if a >= 0.0:
-        return 1.0 / (1.0 + math.exp(-a))
-    e = math.exp(a)
-    return e / (1.0 + e)
 
 
 def _leaf(data: float, grad: float, label: str) -> Value:

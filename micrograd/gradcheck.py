@@ -12,8 +12,8 @@ upstream of v keep their recorded values, so for an intermediate node this is th
 derivative backpropagation computes (v treated as an input, its own operands held fixed).
 The live graph is never modified.
 
-Re-running an op needs its float forward rule (`FORWARD`); three ops need more than their
-operands, and this module recovers it from what the engine records:
+Re-running an op needs its float forward rule (`micrograd.operators.OPS[op].forward`); three
+ops need more than their operands, and this module recovers it from what the engine records:
 
 - `**n`: n is read from the op name (`"**2"`, `"**-0.5"`). The name shows n with 6 significant
   digits, so when that does not reproduce the node's value, n is recovered from the recorded
@@ -40,10 +40,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import mul
 
-from micrograd.engine import Value, _pow, _sigmoid, topological_order
+from micrograd.engine import Value, topological_order
+from micrograd.operators import OPS, safe_pow
 
 __all__ = [
-    "FORWARD",
     "GradCheck",
     "check_node",
     "check_nodes",
@@ -52,40 +52,6 @@ __all__ = [
 ]
 
 Rule = Callable[[Sequence[float]], float]
-
-
-def _exp(xs: Sequence[float]) -> float:
-    try:
-        return math.exp(xs[0])
-    except OverflowError:
-        return math.inf
-
-
-def _log(xs: Sequence[float]) -> float:
-    if not xs[0] > 0.0:
-        raise ValueError(f"log: the input must be > 0, got {xs[0]!r}")
-    return math.log(xs[0])
-
-
-def _div(xs: Sequence[float]) -> float:
-    if xs[1] == 0.0:
-        raise ZeroDivisionError(f"/: division by zero ({xs[0]!r} / {xs[1]!r})")
-    return xs[0] / xs[1]
-
-
-# The float forward rule of every op whose value depends on its operands only.
-FORWARD: dict[str, Rule] = {
-    "+": lambda xs: xs[0] + xs[1],
-    "-": lambda xs: xs[0] - xs[1],
-    "*": lambda xs: xs[0] * xs[1],
-    "/": _div,
-    "neg": lambda xs: -xs[0],
-    "exp": _exp,
-    "log": _log,
-    "tanh": lambda xs: math.tanh(xs[0]),
-    "relu": lambda xs: xs[0] if xs[0] > 0.0 else 0.0,
-    "sigmoid": lambda xs: _sigmoid(xs[0]),
-}
 
 
 @dataclass(frozen=True)
@@ -187,9 +153,9 @@ class _Forward:
 def _rule(node: Value) -> Rule:
     """The float forward rule of one (non-leaf) node, with what it needs recovered."""
     op = node._op
-    rule = FORWARD.get(op)
-    if rule is not None:
-        return rule
+    entry = OPS.get(op)
+    if entry is not None and entry.forward is not None:
+        return entry.forward
     if op.startswith("**"):
         return _pow_rule(node)
     if op == "sum":
@@ -207,13 +173,13 @@ def _pow_rule(node: Value) -> Rule:
         n = float(node._op[2:])
     except ValueError as exc:
         raise ValueError(f"gradcheck: cannot read the exponent of op {node._op!r}") from exc
-    if _pow(a, n) != out and a != 0.0 and out != 0.0 and math.isfinite(out):
+    if safe_pow(a, n) != out and a != 0.0 and out != 0.0 and math.isfinite(out):
         better = node._local[0] * a / out  # local = n * a**(n-1) = n * out / a
-        if abs(_pow(a, better) - out) < abs(_pow(a, n) - out):
+        if abs(safe_pow(a, better) - out) < abs(safe_pow(a, n) - out):
             n = better
     if n.is_integer():
         n = int(n)  # as the engine was most likely given it; a negative base needs it
-    return lambda xs: _pow(xs[0], n)
+    return lambda xs: safe_pow(xs[0], n)
 
 
 def _dot_rule(node: Value) -> Rule:

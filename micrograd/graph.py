@@ -70,6 +70,11 @@ class GraphSnapshot:
     def __len__(self) -> int:
         return len(self.ops)
 
+    def name(self, i: int) -> str:
+        """How the app names node i: `#i op label` (op "leaf" for a leaf), e.g. `#7 dot L0.N3`."""
+        label = f" {self.labels[i]}" if self.labels[i] else ""
+        return f"#{i} {self.ops[i] or 'leaf'}{label}"
+
     @property
     def root(self) -> int:
         """Index of the root (the last node); -1 for an empty snapshot."""
@@ -90,7 +95,7 @@ class GraphSnapshot:
         A node used twice by one parent (`a*a`) appears twice, once per position. Read from
         the table of every node's consumers once something has built it (the backward walk
         does); else found by one scan for i alone: the app shows one node of each new snapshot,
-        and the whole table took 20-80 ms of the UI thread every 2 s.
+        and building the whole table for it held the UI thread (benchmarks/README.md).
         """
         table = self.__dict__.get("_consumers")
         if table is not None:

@@ -19,13 +19,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from operator import mul
 
-from micrograd.nn import _FLOAT_ACTIVATION, MLP, Layer
+from micrograd.nn import MLP, Layer, float_forward
 
 VANISHING = 1e-6  # a layer's gradient norm below this (while the output layer's is not)
 EXPLODING = 1e3  # a layer's gradient norm above this
-MAX_SAMPLES = 500  # dead-neuron check: at most this many samples (it runs twice a second)
+DEAD_CHECK_SAMPLES = 500  # the dead-neuron check reads at most this many samples
 GROUP_AFTER = 1  # more new dead neurons than this at once: one notice for all of them
 
 
@@ -76,16 +75,9 @@ def dead_neurons(model: MLP, X: Sequence[Sequence[float]]) -> list[str]:
     """Names of the ReLU neurons whose output is 0 on every sample of `X` (float forward)."""
     if not X:
         return []
-    plan = [
-        [([w.data for w in n.w], n.b.data, _FLOAT_ACTIVATION[n.activation]) for n in layer.neurons]
-        for layer in model.layers
-    ]
     alive = [[n.activation != "relu" for n in layer.neurons] for layer in model.layers]
-    for x in X:
-        h = x
-        for i, neurons in enumerate(plan):
-            h = [act(sum(map(mul, w, h), b)) for w, b, act in neurons]
-            flags = alive[i]
+    for outputs in float_forward(model, X):
+        for flags, h in zip(alive, outputs):
             for j, v in enumerate(h):
                 if v != 0.0:
                     flags[j] = True
@@ -105,12 +97,12 @@ def check(
     exploding: float = EXPLODING,
 ) -> HealthReport:
     """The health of `model`'s gradients after step `step`, and its dead neurons on `X` (the
-    first MAX_SAMPLES samples). Before the first step there are no gradients: norms only."""
+    first DEAD_CHECK_SAMPLES samples). Before the first step there are no gradients: norms only."""
     norms = layer_grad_norms(model)
     if step < 1:
         return HealthReport(step, tuple(norms))
     conditions: list[Condition] = []
-    samples = X[:MAX_SAMPLES]
+    samples = X[:DEAD_CHECK_SAMPLES]
     for name in dead_neurons(model, samples):
         conditions.append(
             Condition("dead", name, f"{name} is dead: ReLU output 0 on all {len(samples)} samples")

@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from micrograd.engine import Value
+from micrograd.operators import safe_pow, softplus
 
 BINARY_LOSSES = ("hinge", "mse", "bce")
 
@@ -172,14 +173,6 @@ LOSSES: dict[str, Callable[..., Value]] = {
 # -- the same math on floats -------------------------------------------------------------------
 
 
-def _float_softplus(x: float) -> float:
-    if x != x:
-        return x
-    if x <= 0.0:
-        return math.log(1.0 + math.exp(x))
-    return x + math.log(1.0 + math.exp(-x))
-
-
 def _float_scalar(name: str, s: object) -> float:
     s = _binary_output(name, s)
     if isinstance(s, Value):
@@ -219,17 +212,10 @@ def float_loss(
                 margin = 1.0 - s if label == 1 else 1.0 + s
                 terms.append(margin if margin > 0.0 else 0.0)
     elif name == "mse":
-        terms = [_float_square(s - float(2 * label - 1)) for s, label in zip(scores, labels)]
+        terms = [safe_pow(s - float(2 * label - 1), 2) for s, label in zip(scores, labels)]
     else:
-        terms = [_float_softplus(-s if label == 1 else s) for s, label in zip(scores, labels)]
+        terms = [softplus(-s if label == 1 else s) for s, label in zip(scores, labels)]
     return _add_all(terms) / len(terms)
-
-
-def _float_square(a: float) -> float:
-    try:
-        return a**2
-    except OverflowError:
-        return math.inf
 
 
 # -- predictions -------------------------------------------------------------------------------

@@ -9,34 +9,17 @@ that: a per-layer activation, parameter names for display (`L0.N3.w1`, `L0.N3.b`
 
 from __future__ import annotations
 
-import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import mul
 
-from micrograd.engine import (
-    Operand,
-    Value,
-    _dot_of_constants,
-    _dot_of_values,
-    _read_inputs,
-    _sigmoid,
-)
+from micrograd.engine import Operand, Value, dot_node, read_dot_inputs
+from micrograd.operators import ACTIVATION_FUNCTIONS
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 
-
-def _relu(a: float) -> float:
-    return a if a > 0.0 else 0.0
-
-
-def _linear(a: float) -> float:
-    return a
-
-
 # The graph op of each activation (None: the dot node is the output).
 _ACTIVATE = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid, "linear": None}
-_FLOAT_ACTIVATION = {"relu": _relu, "tanh": math.tanh, "sigmoid": _sigmoid, "linear": _linear}
 
 
 class Module:
@@ -79,7 +62,7 @@ class Neuron(Module):
     def __call__(self, x: Sequence[Operand]) -> Value:
         if type(x) is not list and type(x) is not tuple:
             x = list(x)  # read twice below
-        return _neuron_outputs((self,), x, *_read_inputs(x), subclasses_call=False)[0]
+        return _neuron_outputs((self,), x, *read_dot_inputs(x), subclasses_call=False)[0]
 
     def parameters(self) -> list[Value]:
         return self.w + [self.b]
@@ -98,7 +81,7 @@ class Layer(Module):
     def __call__(self, x: Sequence[Operand]) -> Value | list[Value]:
         if type(x) is not list and type(x) is not tuple:
             x = list(x)  # read once, by every neuron
-        out = _neuron_outputs(self.neurons, x, *_read_inputs(x))  # inputs read once for all
+        out = _neuron_outputs(self.neurons, x, *read_dot_inputs(x))  # inputs read once for all
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:
@@ -115,7 +98,7 @@ def _neuron_outputs(
     xd: list[float],
     subclasses_call: bool = True,
 ) -> list[Value]:
-    """act(w . x + b) of each neuron, on inputs `x` that `_read_inputs` read as (xs, xd): the
+    """act(w . x + b) of each neuron, on inputs `x` that `read_dot_inputs` read as (xs, xd): the
     node `Value.dot(n.w, x, n.b)` makes, without its checks, then the activation's node. With
     `subclasses_call`, a Neuron subclass is called as itself (its own `__call__`). One loop
     for a whole layer: the forward pass's hot path."""
@@ -129,11 +112,7 @@ def _neuron_outputs(
         w, b = n.w, n.b
         if len(w) != n_in:
             raise ValueError(f"{n.name}: {len(w)} weights but {n_in} inputs")
-        wd = [p.data for p in w]
-        if xs is None:  # plain numbers: constants, not operands
-            node = _dot_of_constants(w, wd, xd, b)
-        else:
-            node = _dot_of_values(w, xs, wd, xd, b)
+        node = dot_node(w, [p.data for p in w], xs, xd, b)
         activate = _ACTIVATE[n.activation]
         if activate is not None:
             node = activate(node)
@@ -188,20 +167,7 @@ class MLP(Module):
 
     def predict_batch(self, xs: Sequence[Sequence[float]]) -> list[float | list[float]]:
         """`predict` for many inputs, reading the weights once."""
-        plan = [
-            [
-                ([w.data for w in n.w], n.b.data, _FLOAT_ACTIVATION[n.activation])
-                for n in layer.neurons
-            ]
-            for layer in self.layers
-        ]
-        out: list[float | list[float]] = []
-        for x in xs:
-            h = x
-            for neurons in plan:
-                h = [act(sum(map(mul, w, h), b)) for w, b, act in neurons]
-            out.append(h[0] if len(h) == 1 else h)
-        return out
+        return [h[0] if len(h) == 1 else h for *_, h in float_forward(self, xs)]
 
     def predict_neuron(self, xs: Sequence[Sequence[float]], layer: int, neuron: int) -> list[float]:
         """The output (after its activation) of neuron `neuron` of layer `layer` for each input,
@@ -211,23 +177,31 @@ class MLP(Module):
         width = len(self.layers[layer].neurons)
         if not 0 <= neuron < width:
             raise IndexError(f"neuron {neuron} is out of range: layer {layer} has {width}")
-        plan = [
-            [
-                ([w.data for w in n.w], n.b.data, _FLOAT_ACTIVATION[n.activation])
-                for n in layer_.neurons
-            ]
-            for layer_ in self.layers[:layer]
-        ]
-        last = self.layers[layer].neurons[neuron]
-        w_last, b_last = [w.data for w in last.w], last.b.data
-        act_last = _FLOAT_ACTIVATION[last.activation]
-        out: list[float] = []
-        for x in xs:
-            h = x
-            for neurons in plan:
-                h = [act(sum(map(mul, w, h), b)) for w, b, act in neurons]
-            out.append(act_last(sum(map(mul, w_last, h), b_last)))
-        return out
+        return [hs[layer][neuron] for hs in float_forward(self, xs, layers=layer + 1)]
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+FloatNeuron = tuple[list[float], float, Callable[[float], float]]  # weights, bias, activation
+
+
+def float_forward(
+    model: MLP, xs: Iterable[Sequence[float]], layers: int | None = None
+) -> Iterator[list[list[float]]]:
+    """For each input, every layer's outputs (after its activation) on plain floats, with the
+    weights as they are now: `[layer][neuron]`, the output layer last. The one float forward
+    pass behind `predict`, the neuron view and dead-neuron detection (micrograd.health).
+    `layers` stops after that many layers."""
+    act = ACTIVATION_FUNCTIONS
+    plan: list[list[FloatNeuron]] = [
+        [([w.data for w in n.w], n.b.data, act[n.activation]) for n in layer.neurons]
+        for layer in model.layers[:layers]
+    ]
+    for x in xs:
+        h = x
+        outputs = []
+        for neurons in plan:
+            h = [f(sum(map(mul, w, h), b)) for w, b, f in neurons]
+            outputs.append(h)
+        yield outputs

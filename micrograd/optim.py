@@ -18,23 +18,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from micrograd.engine import Value
+from micrograd.settings import check_number
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 SCHEDULES = ("constant", "linear", "step", "cosine")
-
-
-def _check_number(name: str, value: object, low: float, low_ok: bool, high: float | None = None):
-    """A finite real number in [low, high) (or (low, high) when low_ok is False)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    too_low = value < low if low_ok else value <= low
-    if not math.isfinite(value) or too_low or (high is not None and value >= high):
-        bound = f">= {low:g}" if low_ok else f"> {low:g}"
-        if high is not None:
-            bound += f" and < {high:g}"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return value
 
 
 class Optimizer:
@@ -55,8 +42,8 @@ class Optimizer:
                 raise ValueError(f"parameter {i} is the same Value as parameter {seen[id(p)]}")
             seen[id(p)] = i
         self.params = params
-        self.lr = _check_number("lr", lr, 0.0, False)
-        self.weight_decay = _check_number("weight_decay", weight_decay, 0.0, True)
+        self.lr = check_number("lr", lr, low=0.0, low_open=True)
+        self.weight_decay = check_number("weight_decay", weight_decay, low=0.0)
         self.steps = 0
 
     def zero_grad(self) -> None:
@@ -69,7 +56,7 @@ class Optimizer:
 
     def _current_lr(self) -> float:
         """`lr` as it is now, checked: it may have been changed since the last step."""
-        return _check_number("lr", self.lr, 0.0, False)
+        return check_number("lr", self.lr, low=0.0, low_open=True)
 
     # -- state -----------------------------------------------------------------------------
 
@@ -121,8 +108,8 @@ class Optimizer:
 
     def _check_hyper(self, state: dict[str, Any]) -> dict[str, Any]:
         return {
-            "lr": _check_number("lr", state["lr"], 0.0, False),
-            "weight_decay": _check_number("weight_decay", state["weight_decay"], 0.0, True),
+            "lr": check_number("lr", state["lr"], low=0.0, low_open=True),
+            "weight_decay": check_number("weight_decay", state["weight_decay"], low=0.0),
         }
 
     def __repr__(self) -> str:
@@ -148,7 +135,7 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr, weight_decay)
-        self.momentum = _check_number("momentum", momentum, 0.0, True, 1.0)
+        self.momentum = check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
         self.velocity = [0.0] * len(self.params)
 
     def step(self) -> None:
@@ -168,7 +155,9 @@ class SGD(Optimizer):
     def _check_hyper(self, state: dict[str, Any]) -> dict[str, Any]:
         return {
             **super()._check_hyper(state),
-            "momentum": _check_number("momentum", state["momentum"], 0.0, True, 1.0),
+            "momentum": check_number(
+                "momentum", state["momentum"], low=0.0, high=1.0, high_open=True
+            ),
         }
 
 
@@ -193,7 +182,7 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(params, lr, weight_decay)
         self.betas = self._check_betas(betas)
-        self.eps = _check_number("eps", eps, 0.0, False)
+        self.eps = check_number("eps", eps, low=0.0, low_open=True)
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
 
@@ -202,8 +191,8 @@ class Adam(Optimizer):
         if not isinstance(betas, (list, tuple)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (b1, b2), got {betas!r}")
         return (
-            _check_number("betas[0]", betas[0], 0.0, True, 1.0),
-            _check_number("betas[1]", betas[1], 0.0, True, 1.0),
+            check_number("betas[0]", betas[0], low=0.0, high=1.0, high_open=True),
+            check_number("betas[1]", betas[1], low=0.0, high=1.0, high_open=True),
         )
 
     def step(self) -> None:
@@ -232,7 +221,7 @@ class Adam(Optimizer):
         return {
             **super()._check_hyper(state),
             "betas": self._check_betas(state["betas"]),
-            "eps": _check_number("eps", state["eps"], 0.0, False),
+            "eps": check_number("eps", state["eps"], low=0.0, low_open=True),
         }
 
 

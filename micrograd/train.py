@@ -28,30 +28,57 @@ from micrograd.losses import (
 )
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.optim import OPTIMIZERS, SCHEDULES, make_optimizer, schedule_factor
+from micrograd.settings import ConfigError, Setting, check_number
 
 LOSS_CHOICES = ("auto", *LOSSES)
-# Sizes past which a scalar engine in pure Python would take minutes a step or exhaust memory.
-MAX_SAMPLES = 100_000
-MAX_WIDTH = 1024
-MAX_LAYERS = 16
 HISTORY_LIMIT = 20_000  # reports kept in memory (and in checkpoints); see History
 
+# The training settings, one entry per TrainConfig field: TrainConfig's validation, the command
+# line (tui/cli.py), the settings form (tui/screens/settings.py) and checkpoint loading all read
+# this. The upper limits keep a run possible at all (a scalar engine in pure Python past them
+# takes minutes a step or exhausts memory); `form_high`/`form_layers` and MAX_STEP_WORK keep the
+# form's runs at an interactive pace. A new setting: a field of TrainConfig and an entry here.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("dataset", "choice", "a generated dataset", choices=tuple(datasets.DATASETS),
+            group="data", form="dataset"),
+    Setting("samples", "whole", "how many samples to generate", low=1, high=100_000,
+            group="data", form="samples", form_high=5000),
+    Setting("noise", "number", "the generated data's noise", low=0, group="data", form="noise"),
+    Setting("test_fraction", "number", "share of samples held out for testing",
+            label="the test fraction", low=0, high=1, high_open=True, group="data"),
+    Setting("hidden", "sizes", "hidden layer sizes, e.g. 16,16", label="the hidden sizes",
+            low=1, high=1024, layers=16, form="hidden sizes", form_high=64, form_layers=6),
+    Setting("activation", "choice", "the hidden layers' activation", choices=ACTIVATIONS,
+            form="activation"),
+    Setting("loss", "choice", "auto: softmax for 3+ classes, else hinge (mse for tiny)",
+            choices=LOSS_CHOICES, form="loss"),
+    Setting("optimizer", "choice", "how the weights are updated", choices=OPTIMIZERS,
+            form="optimizer"),
+    Setting("lr", "number", "the learning rate", label="the learning rate", low=0,
+            low_open=True, form="learning rate"),
+    Setting("weight_decay", "number", "weight decay (the optimizer's)", low=0),
+    Setting("alpha", "number", "L2 regularisation added to the loss", low=0, form="L2 alpha"),
+    Setting("batch_size", "whole", "samples a step; 0 = the full batch",
+            label="the batch size", low=0, form="batch size"),
+    Setting("steps", "whole", "steps to train", low=1, group="run"),
+    Setting("schedule", "choice", "learning-rate schedule", choices=SCHEDULES),
+    Setting("seed", "whole", "the seed of the data, the weights and the batches",
+            label="the seed", group="data", form="seed"),
+    Setting("csv", "path", "your own data: numeric feature columns, the label last",
+            group="data"),
+    Setting("eval_every", "whole", "test evaluation period in steps", low=1),
+)  # fmt: skip
+SETTING = {s.name: s for s in SETTINGS}
 
-class ConfigError(ValueError):
-    """A configuration that cannot run with this data; `option` names the setting at fault
-    (a `TrainConfig` field), so the command line can name its option."""
-
-    def __init__(self, option: str, message: str) -> None:
-        super().__init__(message)
-        self.option = option
-
-    def __reduce__(self) -> tuple:
-        return (type(self), (self.option, str(self)))
+# The settings form's cap on a step's work (`step_work`: samples a step times weights): the moons
+# demo is 100 x 304; the cap keeps a step near a second (figures in benchmarks/README.md).
+MAX_STEP_WORK = 2_000_000
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that defines a run. Defaults train Karpathy's moons demo."""
+    """Everything that defines a run. Defaults train Karpathy's moons demo. Each field is
+    described and checked by its entry in SETTINGS."""
 
     dataset: str = "moons"
     samples: int = 100
@@ -72,52 +99,28 @@ class TrainConfig:
     eval_every: int = 10
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(self.hidden))
-        problems = self.problems()
+        if isinstance(self.hidden, list):
+            object.__setattr__(self, "hidden", tuple(self.hidden))
+        problems = self.problems_by_setting()
         if problems:
-            raise ValueError(problems[0])
+            name, message = next(iter(problems.items()))
+            raise ConfigError(name, message)
+
+    def problems_by_setting(self) -> dict[str, str]:
+        """Every reason this configuration cannot run: {setting name: one sentence}."""
+        out: dict[str, str] = {}
+        for setting in SETTINGS:
+            if setting.name == "dataset" and self.csv is not None:
+                continue  # the CSV is the data
+            try:
+                setting.check(getattr(self, setting.name))
+            except ConfigError as exc:
+                out[setting.name] = str(exc)
+        return out
 
     def problems(self) -> list[str]:
         """Every reason this configuration cannot run, one sentence each."""
-        out: list[str] = []
-        if self.csv is None and self.dataset not in datasets.DATASETS:
-            choices = _names(datasets.DATASETS)
-            out.append(f"unknown dataset {self.dataset!r}; choose one of {choices}")
-        if self.activation not in ACTIVATIONS:
-            choices = _names(ACTIVATIONS)
-            out.append(f"unknown activation {self.activation!r}; choose one of {choices}")
-        if self.loss not in LOSS_CHOICES:
-            out.append(f"unknown loss {self.loss!r}; choose one of {_names(LOSS_CHOICES)}")
-        if self.optimizer not in OPTIMIZERS:
-            out.append(f"unknown optimizer {self.optimizer!r}; choose one of {_names(OPTIMIZERS)}")
-        if self.schedule not in SCHEDULES:
-            out.append(f"unknown schedule {self.schedule!r}; choose one of {_names(SCHEDULES)}")
-        if not _positive_finite(self.lr):
-            out.append(f"the learning rate must be a positive finite number, got {self.lr!r}")
-        for name in ("samples", "steps", "eval_every"):
-            value = getattr(self, name)
-            if not _is_whole(value) or value < 1:
-                out.append(f"{name} must be a whole number >= 1, got {value!r}")
-        if _is_whole(self.samples) and self.samples > MAX_SAMPLES:
-            out.append(f"samples must be at most {MAX_SAMPLES:,}, got {self.samples:,}")
-        if not _is_whole(self.batch_size) or self.batch_size < 0:
-            out.append(f"batch size must be 0 (full batch) or more, got {self.batch_size!r}")
-        if not self.hidden or any(not _is_whole(h) or h < 1 for h in self.hidden):
-            out.append(f"hidden sizes must be whole numbers >= 1, got {list(self.hidden)!r}")
-        elif len(self.hidden) > MAX_LAYERS or max(self.hidden) > MAX_WIDTH:
-            out.append(
-                f"at most {MAX_LAYERS} hidden layers of at most {MAX_WIDTH} neurons, "
-                f"got {list(self.hidden)!r}"
-            )
-        if not (_is_number(self.test_fraction) and 0.0 <= self.test_fraction < 1.0):
-            out.append(f"the test fraction must be in [0, 1), got {self.test_fraction!r}")
-        for name in ("noise", "weight_decay", "alpha"):
-            value = getattr(self, name)
-            if not (_is_number(value) and math.isfinite(value) and value >= 0):
-                out.append(f"{name} must be a finite number >= 0, got {value!r}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            out.append(f"the seed must be a whole number, got {self.seed!r}")
-        return out
+        return list(self.problems_by_setting().values())
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -379,9 +382,7 @@ class Trainer:
 
     def set_lr(self, lr: float) -> None:
         """Set the base learning rate; the next step uses it."""
-        if not _positive_finite(lr):
-            raise ValueError(f"the learning rate must be a positive finite number, got {lr!r}")
-        self.base_lr = float(lr)
+        self.base_lr = SETTING["lr"].check(lr)
 
     # -- training ----------------------------------------------------------------------------
 
@@ -403,7 +404,7 @@ class Trainer:
 
         The cyclic garbage collector is paused during the step: the engine makes no reference
         cycles, so it would find nothing, yet with the previous step's graph alive it walked
-        every node again and again (measured: 41 steps/s with it, 74 without, default demo).
+        every node again and again (the cost is in benchmarks/README.md).
         Reference counting frees each graph as usual; the collector resumes after the step.
         """
         was_enabled = gc.isenabled()
@@ -531,10 +532,7 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         version, internal, gauss = state["rng"]
         self.rng.setstate((version, tuple(internal), gauss))
-        step = state["step"]
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise ValueError(f"the step must be a whole number >= 0, got {step!r}")
-        self.step_count = step
+        self.step_count = check_number("the step", state["step"], whole=True, low=0)
         self.history = History(StepReport.from_list(r) for r in state["history"])
         self.last_root = None
 
@@ -557,6 +555,31 @@ def check_fit(config: TrainConfig, data: Data) -> str:
             f"{data.n_classes}; use softmax (or auto)",
         )
     return loss_name
+
+
+def step_work(config: TrainConfig, data: Data) -> int:
+    """Multiply-adds of one step's forward pass: samples a step times the model's weights.
+    A step's time and memory grow with it (each product is an operand of a graph node)."""
+    n_out = data.n_classes if resolve_loss(config, data) == "softmax" else 1
+    sizes = [data.input_dim, *config.hidden, n_out]
+    weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    return (config.batch_size or len(data.X_train)) * weights
+
+
+def check_pace(config: TrainConfig, data: Data, limit: int = MAX_STEP_WORK) -> None:
+    """ConfigError (naming the batch size, or the samples for a full batch) if a step of this
+    run does more than `limit` multiply-adds: the app's settings form keeps runs interactive."""
+    work = step_work(config, data)
+    if work <= limit:
+        return
+    batch = config.batch_size or len(data.X_train)
+    option = "batch_size" if config.batch_size else "samples"
+    raise ConfigError(
+        option,
+        f"{batch:,} samples a step through {work // batch:,} weights is {work:,} multiply-adds a "
+        f"step, over the app's {limit:,} (about a second a step): use fewer samples, a smaller "
+        "batch or smaller layers (--headless trains larger runs)",
+    )
 
 
 def resolve_loss(config: TrainConfig, data: Data) -> str:
@@ -610,11 +633,3 @@ def _checked_data(d: dict) -> Data:
     if any(c >= data.n_classes for c in y_train + y_test):
         raise ValueError(f"data: a label is not a class number 0 to {data.n_classes - 1}")
     return data
-
-
-def _positive_finite(x: object) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
-
-
-def _names(options) -> str:
-    return ", ".join(options)

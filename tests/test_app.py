@@ -14,10 +14,10 @@ from apphelp import FAST, SIZE, status, step, wait_for
 
 from micrograd.train import TrainConfig
 from tui.app import MicrogradApp
+from tui.formatting import fmt_number
 from tui.widgets.graph import GraphTree
 from tui.widgets.loss import LossPlot
 from tui.widgets.params import ParamTable
-from tui.widgets.status import fmt_number
 
 
 async def test_panes_titles_and_status():
@@ -143,17 +143,18 @@ async def test_divergence_pauses_and_says_so():
         assert any("lower the learning rate" in n.message.lower() for n in app._notifications)
 
 
-async def test_q_quits_within_a_second_leaving_no_child():
+async def test_q_quits_with_status_0_leaving_no_child():
+    """How fast it quits is measured in benchmarks/app_latency.py; here only that it does."""
     app = MicrogradApp(FAST)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: step(app) >= 2)
         process = app.session.process
         assert process is not None and process.is_alive()
-        start = time.monotonic()
         await pilot.press("q")
-    assert time.monotonic() - start < 1.0
+    process.join(timeout=30)  # a generous bound: the machine may be busy
     assert not process.is_alive()
     assert process not in multiprocessing.active_children()
+    assert app.return_code == 0
 
 
 async def test_palette_save_and_export(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ import math
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from micrograd.data import make_moons
@@ -202,6 +202,8 @@ def test_random_composites_with_shared_subexpressions(values, ops):
     t = _UNARY[ops[0]](s) * _UNARY[ops[1]](a) - s
     u = Value.sum([t, _UNARY[ops[2]](t), s, 1.5]) / (c.sigmoid() + 0.5)
     out = _UNARY[ops[3]](u) + Value.dot([a, b], [s, t], c)
+    # exp of exp of exp overflows for some inputs (inf, then inf - inf): no derivative to check
+    assume(math.isfinite(out.data))
     out.backward()
     for r in check_nodes(out, [a, b, c, s, t]):
         assert r.ok, r

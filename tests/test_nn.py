@@ -263,3 +263,21 @@ def test_numpy_like_scalars_are_numbers_not_values() -> None:
     assert model([_NumpyLikeScalar(v) for v in x]).data == want
     assert model((_NumpyLikeScalar(0.5), Value(-1.5))).data == want
     assert Value.dot([Value(2.0)], [_NumpyLikeScalar(3.0)]).data == 6.0
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """What modules share is public: `from micrograd.engine import _sigmoid` hides a dependency."""
+    import ast
+    from pathlib import Path
+
+    import micrograd
+
+    root = Path(micrograd.__file__).parent.parent
+    for path in [*root.glob("micrograd/*.py"), *root.glob("tui/**/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in {
+                "micrograd",
+                "tui",
+            }:
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, (path.name, node.module, private)

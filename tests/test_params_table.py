@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from textual.app import App, ComposeResult
 
+from tui.formatting import fmt_number
 from tui.widgets.params import ParamTable
-from tui.widgets.status import fmt_number
 
 NAMES = [f"L0.N{i}.w{j}" for i in range(4) for j in range(3)]
 

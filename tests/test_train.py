@@ -163,7 +163,7 @@ def test_reset_gives_new_weights_from_a_seed_and_clears_history() -> None:
         (dict(hidden=(16, 0)), "hidden"),
         (dict(hidden=(2048,)), "at most 1024 neurons"),
         (dict(hidden=(4,) * 17), "at most 16 hidden layers"),
-        (dict(samples=10**6), "samples must be at most 100,000"),
+        (dict(samples=10**6), "samples must be a whole number >= 1 and <= 100,000"),
         (dict(test_fraction=1.0), "test fraction"),
         (dict(batch_size=-1), "batch size"),
     ],

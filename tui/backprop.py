@@ -8,19 +8,12 @@ and for any other node how far its sum has got. Plain data in, rich Text out: no
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 
 from micrograd.graph import BackwardStep, GraphSnapshot, backward_steps
-from tui.widgets.status import fmt_number
+from tui.formatting import fmt_number
 
 MAX_SENDS = 12  # inputs listed one by one; the rest are summed up
-
-
-def node_name(snap: Any, i: int) -> str:
-    label = f" {snap.labels[i]}" if snap.labels[i] else ""
-    return f"#{i} {snap.ops[i] or 'leaf'}{label}"
 
 
 class BackpropWalk:
@@ -55,7 +48,7 @@ class BackpropWalk:
             return self._describe_current(step)
         snap = self.snapshot
         text = self._header()
-        text.append(node_name(snap, i), "bold")
+        text.append(snap.name(i), "bold")
         text.append(f"   data {fmt_number(snap.data[i])}\n")
         n_consumers = len(snap.consumers(i))
         got = self.received.get(i, 0)
@@ -83,7 +76,7 @@ class BackpropWalk:
         i = step.index
         text = self._header()
         text.append("▶ ", "bold magenta")
-        text.append(node_name(snap, i), "bold")
+        text.append(snap.name(i), "bold")
         text.append(f"   data {fmt_number(snap.data[i])}\n")
         consumers = snap.consumers(i)
         if not consumers:
@@ -93,7 +86,7 @@ class BackpropWalk:
             terms = [(p, snap.grads[p], snap.locals[p][pos]) for p, pos in consumers]
             for p, g, local in terms[:MAX_SENDS]:
                 text.append(f"  {fmt_number(g)} × {fmt_number(local)}", "yellow")
-                text.append(f"   from {node_name(snap, p)}\n", "dim")
+                text.append(f"   from {snap.name(p)}\n", "dim")
             if len(terms) > MAX_SENDS:
                 rest = sum(g * local for _, g, local in terms[MAX_SENDS:])
                 more = len(terms) - MAX_SENDS
@@ -104,7 +97,7 @@ class BackpropWalk:
             return text
         text.append("sends local × grad to each input (its running sum):\n", "underline")
         for send in step.sends[:MAX_SENDS]:
-            text.append(f"  {node_name(snap, send.child)}", "bold")
+            text.append(f"  {snap.name(send.child)}", "bold")
             text.append(f"  += {fmt_number(send.local)} × {fmt_number(step.grad)}", "cyan")
             text.append(f" = {fmt_number(send.contribution)}")
             text.append(f"   {fmt_number(send.before)} → {fmt_number(send.after)}", "yellow")

@@ -10,7 +10,6 @@ traceback for bad input.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import shlex
 import signal
@@ -22,19 +21,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from micrograd import fileio
-from micrograd.data import DATASETS
-from micrograd.losses import LOSSES
-from micrograd.nn import ACTIVATIONS
-from micrograd.optim import OPTIMIZERS, SCHEDULES
-from micrograd.train import (
-    MAX_LAYERS,
-    MAX_SAMPLES,
-    MAX_WIDTH,
-    ConfigError,
-    StepReport,
-    TrainConfig,
-    Trainer,
-)
+from micrograd.settings import ConfigError, Setting
+from micrograd.train import SETTING, SETTINGS, StepReport, TrainConfig, Trainer
 
 PROG = "microgradtui"
 EXIT_USAGE = 2
@@ -49,55 +37,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _whole(low: int, high: int | None = None):
-    def parse(text: str) -> int:
+def _option_type(setting: Setting):
+    """The argparse `type` of a setting: its own parser, its refusal as argparse's one line."""
+
+    def parse(text: str) -> object:
         try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
-        if high is not None and value > high:
-            raise argparse.ArgumentTypeError(f"must be from {low} to {high:,}, got {value:,}")
-        return value
+            return setting.parse(text)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(exc.problem) from None
 
-    parse.__name__ = "whole number"
+    parse.__name__ = setting.kind
     return parse
-
-
-def _number(low: float, *, strict: bool, high: float | None = None):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-        if value < low or (strict and value == low):
-            bound = f"> {low:g}" if strict else f">= {low:g}"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {text!r}")
-        if high is not None and value >= high:
-            raise argparse.ArgumentTypeError(f"must be in [{low:g}, {high:g}), got {text!r}")
-        return value
-
-    parse.__name__ = "number"
-    return parse
-
-
-def _hidden(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated layer sizes such as 16,16, got {text!r}"
-        ) from None
-    if any(size < 1 for size in sizes):
-        raise argparse.ArgumentTypeError(f"layer sizes must be >= 1, got {text!r}")
-    if any(size > MAX_WIDTH for size in sizes) or len(sizes) > MAX_LAYERS:
-        raise argparse.ArgumentTypeError(
-            f"at most {MAX_LAYERS} hidden layers of at most {MAX_WIDTH} neurons, got {text!r}"
-        )
-    return sizes
 
 
 def _readable_file(text: str) -> str:
@@ -127,7 +77,14 @@ def _writable_target(text: str) -> str:
     return text
 
 
+# Options of the command itself (not of a run's configuration), checked by the same rules.
+EVERY = Setting("every", "whole", "headless: print every N steps", low=1)
+PORT = Setting("port", "whole", "--serve: port (default 8000)", low=1, high=65535)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The options: those of the command, then one per training setting (micrograd.train's
+    SETTINGS: its kind, range or choices, help and default)."""
     defaults = TrainConfig()
     p = _Parser(
         prog=PROG,
@@ -137,8 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = p.add_argument_group("run")
     run.add_argument("--headless", action="store_true", help="train without the UI, print progress")
     run.add_argument("--paused", action="store_true", help="start the app paused")
-    run.add_argument("--steps", type=_whole(1), help=f"steps to train (default {defaults.steps})")
-    run.add_argument("--every", type=_whole(1), default=None, help="headless: print every N steps")
+    run.add_argument("--every", type=_option_type(EVERY), default=None, help=EVERY.help)
     run.add_argument("--save", type=_writable_target, metavar="PATH", help="save a checkpoint")
     run.add_argument("--load", type=_readable_file, metavar="PATH", help="resume a checkpoint")
     run.add_argument(
@@ -160,41 +116,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the app to web browsers (needs: pip install 'microgradtui[web]')",
     )
     keep.add_argument("--host", default="127.0.0.1", help="--serve: address (default 127.0.0.1)")
-    keep.add_argument("--port", type=_whole(1), default=8000, help="--serve: port (default 8000)")
-    data = p.add_argument_group("data")
-    data.add_argument("--dataset", choices=sorted(DATASETS), help=f"default {defaults.dataset}")
-    data.add_argument(
-        "--csv",
-        type=_readable_file,
-        metavar="PATH",
-        help="your own data: numeric feature columns, the label last",
-    )
-    data.add_argument("--samples", type=_whole(1, MAX_SAMPLES), help=f"default {defaults.samples}")
-    data.add_argument("--noise", type=_number(0.0, strict=False), help=f"default {defaults.noise}")
-    data.add_argument(
-        "--test-fraction",
-        type=_number(0.0, strict=False, high=1.0),
-        help="share of samples held out for testing, in [0, 1)",
-    )
-    model = p.add_argument_group("model and training")
-    model.add_argument("--hidden", type=_hidden, metavar="SIZES", help="hidden sizes, e.g. 16,16")
-    model.add_argument("--activation", choices=ACTIVATIONS, help="hidden-layer activation")
-    model.add_argument("--loss", choices=("auto", *LOSSES), help="default auto")
-    model.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default {defaults.optimizer}")
-    model.add_argument("--lr", type=_number(0.0, strict=True), help=f"default {defaults.lr}")
-    model.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
-    model.add_argument("--weight-decay", type=_number(0.0, strict=False))
-    model.add_argument("--alpha", type=_number(0.0, strict=False), help="L2 regularisation")
-    model.add_argument("--batch-size", type=_whole(0), help="0 = full batch")
-    model.add_argument("--eval-every", type=_whole(1), help="test evaluation period in steps")
-    model.add_argument("--seed", type=_whole(-(2**63)), help=f"default {defaults.seed}")
+    keep.add_argument("--port", type=_option_type(PORT), default=8000, help=PORT.help)
+    groups = {"run": run, "data": p.add_argument_group("data")}
+    groups["model and training"] = p.add_argument_group("model and training")
+    for setting in SETTINGS:
+        default = getattr(defaults, setting.name)
+        shown = ",".join(map(str, default)) if setting.kind == "sizes" else default
+        help_text = setting.help if default is None else f"{setting.help} (default {shown})"
+        if setting.kind in ("whole", "number", "sizes"):
+            help_text += f"; {setting.rule()}"
+        options: dict = {"help": help_text}
+        if setting.kind == "choice":
+            options["choices"] = setting.choices
+        elif setting.kind == "path":
+            options.update(type=_readable_file, metavar="PATH")
+        else:
+            options["type"] = _option_type(setting)
+        if setting.kind == "sizes":
+            options["metavar"] = "SIZES"
+        groups[setting.group].add_argument(setting.flag, **options)
     return p
 
 
-_CONFIG_OPTIONS = (
-    "dataset", "samples", "noise", "test_fraction", "hidden", "activation", "loss", "optimizer",
-    "lr", "weight_decay", "alpha", "batch_size", "steps", "schedule", "seed", "csv", "eval_every",
-)  # fmt: skip
+_CONFIG_OPTIONS = tuple(s.name for s in SETTINGS)
 
 
 def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
@@ -213,7 +157,7 @@ def _fail(message: str, status: int = EXIT_USAGE) -> int:
 
 
 def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+    return SETTING[name].flag if name in SETTING else "--" + name.replace("_", "-")
 
 
 def _shown(value: object) -> str:

@@ -19,12 +19,12 @@ from typing import Any
 from rich.text import Text
 
 from tui.backprop import BackpropWalk
+from tui.formatting import fmt_number
 from tui.probes import GradCheckView, NeuronView
 from tui.screens.neuron import NeuronScreen
 from tui.widgets.graph import GraphTree
 from tui.widgets.node_detail import NodeDetail
 from tui.widgets.params import ParamTable
-from tui.widgets.status import fmt_number
 
 NEURON = re.compile(r"^L(\d+)\.N(\d+)(?:\.|$)")
 

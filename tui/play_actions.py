@@ -21,7 +21,7 @@ from typing import Any
 
 from micrograd.fileio import WriteError, write_new
 from micrograd.train import TrainConfig
-from tui.playground import DataEdited
+from tui.run_edits import DataEdited
 from tui.screens.settings import SettingsScreen
 from tui.session import taken_note
 from tui.widgets.dataset import BoundaryView, DatasetPane

@@ -22,7 +22,7 @@ from micrograd.gradcheck import check_node
 from micrograd.graph import GraphSnapshot, snapshot
 from micrograd.nn import MLP
 
-MAX_SAMPLES = 500  # rows of the per-sample neuron table (data with more than two inputs)
+NEURON_TABLE_ROWS = 500  # samples in the neuron view's table (data with more than two inputs)
 
 
 # -- reports (training process -> app) -----------------------------------------------------------
@@ -110,7 +110,7 @@ class ShownGraph:
         if index is None or not 0 <= index < len(order):
             return self._failed(-1, str(name or index), f"no node {index} in this graph")
         node = order[index]
-        label = name or _node_name(self.snapshot, index)
+        label = name or self.snapshot.name(index)
         try:
             with self.as_it_was():
                 result = check_node(self.root, node)
@@ -129,11 +129,6 @@ class ShownGraph:
     def _failed(self, index: int, name: str, why: str) -> GradCheckView:
         nan = math.nan
         return GradCheckView(self.step, index, name, nan, nan, nan, False, why)
-
-
-def _node_name(snap: GraphSnapshot, i: int) -> str:
-    label = f" {snap.labels[i]}" if snap.labels[i] else ""
-    return f"#{i} {snap.ops[i] or 'leaf'}{label}"
 
 
 def neuron_view(
@@ -165,7 +160,7 @@ def neuron_view(
         rows = tuple(tuple(flat[r : r + cols]) for r in range(0, len(flat), cols))
         points = tuple((float(x[0]), float(x[1]), int(t)) for x, t in zip(X, y))
         return NeuronView(**common, grid=rows, bounds=bounds, points=points)
-    X, y = X[:MAX_SAMPLES], y[:MAX_SAMPLES]
+    X, y = X[:NEURON_TABLE_ROWS], y[:NEURON_TABLE_ROWS]
     outputs = model.predict_neuron(X, layer, neuron)
     samples = tuple((tuple(map(float, x)), int(t), o) for x, t, o in zip(X, y, outputs))
     return NeuronView(**common, samples=samples)

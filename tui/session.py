@@ -39,37 +39,35 @@ from micrograd.data import DATASETS
 from micrograd.graph import to_dot
 from micrograd.losses import predict_class
 from micrograd.train import StepReport, TrainConfig, Trainer
-from tui.playground import READ_ONLY, DataEdited, data_edited, edit_data, history_csv
 from tui.probes import GradCheckView, NeuronView, ShownGraph, neuron_view
+from tui.run_edits import READ_ONLY, DataEdited, data_edited, edit_data, history_csv
 
 PROGRESS_EVERY = 0.1  # seconds between loss batches while running
 MODEL_EVERY = 0.5  # seconds between parameter/boundary snapshots while running
 COMMAND_EVERY = 0.01  # seconds between looks at the command queue while running
 GRID_MARGIN = 0.15  # fraction of the data's range added around it in the boundary plot
 
-# -- commands (app -> training process): tuples (serial, "name", *args) ----------------------
+# -- commands (app -> training process): tuples (serial, "name", *args), read by handle() -----
 # The serial numbers the commands in order; every `Progress` says the last one applied, so the
 # app can tell a report sent before a key press from one sent after it.
-COMMANDS = (
-    "set_lr",  # (lr: float): the base learning rate, from the next step
-    "scale_lr",  # (factor: float): base learning rate times factor
-    "pause",
-    "resume",
-    "step",  # one step, when paused
-    "reset",  # new weights, same config
-    "next_dataset",
-    "send_graph",
-    "set_grid",  # (cols: int, rows: int): the boundary grid's size in cells
-    "save",  # (path: str)
-    "export_dot",  # (path: str)
-    "gradcheck",  # (step: int, index: int | None, name: str | None): check the shown graph
-    "neuron",  # (layer: int, neuron: int, cols: int, rows: int): a NeuronView
-    "add_point",  # (x: list[float], label: int): a training sample, from the next step
-    "remove_point",  # (x: list[float]): the sample nearest to x
-    "configure",  # (config: dict, why: str): a new run with these settings (TrainConfig.to_dict)
-    "export_history",  # (path: str): the loss history as CSV
-    "stop",
-)
+#   set_lr (lr: float): the base learning rate, from the next step
+#   scale_lr (factor: float): base learning rate times factor
+#   pause
+#   resume
+#   step: one step, when paused
+#   reset: new weights, same config
+#   next_dataset
+#   send_graph
+#   set_grid (cols: int, rows: int): the boundary grid's size in cells
+#   save (path: str)
+#   export_dot (path: str)
+#   gradcheck (step: int, index: int | None, name: str | None): check the shown graph
+#   neuron (layer: int, neuron: int, cols: int, rows: int): a NeuronView
+#   add_point (x: list[float], label: int): a training sample, from the next step
+#   remove_point (x: list[float]): the sample nearest to x
+#   configure (config: dict, why: str): a new run with these settings (TrainConfig.to_dict)
+#   export_history (path: str): the loss history as CSV
+#   stop
 
 
 # -- reports (training process -> app): plain, picklable data --------------------------------

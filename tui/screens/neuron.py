@@ -20,9 +20,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.formatting import fmt_number
 from tui.probes import NeuronView
 from tui.widgets.dataset import POINT_COLOURS
-from tui.widgets.status import fmt_number
 
 GRID = (48, 16)  # grid points asked for (cols, rows); the heatmap shows one per cell
 REFRESH_EVERY = 1.0  # seconds between refreshes while training runs

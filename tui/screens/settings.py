@@ -1,17 +1,15 @@
 """The settings screen (`o`): a form for the data, the model and the training; applying it
 starts a new run.
 
-The form is checked by the library's own rules: `TrainConfig.problems()` for each value and
-`check_fit` for how the values fit the data (a batch larger than the training set, a two-class
-loss for three classes), each message shown under its field. Two limits are the app's own: a
-run the app can show (at most MAX_SAMPLES samples and MAX_LAYERS hidden layers of MAX_WIDTH);
-the command line (`--headless`) takes larger ones.
+Its fields are the training settings marked for the form in the library's schema
+(`micrograd.train.SETTINGS`), each parsed and checked by its own rule, with the form's own
+limits (`form_high`, `form_layers`), and the run by `check_fit` (a batch larger than the training
+set, a two-class loss for three classes) and `check_pace` (a step's work within MAX_STEP_WORK,
+about a second a step: a run the app can show at an interactive pace). Each refusal names its
+setting, and is shown under its field. The command line (`--headless`) takes larger runs.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, fields
-from types import SimpleNamespace
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,53 +17,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from micrograd.data import DATASETS
-from micrograd.nn import ACTIVATIONS
-from micrograd.optim import OPTIMIZERS
-from micrograd.train import LOSS_CHOICES, ConfigError, TrainConfig, check_fit, load_data
+from micrograd.settings import ConfigError
+from micrograd.train import SETTINGS, TrainConfig, check_fit, check_pace, load_data
 
-MAX_SAMPLES = 5000
-MAX_LAYERS = 6
-MAX_WIDTH = 64
 CSV_CHOICE = "(your CSV)"
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str  # a TrainConfig field
-    label: str
-    kind: str  # "choice", "int", "float" or "sizes"
-    choices: tuple[str, ...] = ()
-
-
-FIELDS = (
-    Field("dataset", "dataset", "choice", tuple(DATASETS)),
-    Field("samples", "samples", "int"),
-    Field("noise", "noise", "float"),
-    Field("seed", "seed", "int"),
-    Field("hidden", "hidden sizes", "sizes"),
-    Field("activation", "activation", "choice", ACTIVATIONS),
-    Field("loss", "loss", "choice", LOSS_CHOICES),
-    Field("optimizer", "optimizer", "choice", OPTIMIZERS),
-    Field("lr", "learning rate", "float"),
-    Field("batch_size", "batch size", "int"),
-    Field("alpha", "L2 alpha", "float"),
-)
-
-# Which field a sentence of TrainConfig.problems() is about (first match wins).
-_PROBLEM_FIELDS = (
-    ("unknown dataset", "dataset"),
-    ("unknown activation", "activation"),
-    ("unknown loss", "loss"),
-    ("unknown optimizer", "optimizer"),
-    ("learning rate", "lr"),
-    ("batch size", "batch_size"),
-    ("samples", "samples"),
-    ("hidden", "hidden"),
-    ("noise", "noise"),
-    ("alpha", "alpha"),
-    ("seed", "seed"),
-)
+FIELDS = tuple(s for s in SETTINGS if s.form)  # in the schema's order
 
 
 def shown_value(config: TrainConfig, name: str) -> str:
@@ -76,62 +32,31 @@ def shown_value(config: TrainConfig, name: str) -> str:
     return str(getattr(config, name))
 
 
-def _parse(field: Field, text: str) -> object:
-    text = text.strip()
-    if field.kind == "int":
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError(f"a whole number, please (got {text!r})") from None
-    if field.kind == "float":
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError(f"a number, please (got {text!r})") from None
-    if field.kind == "sizes":
-        try:
-            sizes = tuple(int(part) for part in text.replace(" ", "").split(","))
-        except ValueError:
-            raise ValueError(f"layer sizes such as 16,16, please (got {text!r})") from None
-        if len(sizes) > MAX_LAYERS or any(s > MAX_WIDTH for s in sizes):
-            raise ValueError(
-                f"at most {MAX_LAYERS} layers of up to {MAX_WIDTH} neurons in the app "
-                "(the command line takes more)"
-            )
-        return sizes
-    return text
-
-
 def check_form(values: dict[str, str], base: TrainConfig) -> tuple[TrainConfig | None, dict]:
     """The configuration the form describes over `base`, or None and {field: message}."""
     errors: dict[str, str] = {}
     merged = base.to_dict()
-    for field in FIELDS:
-        if field.name not in values:
-            continue
-        if field.name == "dataset" and values["dataset"] == CSV_CHOICE:
-            continue  # keep the CSV the run was started with
+    for setting in FIELDS:
+        text = values.get(setting.name)
+        if text is None or (setting.name == "dataset" and text == CSV_CHOICE):
+            continue  # not in the form, or keep the CSV the run was started with
         try:
-            merged[field.name] = _parse(field, values[field.name])
-        except ValueError as exc:
-            errors[field.name] = str(exc)
-        if field.name == "dataset":
+            merged[setting.name] = setting.parse(text, in_form=True)
+        except ConfigError as exc:
+            errors[setting.name] = str(exc)
+        if setting.name == "dataset":
             merged["csv"] = None
     if errors:
         return None, errors
-    merged["hidden"] = tuple(merged["hidden"])
-    names = {f.name for f in fields(TrainConfig)}
-    for problem in TrainConfig.problems(SimpleNamespace(**merged)):  # the library's own checks
-        name = next((f for words, f in _PROBLEM_FIELDS if words in problem), "dataset")
-        errors.setdefault(name, problem)
-    if not errors and merged["samples"] > MAX_SAMPLES:
-        errors["samples"] = f"at most {MAX_SAMPLES} in the app (--headless trains more)"
-    if errors:
-        return None, errors
-    config = TrainConfig(**{k: v for k, v in merged.items() if k in names})
-    if config.csv is None:  # a generated dataset is quick to make: check that the model fits it
+    try:
+        config = TrainConfig.from_dict(merged)
+    except ConfigError as exc:  # a setting the form does not show (given on the command line)
+        return None, {exc.option if exc.option in values else "dataset": str(exc)}
+    if config.csv is None:  # a generated dataset is quick to make: check the run on it
         try:
-            check_fit(config, load_data(config))
+            data = load_data(config)
+            check_fit(config, data)
+            check_pace(config, data)
         except ConfigError as exc:
             return None, {exc.option if exc.option in values else "dataset": str(exc)}
         except ValueError as exc:
@@ -157,7 +82,7 @@ class SettingsScreen(ModalScreen[TrainConfig | None]):
                 for field in FIELDS:
                     value = shown_value(self.config, field.name)
                     with Horizontal(classes="field"):
-                        yield Label(field.label, classes="field-label")
+                        yield Label(field.form, classes="field-label")
                         if field.kind == "choice":
                             choices = list(field.choices)
                             if field.name == "dataset" and self.config.csv is not None:

@@ -22,7 +22,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable
 
-from tui.widgets.status import fmt_number
+from tui.formatting import fmt_number
 
 TRAIN_GLYPHS = "●▲■◆★"
 TEST_GLYPHS = "○△□◇☆"

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from tui.widgets.status import fmt_number
+from tui.formatting import fmt_number
 
 PAGE = 20  # children shown per page under a wide node
 

@@ -20,7 +20,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from micrograd.health import Announcer, Condition, HealthReport, summarize
-from tui.widgets.status import fmt_number
+from tui.formatting import fmt_number
 
 BARS = "▁▂▃▄▅▆▇█"
 KEEP = 400  # reports per layer (wider than any strip)

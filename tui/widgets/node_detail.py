@@ -10,48 +10,32 @@ written out with the numbers (the loss itself starts the backward pass with grad
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from micrograd.engine import OPS
-from tui.widgets.status import fmt_number
+from micrograd.graph import GraphSnapshot
+from micrograd.operators import op_rule
+from tui.formatting import fmt_number
 
 MAX_TERMS = 12  # inputs and chain-rule terms listed one by one; the rest are summed
 
 
-def op_rule(op: str) -> tuple[str, str] | None:
-    """(forward, derivative) from the engine's table; "**2" is the "**" rule with n = 2."""
-    if op.startswith("**"):
-        forward, derivative = OPS["**"]
-        n = op[2:]
-        return forward.replace("n", n), derivative + f"  (n = {n})"
-    return OPS.get(op)
-
-
-def _name(snap: Any, i: int) -> str:
-    op = snap.ops[i] or "leaf"
-    label = f" {snap.labels[i]}" if snap.labels[i] else ""
-    return f"#{i} {op}{label}"
-
-
-def describe(snap: Any, i: int) -> Text:
+def describe(snap: GraphSnapshot, i: int) -> Text:
     """The detail text for node i of snapshot `snap`."""
     text = Text()
     op = snap.ops[i]
-    text.append(_name(snap, i), "bold")
+    text.append(snap.name(i), "bold")
     text.append(f"   data {fmt_number(snap.data[i])}   grad {fmt_number(snap.grads[i])}\n")
     rule = op_rule(op) if op else None
     if rule is not None:
-        text.append(f"{op}: {rule[0]};  {rule[1]}\n", "italic")
+        text.append(f"{op}: {rule.formula};  {rule.derivative}\n", "italic")
     children = snap.children[i]
     if children:
         text.append("inputs (value, local derivative d out/d input):\n", "underline")
         for pos, c in enumerate(children[:MAX_TERMS]):
             local = snap.locals[i][pos]
-            text.append(f"  {_name(snap, c)}  = {fmt_number(snap.data[c])}")
+            text.append(f"  {snap.name(c)}  = {fmt_number(snap.data[c])}")
             text.append(f"   local {fmt_number(local)}\n", "cyan")
         if len(children) > MAX_TERMS:
             text.append(f"  … {len(children) - MAX_TERMS} more inputs\n", "dim")
@@ -66,7 +50,7 @@ def describe(snap: Any, i: int) -> Text:
     total = sum(g * local for _, g, local in terms)
     for p, g, local in terms[:MAX_TERMS]:
         text.append(f"  {fmt_number(g)} × {fmt_number(local)}", "yellow")
-        text.append(f"   from {_name(snap, p)}\n", "dim")
+        text.append(f"   from {snap.name(p)}\n", "dim")
     if len(terms) > MAX_TERMS:
         rest = sum(g * local for _, g, local in terms[MAX_TERMS:])
         text.append(f"  + {fmt_number(rest)}   from {len(terms) - MAX_TERMS} more consumers\n")
@@ -86,7 +70,7 @@ class NodeDetail(VerticalScroll, can_focus=False):
     def clear(self) -> None:
         self.query_one("#detail", Static).update(self.HINT)
 
-    def show_node(self, snapshot: Any, index: int, extra: Text | None = None) -> None:
+    def show_node(self, snapshot: GraphSnapshot, index: int, extra: Text | None = None) -> None:
         """Node `index` of `snapshot`, and `extra` (e.g. a gradient check) under it."""
         text = describe(snapshot, index)
         if extra is not None:

@@ -12,13 +12,12 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from tui.widgets.status import fmt_number
+from tui.formatting import fmt_number
 
 # DataTable keeps 10,000 rendered cells and 1,000 rendered rows and lines. This table changes
 # every second, so entries for anything but the visible window are never used again, yet they
-# filled the caches over minutes: the app's memory rose ~14 MiB in its first 10,000 steps.
-# Room for a few screens of rows is plenty (measured: 64.1 -> 74.8 MiB over 80 s with the
-# defaults, 65.3 -> 69.2 with these).
+# filled the caches over minutes and the app's memory grew (benchmarks/README.md). Room for a
+# few screens of rows is plenty.
 CACHE_SIZES = {"_cell_render_cache": 400, "_row_render_cache": 100, "_line_cache": 200}
 
 # (label, key, width)
@@ -83,10 +82,10 @@ class ParamTable(DataTable):
 
     def _write_cells(self, changes: Sequence[tuple[str, str, str]]) -> None:
         """`update_cell` for many cells, with one refresh for all: `update_cell` refreshes the
-        table once per cell, and a second's worth of changes (about 1,000 cells) took 8.5 ms of
-        the UI thread against 0.8 ms this way. It writes what `update_cell` writes (the cell, and
-        the update counter its render caches are keyed on); Textual internals: if they are
-        not there, cell by cell."""
+        table once per cell, which for a second's worth of changes (about 1,000 cells) costs the
+        UI thread ten times more (benchmarks/README.md). It writes what `update_cell` writes
+        (the cell, and the update counter its render caches are keyed on); Textual internals:
+        if they are not there, cell by cell."""
         data = getattr(self, "_data", None) if self.DIRECT_WRITES else None
         if not isinstance(data, dict) or not isinstance(getattr(self, "_update_count", None), int):
             for name, key, text in changes:

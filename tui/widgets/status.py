@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.formatting import fmt_number
+
 STATE_STYLES = {"running": "bold green", "paused": "bold yellow", "diverged": "bold red"}
-
-
-def fmt_number(x: float | None) -> str:
-    """A short, stable rendering of a float: 4 significant digits, nan/inf spelled out."""
-    if x is None:
-        return "-"
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return f"{x:.4g}"
 
 
 class StatusLine(Static):

@@ -1,5 +1,5 @@
-"""The training process's side of playing with a run: editing its data, new settings, the loss
-history as CSV, and what a replay refuses.
+"""Edits of a run, on the training process's side: its data (add or remove a point), its loss
+history as CSV, and which commands a replay refuses (READ_ONLY).
 
 Plain data and functions on a `Trainer`, no UI: `tui.session` calls them between steps.
 """

@@ -9,7 +9,7 @@ import queue
 from micrograd import checkpoint
 from micrograd.health import HealthReport
 from micrograd.train import TrainConfig, Trainer
-from tui.playground import DataEdited, history_csv
+from tui.run_edits import DataEdited, history_csv
 from tui.session import DatasetView, ModelView, Notice, _Runner
 
 FAST = TrainConfig(samples=20, hidden=(4,), lr=0.1, seed=7)
