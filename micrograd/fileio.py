@@ -178,7 +178,8 @@ def _write_temporary(shown: str, folder: Path, name: str, data: bytes, mode: int
         ) from None
     with _removed_on_failure(shown, tmp):
         try:
-            os.fchmod(fd, mode)
+            if hasattr(os, "fchmod"):  # not on Windows: the file keeps what mkstemp gave it
+                os.fchmod(fd, mode)
             view = memoryview(data)
             while view:  # os.write may write less than asked
                 view = view[os.write(fd, view) :]
