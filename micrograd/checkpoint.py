@@ -2,17 +2,18 @@
 
 A checkpoint holds the configuration, the data, the weights, the optimizer state, the batch RNG
 state and the history, so loading it and stepping gives exactly the losses the run would have
-had. Saving writes a temporary file beside the target and renames it over the target: a crash
-mid-save leaves the previous file as it was. Loading parses JSON only: nothing is executed.
+had. Saving goes through `micrograd.fileio`: a temporary file beside the target renamed over it
+(a crash mid-save leaves the previous file as it was), through symlinks, never over a device, a
+pipe or a folder. Loading parses JSON only: nothing is executed.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
+from micrograd import fileio
 from micrograd.device import DeviceError
 from micrograd.train import Trainer
 
@@ -25,36 +26,20 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be written or read; the message says which file and why."""
 
 
-def save(trainer: Trainer, path: str | os.PathLike) -> Path:
-    """Write `trainer`'s run to `path` atomically; returns the path written."""
-    target = Path(path)
+def save(trainer: Trainer, path: str | os.PathLike, *, new_name: bool = False) -> Path:
+    """Write `trainer`'s run to `path` atomically; returns the path written.
+
+    With `new_name`, nothing already there is replaced: the run goes to the first free name of
+    `path`, `stem-2.json`, `stem-3.json`, ... (for names the app chooses itself)."""
     payload = {"format": FORMAT, "version": VERSION, **trainer.state_dict()}
     text = json.dumps(payload, separators=(",", ":"))
-    atomic_write_text(target, text)
-    return target
-
-
-def atomic_write_text(target: Path, text: str) -> None:
-    """Write `text` to `target` via a temporary file in the same folder and a rename."""
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise CheckpointError(f"{target}: the folder {folder} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise CheckpointError(f"{target}: cannot write in {folder} ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except OSError as exc:
-        _remove_quietly(tmp)
-        raise CheckpointError(f"{target}: could not save ({exc.strerror or exc})") from None
-    except BaseException:
-        _remove_quietly(tmp)
-        raise
+        if new_name:
+            return fileio.write_new(path, text)
+        fileio.write_text(path, text)
+    except fileio.WriteError as exc:
+        raise CheckpointError(str(exc)) from None
+    return Path(path)
 
 
 def load(path: str | os.PathLike, device: str | None = None) -> Trainer:
@@ -104,10 +89,3 @@ def load(path: str | os.PathLike, device: str | None = None) -> Trainer:
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
         raise CheckpointError(f"{source}: the checkpoint is damaged ({detail})") from None
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass

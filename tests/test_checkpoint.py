@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from micrograd import checkpoint
+from micrograd import checkpoint, fileio
 from micrograd.checkpoint import CheckpointError
 from micrograd.train import TrainConfig, Trainer
 
@@ -102,7 +102,7 @@ def test_saving_into_a_read_only_folder_keeps_the_previous_file(tmp_path: Path, 
     def read_only(*args, **kwargs):  # what mkstemp does in a folder we may not write in
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(checkpoint.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", read_only)
     with pytest.raises(CheckpointError, match="cannot write in .*Permission denied"):
         checkpoint.save(Trainer(TrainConfig(seed=3)), path)
     assert path.read_bytes() == before

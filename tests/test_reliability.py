@@ -31,7 +31,7 @@ from apphelp import wait_for as pilot_wait
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from micrograd import checkpoint
+from micrograd import checkpoint, fileio
 from micrograd.checkpoint import CheckpointError
 from micrograd.engine import Value
 from micrograd.gradcheck import check_nodes
@@ -354,7 +354,7 @@ def test_a_failed_save_in_the_app_is_a_notice_the_run_goes_on_the_old_file_stays
     def read_only(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(checkpoint.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", read_only)
     runner.save(target)
     notices = [r for r in reports if isinstance(r, Notice)]
     assert notices[-1].severity == "error"

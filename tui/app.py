@@ -8,8 +8,15 @@ from the same configuration (or checkpoint).
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing.resource_tracker
+import os
+import select
+import signal
+import sys
+import threading
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -52,6 +59,7 @@ TABLE_EVERY = 0.9  # seconds between parameter-table updates while running
 TABLE_LAG = 0.25
 NARROW = (100, 32)  # below this width or height: the compact layout
 TOO_SMALL = (60, 16)  # below this: a notice instead of the panes (keys still work)
+LEAVE_GRACE = 5.0  # seconds the app has to exit after a signal or a lost server, else it is ended
 
 # (name in the command palette, action, help)
 ACTIONS = (
@@ -175,6 +183,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self._table_due: tuple | None = None  # parameters waiting for the table (TABLE_LAG)
         self._pumping = True
         self.training_stopped = False  # the training process died: `r` restarts it
+        self.handle_signals = False  # run_app: SIGTERM/SIGHUP end the app cleanly
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -204,6 +213,44 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self.pump_reports()
         self.set_interval(GRAPH_EVERY, self._request_graph)
         self.query_one(ParamTable).focus()
+        if self.handle_signals:
+            self._leave_on_hangup()
+
+    # -- leaving when told to, or when the terminal or the server goes away -----------------------
+    def _leave_on_hangup(self) -> None:
+        """SIGTERM and SIGHUP (a closed terminal or SSH session) stop training and leave through
+        the normal exit, which restores the terminal (main screen, no mouse tracking, cursor
+        shown). In a browser, the end of the server's pipe does the same.
+
+        The signal handler only writes the signal to a pipe; a thread reading it asks the UI
+        thread to leave, and ends the process LEAVE_GRACE seconds later if it is still there:
+        after a real hang-up every write to the terminal fails, Textual's writer thread dies on
+        the first one, and the UI thread can block for good on its full queue."""
+        loop = asyncio.get_running_loop()
+        told, tell = os.pipe()
+        threading.Thread(
+            target=self._leave_when, args=(loop, _signal_from(told)), name="signals", daemon=True
+        ).start()
+        for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+                signal.signal(signum, lambda signum, frame: os.write(tell, bytes([signum])))
+        if self.is_web:
+            threading.Thread(
+                target=self._leave_when, args=(loop, _server_gone), name="server", daemon=True
+            ).start()
+
+    def _leave_when(self, loop: asyncio.AbstractEventLoop, wait: Callable[[], int]) -> None:
+        """(A thread.) Once `wait()` returns an exit status, leave; end the process if the UI
+        thread has not managed to within LEAVE_GRACE seconds."""
+        status = wait()
+        loop.call_soon_threadsafe(self.leave, status)
+        time.sleep(LEAVE_GRACE)
+        os._exit(status)  # the training process ends with this one (die_with_parent)
+
+    def leave(self, status: int) -> None:
+        """Stop the training process and exit with `status` (128 + the signal)."""
+        self.stop_session()
+        self.exit(return_code=status)
 
     def on_resize(self, event: events.Resize) -> None:
         width, height = event.size  # the new size (self.size may still be the old one)
@@ -442,6 +489,23 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self.stop_session()
 
 
+def _signal_from(pipe: int) -> Callable[[], int]:
+    """Wait for a signal number written to `pipe`; 128 + it, the exit status a shell shows."""
+    return lambda: 128 + os.read(pipe, 1)[0]
+
+
+def _server_gone() -> int:
+    """Wait until the pipe to the server (textual-serve) breaks: a server killed outright would
+    otherwise leave the app and its training process running for good. 128 + SIGPIPE."""
+    poller = select.poll()
+    poller.register(sys.__stdout__.fileno(), 0)  # errors and hang-ups are always reported
+    while not any(
+        event & (select.POLLERR | select.POLLHUP | select.POLLNVAL) for _, event in poller.poll()
+    ):
+        pass
+    return 128 + getattr(signal, "SIGPIPE", 13)
+
+
 def run_app(
     config: TrainConfig, paused: bool = False, load: str | None = None, replay: str | None = None
 ) -> int:
@@ -449,6 +513,7 @@ def run_app(
     `replay` read-only, if given)."""
     multiprocessing.resource_tracker.ensure_running()
     app = MicrogradApp(config, paused=paused, load=load, replay=replay)
+    app.handle_signals = True
     try:
         app.run()
     finally:

@@ -1,9 +1,10 @@
 """The `microgradtui` command: options -> a run configuration -> the app, or a headless run.
 
 Bad options exit with status 2 and one line naming the option and what it accepts; a headless
-run that diverges (NaN/inf) stops with status 3; Ctrl-C stops a headless run after the step in
-progress, prints the summary, saves if `--save` was given and exits with status 130. Nothing
-here prints a traceback for bad input.
+run that diverges (NaN/inf) stops with status 3; Ctrl-C, SIGTERM or SIGHUP (a closed SSH
+session) stops a headless run after the step in progress, prints the summary, saves if `--save`
+was given and exits with status 128 + the signal (130, 143, 129). Nothing here prints a
+traceback for bad input.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from micrograd import fileio
 from micrograd.settings import ConfigError, Setting
 from micrograd.train import (
     SETTING,
@@ -75,6 +77,10 @@ def _writable_target(text: str) -> str:
         raise argparse.ArgumentTypeError(f"the folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
         raise argparse.ArgumentTypeError(f"cannot write in {folder} (permission denied)")
+    try:  # a device, a pipe (/dev/stdout in a pipeline), a socket: never written over
+        fileio.check_target(text)
+    except fileio.WriteError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return text
 
 
@@ -327,27 +333,69 @@ def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0
 
 
-class _CtrlC:
-    """While active, the first Ctrl-C asks the loop to stop after the step in progress (so the
-    weights saved are those of a whole step); a second one interrupts at once."""
+# The signals that stop a headless run after the step in progress, and how the summary names them.
+STOP_SIGNALS = {
+    signal.SIGINT: "Ctrl-C",
+    signal.SIGTERM: "SIGTERM",
+    getattr(signal, "SIGHUP", signal.SIGTERM): "SIGHUP: the terminal hung up",
+}
+EXIT_OUTPUT_GONE = 128 + getattr(signal, "SIGPIPE", 13)  # what a shell reports for a closed pipe
+
+
+class _StopRequest:
+    """While active, the first SIGINT (Ctrl-C), SIGTERM or SIGHUP (the terminal or the SSH session
+    went away) asks the loop to stop after the step in progress, so the weights saved are those of
+    a whole step; a second one interrupts at once. A signal ignored when the run began (`nohup`)
+    stays ignored. The exit status is 128 + the signal, as shells report it."""
 
     def __init__(self) -> None:
-        self.requested = False
-        self._previous = None
+        self.signum: int | None = None
+        self.output_lost = False  # stdout went away (a closed pipe, a hung-up terminal)
+        self._previous: dict[int, object] = {}
 
-    def __enter__(self) -> _CtrlC:
+    @property
+    def requested(self) -> bool:
+        return self.signum is not None or self.output_lost
+
+    @property
+    def status(self) -> int:
+        return 128 + self.signum if self.signum is not None else EXIT_OUTPUT_GONE
+
+    def __enter__(self) -> _StopRequest:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            for signum in STOP_SIGNALS:
+                if signal.getsignal(signum) is not signal.SIG_IGN:
+                    self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def _handle(self, signum, frame) -> None:
-        if self.requested:
+        if self.signum is not None:
             raise KeyboardInterrupt
-        self.requested = True
+        self.signum = signum
 
     def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+
+    def say(self, text: str, file=None) -> None:
+        """Print a line; if the output has gone (a hang-up gives EIO, a closed pipe EPIPE), stop
+        after this step and send the rest to /dev/null, so the run still saves."""
+        stream = sys.stdout if file is None else file
+        try:
+            print(text, file=stream, flush=True)
+        except (OSError, ValueError):
+            self.output_lost = True
+            _silence(stream)
+
+
+def _silence(stream) -> None:
+    """Point `stream`'s file descriptor at /dev/null: what is still buffered goes nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def headless(args: argparse.Namespace, trainer: Trainer, steps: int) -> int:
@@ -355,25 +403,25 @@ def headless(args: argparse.Namespace, trainer: Trainer, steps: int) -> int:
     from micrograd import checkpoint
 
     every = args.every or max(1, steps // 10)
-    out = sys.stdout
-    print(f"training {describe(trainer)} for {steps} steps", file=out, flush=True)
-    if trainer.device_note:
-        print(trainer.device_note, file=out, flush=True)
-    if trainer.data.classes:
-        print(f"classes: {class_names(trainer.data.classes)}", file=out, flush=True)
     start = time.perf_counter()
     done = 0
     status = 0
     report: StepReport | None = None
-    with _CtrlC() as ctrl_c:
+    with _StopRequest() as stop:
+        say = stop.say
+        say(f"training {describe(trainer)} for {steps} steps")
+        if trainer.device_note:
+            say(trainer.device_note)
+        if trainer.data.classes:
+            say(f"classes: {class_names(trainer.data.classes)}")
         try:
-            while done < steps and not ctrl_c.requested:
+            while done < steps and not stop.requested:
                 report = trainer.step()
                 done += 1
                 if report.nonfinite:
                     rate = done / (time.perf_counter() - start)
-                    print(progress_line(report, rate), file=out)
-                    print(
+                    say(progress_line(report, rate))
+                    say(
                         f"{PROG}: diverged at step {report.step}: the loss or a gradient is "
                         "NaN/inf. Lower the learning rate (--lr) or reset.",
                         file=sys.stderr,
@@ -382,21 +430,23 @@ def headless(args: argparse.Namespace, trainer: Trainer, steps: int) -> int:
                     break
                 if report.step % every == 0 or done == steps:
                     rate = done / (time.perf_counter() - start)
-                    print(progress_line(report, rate), file=out, flush=True)
-        except KeyboardInterrupt:  # a second Ctrl-C, in the middle of a step: do not save it
-            print(f"\ninterrupted during step {done + 1}; nothing saved", file=out, flush=True)
-            return EXIT_INTERRUPTED
+                    say(progress_line(report, rate))
+        except KeyboardInterrupt:  # a second signal, in the middle of a step: do not save it
+            say(f"\ninterrupted during step {done + 1}; nothing saved")
+            return stop.status
         elapsed = time.perf_counter() - start
-        if ctrl_c.requested and status == 0:
-            status = EXIT_INTERRUPTED
-            print(f"interrupted (Ctrl-C) after {done} steps", file=out)
-        print(summary_line(trainer, done, elapsed), file=out, flush=True)
+        if stop.requested and status == 0:
+            status = stop.status
+            if stop.signum is not None:
+                say(f"interrupted ({STOP_SIGNALS[stop.signum]}) after {done} steps")
+        say(summary_line(trainer, done, elapsed))
         if args.save:
             try:
                 path = checkpoint.save(trainer, args.save)
             except checkpoint.CheckpointError as exc:  # e.g. the folder went away meanwhile
-                return _fail(f"--save: {exc}")
-            print(f"saved step {trainer.step_count} to {path}", file=out)
+                say(f"{PROG}: error: --save: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            say(f"saved step {trainer.step_count} to {path}")
         if args.export_dot and trainer.last_root is not None:
             if trainer.tensor_run is not None:
                 from micrograd.tensor import to_dot
@@ -404,10 +454,11 @@ def headless(args: argparse.Namespace, trainer: Trainer, steps: int) -> int:
                 from micrograd.graph import to_dot
 
             try:
-                checkpoint.atomic_write_text(Path(args.export_dot), to_dot(trainer.last_root))
-            except checkpoint.CheckpointError as exc:
-                return _fail(f"--export-dot: {exc}")
-            print(f"wrote the graph of step {trainer.step_count} to {args.export_dot}", file=out)
+                fileio.write_text(args.export_dot, to_dot(trainer.last_root))
+            except fileio.WriteError as exc:
+                say(f"{PROG}: error: --export-dot: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            say(f"wrote the graph of step {trainer.step_count} to {args.export_dot}")
     return status
 
 

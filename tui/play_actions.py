@@ -9,7 +9,8 @@ the bindings), kept apart so app.py stays short.
   noise level and `S` with the next seed (a new run).
 - `o` opens the settings form; applying it starts a new run with those settings.
 - Keep and share: `w` writes the loss history as CSV and `p` the screen as SVG, both in the
-  folder the app was started in. A replay (`--replay run.json`) shows a saved run read-only.
+  folder the app was started in, each under a new name (never over a file already there). A
+  replay (`--replay run.json`) shows a saved run read-only.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from micrograd.checkpoint import CheckpointError, atomic_write_text
+from micrograd.fileio import WriteError, write_new
 from micrograd.train import TrainConfig
 from tui.run_edits import DataEdited
 from tui.screens.settings import SettingsScreen
+from tui.session import taken_note
 from tui.widgets.dataset import BoundaryView, DatasetPane
 from tui.widgets.health import GradientHealth
 from tui.widgets.status import StatusLine
@@ -131,9 +133,9 @@ class PlayActions:
             self.deliver_screenshot(name)
             return
         path = self.save_folder / name
-        try:
-            atomic_write_text(path, self.export_screenshot())
-        except CheckpointError as exc:
+        try:  # a new file: never over one already there (another run's, or an earlier `p`)
+            written = write_new(path, self.export_screenshot())
+        except WriteError as exc:
             self.notify(f"Could not save the screenshot: {exc}", severity="error", timeout=8)
             return
-        self.notify(f"Saved the screen to {path}", timeout=4)
+        self.notify(f"Saved the screen to {written}{taken_note(path, written)}", timeout=4)

@@ -17,11 +17,15 @@ thread worker blocks on `Session.reports` and turns each report into a Textual m
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
 import queue
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections import deque
@@ -30,7 +34,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from micrograd import checkpoint, health
+from micrograd import checkpoint, fileio, health
 from micrograd.data import DATASETS
 from micrograd.graph import to_dot
 from micrograd.losses import predict_class
@@ -424,12 +428,13 @@ class _Runner:
             self.stopping = True
 
     def save(self, path: Path) -> None:
+        """Save under `path`, a name the app chose: never over a file already there."""
         try:
-            checkpoint.save(self.trainer, path)
+            written = checkpoint.save(self.trainer, path, new_name=True)
         except checkpoint.CheckpointError as exc:  # its message names the file and the reason
             self.send(Notice(f"Could not save: {exc}", "error"))
             return
-        self.send(Notice(f"Saved step {self.step_count} to {path}"))
+        self.send(Notice(f"Saved step {self.step_count} to {written}{taken_note(path, written)}"))
 
     def configure(self, values: dict, why: str = "New settings") -> None:
         """A new run with these settings; a setting that does not fit leaves the run as it was."""
@@ -453,12 +458,17 @@ class _Runner:
 
     def export_history(self, path: Path) -> None:
         try:
-            checkpoint.atomic_write_text(path, history_csv(self.trainer))
-        except checkpoint.CheckpointError as exc:
+            written = fileio.write_new(path, history_csv(self.trainer))
+        except fileio.WriteError as exc:
             self.send(Notice(f"Could not export: {exc}", "error"))
             return
         n = len(self.trainer.history)
-        self.send(Notice(f"Wrote the loss history ({n} step{'s' * (n != 1)}) to {path}"))
+        self.send(
+            Notice(
+                f"Wrote the loss history ({n} step{'s' * (n != 1)}) to {written}"
+                f"{taken_note(path, written)}"
+            )
+        )
 
     def gradcheck(self, step: int, index: int | None, name: str | None) -> None:
         """Check a node (or parameter) of the shown graph, which is kept even if training has
@@ -491,11 +501,16 @@ class _Runner:
             self.send(Notice("No graph yet: take a step first (n)", "warning"))
             return
         try:
-            checkpoint.atomic_write_text(path, to_dot(self.last_snapshot))
-        except checkpoint.CheckpointError as exc:
+            written = fileio.write_new(path, to_dot(self.last_snapshot))
+        except fileio.WriteError as exc:
             self.send(Notice(f"Could not export: {exc}", "error"))
             return
-        self.send(Notice(f"Wrote the graph of step {self.last_snapshot_step} to {path}"))
+        self.send(
+            Notice(
+                f"Wrote the graph of step {self.last_snapshot_step} to {written}"
+                f"{taken_note(path, written)}"
+            )
+        )
 
     # -- the loop --------------------------------------------------------------------------
     def do_step(self) -> None:
@@ -556,6 +571,11 @@ class _Runner:
                     return
 
 
+def taken_note(asked: Path, written: Path) -> str:
+    """What a notice adds when a file went under another name than the one asked for."""
+    return "" if Path(written) == Path(asked) else f" ({Path(asked).name} was already there)"
+
+
 def _orphaned() -> bool:
     parent = multiprocessing.parent_process()
     return parent is not None and not parent.is_alive()
@@ -571,6 +591,37 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2) option: a signal for this process when its parent dies
+
+
+def die_with_parent(kernel_signal: bool) -> None:
+    """End this process within moments of the app's death, whatever the loop is doing: a step
+    of a huge run takes tens of seconds, and the loop looks for a dead parent only between steps.
+
+    A daemon thread blocks on the pipe whose write end only the parent holds (multiprocessing's
+    parent sentinel): its EOF means the parent is gone, and the thread ends the process. On
+    Linux the kernel is also asked for SIGKILL at the parent's death (PR_SET_PDEATHSIG), which
+    needs no Python thread to get the GIL; `kernel_signal` says the parent started this process
+    from its main thread (the signal comes when that thread ends, not the process)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    if kernel_signal and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if not parent.is_alive() or (parent.pid is not None and os.getppid() != parent.pid):
+        os._exit(1)  # it died before the watch began
+    threading.Thread(
+        target=_exit_at_eof, args=(parent.sentinel,), name="parent-watch", daemon=True
+    ).start()
+
+
+def _exit_at_eof(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
+
+
 def child_main(
     config: TrainConfig,
     paused: bool,
@@ -578,8 +629,10 @@ def child_main(
     reports: Any,
     load: str | None = None,
     replay: bool = False,
+    kernel_signal: bool = False,
 ) -> None:
     """Entry point of the training process."""
+    die_with_parent(kernel_signal)
     # The terminal belongs to the app: nothing the child prints may reach it.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -621,7 +674,8 @@ class Session:
     def start(self) -> None:
         self.process = self._ctx.Process(
             target=child_main,
-            args=(self.config, self.paused, self.commands, self.reports, self.load, self.replay),
+            args=(self.config, self.paused, self.commands, self.reports, self.load, self.replay)
+            + (threading.current_thread() is threading.main_thread(),),
             name="microgradtui-training",
             daemon=True,
         )
