@@ -37,6 +37,7 @@ __all__ = [
     "Tensor",
     "TensorGraphSnapshot",
     "TensorNodeInfo",
+    "check_labels",
     "conv2d",
     "max_pool2d",
     "snapshot",
@@ -318,10 +319,7 @@ class Tensor:
             raise ShapeError(
                 f"gather: takes a (N, C) array and N labels, got shapes {_shapes(a, idx)}"
             )
-        if idx.size and (
-            idx.dtype.kind not in "iu" or int(idx.min()) < 0 or int(idx.max()) >= a.shape[1]
-        ):
-            raise ShapeError(f"gather: labels must be whole numbers 0..{a.shape[1] - 1}")
+        check_labels("gather", idx, a.shape[1])
         rows = xp.arange(a.shape[0])
         return _node(a[rows, idx], (self,), "gather", (rows, idx))
 
@@ -400,6 +398,18 @@ def _check_axis(op: str, a: Any, axis: Any) -> Any:
     if any(not -a.ndim <= x < a.ndim for x in axes) or a.ndim == 0:
         raise ShapeError(f"{op}: axis {axis!r} is out of range for shape {tuple(a.shape)}")
     return axis
+
+
+def check_labels(op: str, labels: Any, n_classes: int) -> None:
+    """ShapeError unless `labels` are whole numbers 0..n_classes-1. Their range is read only
+    from host (numpy) arrays: reading a GPU array back would stall the device at every step
+    (labels reach the GPU from host data the caller checked, as the Trainer's do)."""
+    if labels.dtype.kind not in "iu" or (
+        type(labels) is np.ndarray
+        and labels.size
+        and (int(labels.min()) < 0 or int(labels.max()) >= n_classes)
+    ):
+        raise ShapeError(f"{op}: labels must be whole numbers 0..{n_classes - 1}")
 
 
 def _sigmoid(xp: ModuleType, a: Any) -> Any:

@@ -24,7 +24,16 @@ import numpy as np
 from micrograd import optim
 from micrograd.device import Device, get_device, to_host
 from micrograd.nn import layer_activations
-from micrograd.tensor import ShapeError, Tensor, conv2d, linear, max_pool2d, sumsq, xp_of
+from micrograd.tensor import (
+    ShapeError,
+    Tensor,
+    check_labels,
+    conv2d,
+    linear,
+    max_pool2d,
+    sumsq,
+    xp_of,
+)
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 
@@ -273,8 +282,7 @@ def _labels(name: str, xp: Any, labels: Any, n_outputs: int, n_classes: int) -> 
         raise ShapeError(f"{name}: {n_outputs} outputs but labels of shape {tuple(y.shape)}")
     if n_outputs == 0:
         raise ShapeError(f"{name}: no samples (the mean of an empty batch is undefined)")
-    if y.dtype.kind not in "iu" or int(y.min()) < 0 or int(y.max()) >= n_classes:
-        raise ShapeError(f"{name}: labels must be classes 0..{n_classes - 1}")
+    check_labels(name, y, n_classes)
     return y
 
 
