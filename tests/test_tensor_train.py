@@ -194,3 +194,13 @@ def test_a_diverging_run_is_flagged_at_the_same_step_on_both_engines_without_war
         b = [tensor.step() for _ in range(5)]
     assert [r.nonfinite for r in a] == [r.nonfinite for r in b] == [False] * 3 + [True] * 2
     assert np.isfinite(tensor._weights()).all()  # the diverged updates were skipped
+
+
+def test_reset_on_the_tensor_engine_starts_the_same_run_again_in_float32() -> None:
+    trainer = Trainer(TrainConfig(engine="tensor", dtype="float32", steps=5))
+    first = [trainer.step().loss for _ in range(3)]
+    trainer.reset()
+    assert [trainer.step().loss for _ in range(3)] == first
+    assert trainer.tensor_run.params[0].data.dtype == np.float32
+    trainer.reset(seed=5)
+    assert trainer.step().loss != first[0]
