@@ -42,10 +42,23 @@ def conv_shapes(
     return shapes
 
 
+def conv_macs(image_shape: Sequence[int] | None, channels: Sequence[int]) -> int:
+    """Multiply-adds of the conv blocks of `conv_net` for one sample (3x3, padding 1)."""
+    if not channels or image_shape is None:
+        return 0
+    c, h, w = image_shape
+    total = 0
+    for cout in channels:
+        total += h * w * cout * c * 9
+        c, h, w = cout, h // 2, w // 2
+    return total
+
+
 def macs_per_step(
     batch: int, input_dim: int, hidden: Sequence[int], n_out: int, conv_macs: int = 0
 ) -> int:
-    """Multiply-adds of one forward pass over a batch (what `--device auto` weighs)."""
+    """Multiply-adds of one forward pass over a batch (what `--device auto` weighs); for a
+    conv model `input_dim` is the flattened size after the conv blocks."""
     sizes = model_sizes(input_dim, hidden, n_out)
     return batch * (sum(a * b for a, b in zip(sizes, sizes[1:])) + conv_macs)
 

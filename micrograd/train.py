@@ -435,17 +435,21 @@ class Trainer:
         """The tensor engine's model, optimizer and data arrays (micrograd.tensor_train; numpy
         is imported here, not with this module)."""
         from micrograd.device import auto_reason, get_device
-        from micrograd.tensor_train import TensorRun, macs_per_step
+        from micrograd.tensor_train import TensorRun, conv_macs, conv_shapes, macs_per_step
 
         c = self.config
         n_batch = c.batch_size or len(self.data.X_train)
-        macs = macs_per_step(n_batch, self.data.input_dim, c.hidden, n_out)
+        shape = image_shape_of(c, self.data)
+        flat = self.data.input_dim
+        if c.conv and shape is not None:
+            flat = conv_shapes(shape, c.conv, c.hidden, n_out)[2 * len(c.conv)][0]
+        macs = macs_per_step(n_batch, flat, c.hidden, n_out, conv_macs(shape, c.conv))
         device = get_device(c.device, macs)
         self.device_note = auto_reason(device, macs) if c.device == "auto" else ""
         run = TensorRun(
             self.data.X_train, self.data.y_train, n_out, self.loss_name, c.hidden,
-            c.activation, c.optimizer, self.base_lr, c.weight_decay, seed, c.conv,
-            image_shape_of(c, self.data), device, c.dtype,
+            c.activation, c.optimizer, self.base_lr, c.weight_decay, seed, c.conv, shape,
+            device, c.dtype,
         )  # fmt: skip
         self.tensor_run = run
         self.model = run.model  # type: ignore[assignment]

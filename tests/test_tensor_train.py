@@ -204,3 +204,19 @@ def test_reset_on_the_tensor_engine_starts_the_same_run_again_in_float32() -> No
     assert trainer.tensor_run.params[0].data.dtype == np.float32
     trainer.reset(seed=5)
     assert trainer.step().loss != first[0]
+
+
+def test_the_work_auto_weighs_counts_the_conv_blocks_and_the_dense_layers() -> None:
+    from micrograd.device import AUTO_GPU_MIN_MACS, auto_reason, get_device
+    from micrograd.tensor_train import conv_macs, macs_per_step
+
+    assert conv_macs((1, 8, 8), (8, 16)) == 8 * 8 * 8 * 9 + 4 * 4 * 16 * 8 * 9
+    assert conv_macs(None, ()) == 0
+    assert macs_per_step(10, 2, (16, 16), 1) == 10 * (2 * 16 + 16 * 16 + 16)
+    assert macs_per_step(3, 64, (64,), 10, conv_macs((1, 8, 8), (8, 16))) == 3 * (
+        64 * 64 + 64 * 10 + 23_040
+    )
+    # below the threshold auto stays on the CPU, and says why
+    small = macs_per_step(100, 2, (16, 16), 1)
+    assert small < AUTO_GPU_MIN_MACS and get_device("auto", small).name == "cpu"
+    assert auto_reason(get_device("auto", small), small).startswith("device auto: cpu (")
