@@ -1,0 +1,145 @@
+"""The digits page and the confusion matrix, driven in a small test App."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from textual.app import App
+
+from tui.tensor_views import Confusion, DigitsPage, Predictions, confusion
+from tui.widgets.digits import ConfusionMatrix, DigitsPane, DigitsView, label_text
+from tui.widgets.heatmap import UPPER_HALF
+
+CSS = str(Path(__file__).parents[1] / "tui" / "tensor.tcss")
+
+
+def make_page(start: int = 0, n: int = 12, total: int = 40) -> DigitsPage:
+    rng = np.random.default_rng(start)
+    images = []
+    for k in range(n):
+        img = np.zeros((8, 8))
+        img[2, 5] = 1.0  # one bright pixel
+        img[k % 8, 0] = 0.5
+        images.append(img)
+    true = tuple(int(v) for v in rng.integers(0, 10, n))
+    predicted = list(true)
+    predicted[3] = (true[3] + 1) % 10  # one wrong
+    return DigitsPage(5, "test", start, total, tuple(range(start, start + n)), tuple(images),
+                      tuple(predicted), true)  # fmt: skip
+
+
+class Pane(App):
+    CSS_PATH = CSS
+
+    def __init__(self, shades: bool = False) -> None:
+        super().__init__()
+        self.shades = shades
+        self.chosen: list[tuple[str, int]] = []
+        self.pages: list[tuple[str, int]] = []
+
+    def compose(self):
+        yield DigitsPane(shades=self.shades)
+
+    def on_digits_view_image_chosen(self, event: DigitsView.ImageChosen) -> None:
+        self.chosen.append((event.split, event.index))
+
+    def on_digits_view_page_requested(self, event: DigitsView.PageRequested) -> None:
+        self.pages.append((event.split, event.start))
+
+
+def label_line(lines: list[str]) -> str:
+    return next(line for line in lines[1:] if re.search(r"\d", line))
+
+
+async def test_page_draws_images_and_marks_the_wrong_prediction():
+    page = make_page()
+    app = Pane()
+    async with app.run_test(size=(64, 30)) as pilot:
+        view = app.query_one(DigitsView)
+        view.set_page(page)
+        view.focus()
+        await pilot.pause()
+        lines = view.lines_text()
+        assert lines[0].startswith("test images 1-12 of 40") and "1 wrong here (X)" in lines[0]
+        per = (view.size.width + 2) // 10
+        assert per == 6
+        labels = label_line(lines).split()
+        expected = [label_text(p, t) for p, t in zip(page.predicted, page.true)][:per]
+        assert " ".join(labels) == " ".join(expected)
+        assert f"X{page.predicted[3]} not {page.true[3]}" in lines[5]
+        # the bright pixel (row 2, col 5): line 1 of the tile, upper half, white foreground
+        strip = view.render_line(2)  # header + tile lines 0, 1
+        x = 0
+        for seg in strip:
+            if x == 5:
+                assert seg.text[0] == UPPER_HALF and seg.style.color.name == "#ffffff"
+                break
+            x += len(seg.text)
+        else:
+            raise AssertionError("no cell 5")
+        await pilot.press("right", "right")
+        assert view.selected == 2 and app.chosen[-1] == ("test", 2)
+        await pilot.press("down")
+        assert app.chosen[-1] == ("test", 8)
+        await pilot.press("pagedown")
+        assert app.pages[-1] == ("test", 24)
+
+
+async def test_shades_mode_one_character_a_pixel():
+    app = Pane(shades=True)
+    async with app.run_test(size=(64, 40)) as pilot:
+        view = app.query_one(DigitsView)
+        view.set_page(make_page())
+        await pilot.pause()
+        lines = view.lines_text()
+        assert lines[3][:8] == "     @  "  # row 2 of the first image
+        assert lines[1][:8] == "+       "  # row 0: the half-grey pixel of image 0
+        assert "X" in lines[9] and UPPER_HALF not in "".join(lines)
+
+
+async def test_moving_past_the_page_asks_for_the_next():
+    app = Pane()
+    async with app.run_test(size=(64, 30)) as pilot:
+        view = app.query_one(DigitsView)
+        view.set_page(make_page(start=24, n=12, total=36))
+        view.focus()
+        await pilot.press("left")
+        assert app.pages == [("test", 0)]
+        view.set_page(make_page(start=0, n=24, total=36))
+        assert view.selected == 23  # the last of the previous page
+        await pilot.press("right")
+        assert app.pages[-1] == ("test", 24)
+
+
+def parse_counts(text: str, n: int) -> list[list[int]]:
+    rows = []
+    for line in text.splitlines()[2 : 2 + n]:
+        cells = line.split()[1:]
+        rows.append([0 if c == "." else int(c.strip("[]")) for c in cells])
+    return rows
+
+
+async def test_confusion_matrix_shows_the_computed_counts():
+    rng = np.random.default_rng(1)
+    true = rng.integers(0, 10, 200)
+    predicted = np.where(rng.random(200) < 0.8, true, rng.integers(0, 10, 200))
+    conf = confusion(Predictions(9, "test", predicted, true, 10))
+    expected = [[0] * 10 for _ in range(10)]
+    for t, p in zip(true, predicted):
+        expected[t][p] += 1
+    app = Pane()
+    async with app.run_test(size=(80, 40)) as pilot:
+        pane = app.query_one(DigitsPane)
+        pane.show_confusion(conf)
+        await pilot.pause()
+        text = str(app.query_one(ConfusionMatrix).render())
+        assert parse_counts(text, 10) == expected
+        right = sum(expected[i][i] for i in range(10))
+        assert f"{right}/200 right ({right / 2:.1f}%) on the test images, step 9" in text
+        for i in range(10):  # the diagonal, in brackets
+            assert f"[{expected[i][i]}]" in text.splitlines()[2 + i]
+        pane.show_confusion(Confusion(0, "test", ((1, 0), (0, 1))), classes=("[red]a", "b"))
+        await pilot.pause()
+        assert "[red]a" in str(app.query_one(ConfusionMatrix).render())  # a CSV name as text
