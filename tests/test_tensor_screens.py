@@ -1,0 +1,129 @@
+"""The tensor run's table and modal screens, fed real reports from a trainer in a test App."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from textual.app import App
+
+from micrograd.train import TrainConfig, Trainer
+from tui import tensor_views as tv
+from tui.formatting import fmt_number
+from tui.screens.tensor import ArrayScreen, EnginesScreen, FiltersScreen
+from tui.widgets.filters import FilterView
+from tui.widgets.heatmap import ArrayPairView, Heatmap
+from tui.widgets.tensor_params import TensorParamTable
+
+CSS = [str(Path(__file__).parents[1] / "tui" / name) for name in ("app.tcss", "tensor.tcss")]
+CONV = TrainConfig(
+    engine="tensor", dataset="digits", samples=200, test_fraction=0.2, conv=(3,), hidden=(8,),
+    optimizer="adam", lr=0.01, batch_size=32, seed=4,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def trainer() -> Trainer:
+    t = Trainer(CONV)
+    for _ in range(5):
+        t.step()
+    return t
+
+
+class Host(App):
+    """Stands in for the app: answers the screens' requests from a trainer in-process."""
+
+    CSS_PATH = CSS
+
+    def __init__(self, trainer: Trainer) -> None:
+        super().__init__()
+        self.trainer = trainer
+        self.asked: list[tuple] = []
+        self.chosen: list[str] = []
+
+    def compose(self):
+        yield TensorParamTable()
+
+    def on_tensor_param_table_array_chosen(self, event: TensorParamTable.ArrayChosen) -> None:
+        self.chosen.append(event.name)
+        self.push_screen(ArrayScreen(event.name, self.ask_array))
+
+    def ask_array(self, name: str) -> None:
+        self.asked.append(("array", name))
+        self.call_later(lambda: self.screen.show_arrays(tv.param_arrays(self.trainer, name)))
+
+    def ask_filters(self, index: int) -> None:
+        self.asked.append(("filters", index))
+        t = self.trainer
+        self.call_later(
+            lambda: self.screen.show_filters(tv.conv_filters(t), tv.feature_maps(t, index))
+        )
+
+
+async def test_param_table_rows_and_enter_opens_the_heatmap(trainer):
+    app = Host(trainer)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.query_one(TensorParamTable)
+        rows = tv.param_rows(trainer)
+        table.set_rows(rows)
+        await pilot.pause()
+        assert [str(table.get_cell_at((i, 0))) for i in range(len(rows))] == [
+            "C0.K", "C0.b", "L0.W", "L0.b", "L1.W", "L1.b",
+        ]  # fmt: skip
+        assert str(table.get_cell_at((2, 1))) == "48x8"
+        assert str(table.get_cell_at((2, 3))) == fmt_number(rows[2].grad_norm)
+        table.set_rows([replace(rows[0], value_norm=123.0), *rows[1:]])
+        assert str(table.get_cell_at((0, 2))) == "123"
+        table.focus()
+        await pilot.press("down", "down", "enter")
+        assert app.chosen == ["L0.W"] and isinstance(app.screen, ArrayScreen)
+        await pilot.pause()
+        pair = app.screen.query_one(ArrayPairView)
+        left, right = pair.query(Heatmap)
+        assert left.shape == (48, 8)
+        W = trainer.params[2]
+        np.testing.assert_array_equal(left.values, W.data)
+        np.testing.assert_array_equal(right.values, W.grad)
+        r, c = np.unravel_index(np.argmax(W.data), W.shape)
+        await pilot.press(*(["down"] * int(r)), *(["right"] * int(c)))
+        assert pair.cursor_text().startswith(f"L0.W[{r}, {c}] = {fmt_number(W.data[r, c])}")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ArrayScreen)
+
+
+async def test_filter_screen_shows_the_layers_and_steps_through_images(trainer):
+    app = Host(trainer)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(FiltersScreen(app.ask_filters, index=2))
+        await pilot.pause()
+        await pilot.pause()
+        view = app.screen.query_one(FilterView)
+        text = str(view.query_one("#filters-text").render())
+        assert text.startswith("C0: 3 filters of 1x3x3, step 5")
+        maps = str(view.query_one("#maps-text").render())
+        assert maps.startswith(f"test image 2: true {trainer.data.y_test[2]}")
+        await pilot.press("right")
+        await pilot.pause()
+        assert app.asked[-1] == ("filters", 3)
+        assert str(view.query_one("#maps-text").render()).startswith("test image 3")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, FiltersScreen)
+
+
+async def test_engines_screen_shows_both_graphs_sizes():
+    cmp = tv.compare_engines(TrainConfig(samples=60, hidden=(8,), seed=1), steps=1)
+    app = App()
+    app.CSS_PATH = CSS
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = EnginesScreen()
+        app.push_screen(screen)
+        await pilot.pause()
+        screen.show_comparison(cmp)
+        await pilot.pause()
+        shown = app.export_screenshot().replace("&#160;", " ")
+        assert f"{cmp.scalar.nodes:,}" in shown and f"{cmp.tensor.nodes:,}" in shown
+        assert "Both losses agree" in shown
+        await pilot.press("escape")
+        assert app.screen is not screen

@@ -1,0 +1,130 @@
+"""Modal views of a tensor run: a parameter array as heatmaps, the conv filters, and the same
+step on both engines.
+
+Each screen asks the training process for what it shows through a callback (the app turns it
+into a command) and shows the report when the app hands it over (`show_*`); while training runs
+the array and filter screens ask again every second. `escape` closes each one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui.widgets.engines import EnginesView
+from tui.widgets.filters import FilterView
+from tui.widgets.heatmap import ArrayPairView, Heatmap
+
+REFRESH_EVERY = 1.0  # seconds between refreshes while training runs
+
+
+class _Refreshing(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("q", "close", "Close", show=False),
+    ]
+
+    def __init__(self, request: Callable[[], None]) -> None:
+        super().__init__()
+        self._request = request
+
+    def on_mount(self) -> None:
+        self._request()
+        self.set_interval(REFRESH_EVERY, self._refresh_if_running)
+
+    def _refresh_if_running(self) -> None:
+        if getattr(self.app, "state", "") == "running":
+            self._request()
+
+    def action_close(self) -> None:
+        if self.app.screen is self:
+            self.dismiss()
+
+
+class ArrayScreen(_Refreshing):
+    """One parameter array: its values and gradient as heatmaps, one cursor for both."""
+
+    def __init__(self, name: str, request: Callable[[str], None], shades: bool = False) -> None:
+        super().__init__(lambda: request(name))
+        self.array_name = name
+        self.shades = shades
+        self.last: Any = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="array-box", classes="tensor-modal"):
+            yield ArrayPairView(shades=self.shades)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        box = self.query_one("#array-box")
+        box.border_title = f"{self.array_name}: weights | grads (escape closes)"
+        self.query_one(Heatmap).focus()
+
+    def show_arrays(self, arrays: Any) -> None:
+        """A `tensor_views.ParamArrays` for this array."""
+        if arrays.name != self.array_name:
+            return
+        self.last = arrays
+        self.query_one(ArrayPairView).show_arrays(
+            arrays.name, arrays.shape, arrays.values, arrays.grads, arrays.step
+        )
+
+
+class FiltersScreen(_Refreshing):
+    """Each Conv2d layer's filters and the feature maps of the chosen image."""
+
+    def __init__(self, request: Callable[[int], None], index: int = 0) -> None:
+        super().__init__(lambda: request(self.index))
+        self.index = index
+        self._ask = request
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="filters-box", classes="tensor-modal"):
+            yield FilterView()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#filters-box").border_title = "Conv filters (escape closes)"
+        self.query_one(FilterView).focus()
+
+    def show_filters(self, filters: Any, maps: Any) -> None:
+        view = self.query_one(FilterView)
+        view.show_filters(filters)
+        view.show_maps(maps)
+        if maps is not None:
+            self.index = maps.index
+
+    def on_filter_view_image_step(self, event: FilterView.ImageStep) -> None:
+        event.stop()
+        self.index = max(0, self.index + event.delta)
+        self._ask(self.index)
+
+
+class EnginesScreen(ModalScreen[None]):
+    """The current config's first step on both engines, side by side."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("q", "close", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="engines-box", classes="tensor-modal"):
+            yield EnginesView()
+            yield Static("", id="engines-note", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#engines-box").border_title = "Same step, two engines (escape closes)"
+
+    def show_comparison(self, cmp: Any) -> None:
+        self.query_one(EnginesView).show_comparison(cmp)
+
+    def action_close(self) -> None:
+        if self.app.screen is self:
+            self.dismiss()

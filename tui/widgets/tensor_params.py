@@ -1,0 +1,74 @@
+"""The Parameters pane on the tensor engine: one row per parameter array.
+
+Each row: the array's name (`L0.W`), its shape and the norms of its value, its gradient and its
+last update (`tensor_views.ParamRow`). A few arrays, so the whole table is rewritten cell by
+cell only where the shown text changed. `enter` posts `ArrayChosen` (the app opens the array as
+a heatmap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from textual.message import Message
+from textual.widgets import DataTable
+
+from tui.formatting import fmt_number
+from tui.widgets.tensor_detail import shape_text
+
+COLUMNS = (("name", "name"), ("shape", "shape"), ("|value|", "value"), ("|grad|", "grad"),
+           ("|update|", "update"))  # fmt: skip
+
+
+class TensorParamTable(DataTable):
+    """One row per parameter array, keyed by its name."""
+
+    class ArrayChosen(Message):
+        """Enter on the row of the array `name`."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.names: tuple[str, ...] = ()
+        self._shown: dict[str, tuple[str, ...]] = {}
+
+    def on_mount(self) -> None:
+        for label, key in COLUMNS:
+            self.add_column(label, key=key)
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        """`ParamRow`s; a new set of names rebuilds the table, else changed cells are redrawn."""
+        names = tuple(r.name for r in rows)
+        if names != self.names:
+            self.clear()
+            self.names = names
+            self._shown = {}
+            for r in rows:
+                cells = self._cells(r)
+                self.add_row(*cells, key=r.name)
+                self._shown[r.name] = cells
+            return
+        for r in rows:
+            cells, old = self._cells(r), self._shown[r.name]
+            for (_, key), a, b in zip(COLUMNS, old, cells):
+                if a != b:
+                    self.update_cell(r.name, key, b)
+            self._shown[r.name] = cells
+
+    @staticmethod
+    def _cells(r: Any) -> tuple[str, ...]:
+        return (r.name, shape_text(r.shape), fmt_number(r.value_norm), fmt_number(r.grad_norm),
+                fmt_number(r.update_norm))  # fmt: skip
+
+    def selected_name(self) -> str | None:
+        if not self.names or self.cursor_row is None:
+            return None
+        return self.names[min(self.cursor_row, len(self.names) - 1)]
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(self.ArrayChosen(str(event.row_key.value)))
