@@ -12,6 +12,7 @@ from micrograd.train import TrainConfig, Trainer
 from tui.formatting import fmt_number
 from tui.widgets.tensor_detail import (
     TensorNodeDetail,
+    TensorTreeSnapshot,
     consumers,
     describe_tensor,
     operand_letters,
@@ -84,3 +85,16 @@ def test_matmul_in_matrix_form_with_small_values_and_a_markup_label():
     leaf = describe_tensor(snap, next(n.index for n in snap.nodes if n.label == "[b]A[/b]"))
     assert "a leaf" in leaf.plain and "grad values:\n        0.5        -1\n" in leaf.plain
     assert "the loss itself: G = 1" in describe_tensor(snap, snap.root).plain
+
+
+def test_tree_snapshot_paths_go_from_the_loss_down():
+    snap = moons_snapshot()
+    tree = TensorTreeSnapshot(snap)
+    assert len(tree) == len(snap) and tree.root == snap.root
+    w = next(n.index for n in snap.nodes if n.label == "L0.W")
+    path = tree.path_to(w)
+    assert path[0] == snap.root and path[-1] == w
+    for parent, child in zip(path, path[1:]):
+        assert child in snap.node(parent).children
+    assert tree.path_to(snap.root) == (snap.root,)
+    assert tree.tree_label(w).plain.startswith("leaf 2x16 L0.W")

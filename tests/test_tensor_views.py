@@ -150,3 +150,18 @@ def test_views_pickle(conv_trainer):
     ):
         back = pickle.loads(pickle.dumps(view))
         assert type(back) is type(view)
+
+
+def test_tensor_model_view_and_summary(conv_trainer):
+    t = conv_trainer
+    view = tv.tensor_model_view(t, page_start=24)
+    assert view.step == t.step_count and len(view.params) == 8
+    assert view.test_accuracy == pytest.approx(t.evaluate(t.data.X_test, t.data.y_test)[1])
+    assert view.train_accuracy == pytest.approx(t.evaluate(t.data.X_train, t.data.y_train)[1])
+    assert view.confusion.split == "test" and view.confusion.total == 60
+    assert view.page.start == 24
+    assert tv.model_summary(t) == "conv 4,6 + 24-16-10"
+    moons = Trainer(TrainConfig(engine="tensor", samples=30, hidden=(5, 3)))
+    assert tv.model_summary(moons) == "2-5-3-1"
+    mv = tv.tensor_model_view(moons)
+    assert mv.page is None and mv.test_accuracy is None and mv.confusion.split == "train"

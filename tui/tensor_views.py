@@ -376,3 +376,45 @@ def compare_engines(
         scalar_config = replace(config, engine="scalar", device="cpu", dtype="float64")
         scalar = _measure("scalar", scalar_config, data, steps)
     return EngineComparison(scalar, tensor, batch)
+
+
+# -- what the training process sends about a tensor model, about twice a second ------------------
+
+
+@dataclass(frozen=True)
+class TensorModelView:
+    """The tensor model now: its parameter arrays, accuracy on both splits, the confusion matrix
+    of the shown split and, for image data, a page of its images with their predictions."""
+
+    step: int
+    params: tuple[ParamRow, ...]
+    train_accuracy: float | None
+    test_accuracy: float | None
+    confusion: Confusion
+    page: DigitsPage | None
+
+
+def tensor_model_view(
+    trainer: Trainer, before: Sequence[np.ndarray] = (), page_start: int = 0
+) -> TensorModelView:
+    """Two forward passes (train and test split, no graph) and the parameters' norms."""
+    train = predictions(trainer, "train")
+    test = predictions(trainer, "test")
+    shown = test if shown_split(trainer) == "test" else train
+    return TensorModelView(
+        trainer.step_count,
+        param_rows(trainer, before),
+        train.accuracy,
+        test.accuracy,
+        confusion(shown),
+        digits_page(trainer, shown, page_start),
+    )
+
+
+def model_summary(trainer: Trainer) -> str:
+    """The model in a few words for the status line: `conv 8,16 + 64-64-10`, `2-16-16-1`."""
+    run = _tensor_run(trainer)
+    dense = [p.shape for p in run.params if p.label.endswith(".W")]
+    sizes = [dense[0][0], *(s[1] for s in dense)] if dense else []
+    text = "-".join(map(str, sizes))
+    return f"conv {','.join(map(str, run.conv))} + {text}" if run.conv else text

@@ -161,3 +161,50 @@ class TensorNodeDetail(VerticalScroll, can_focus=False):
 
     def shown_text(self) -> str:
         return str(self.query_one("#tensor-detail", Static).render())
+
+
+class TensorTreeSnapshot:
+    """A `TensorGraphSnapshot` as the graph tree reads a snapshot: `ops`, `labels`, `children`,
+    `root`, `path_to` and `tree_label(i)` (the tree's line for a node)."""
+
+    def __init__(self, snap: Any) -> None:
+        self.snap = snap
+        self.ops = tuple(n.op for n in snap.nodes)
+        self.labels = tuple(n.label for n in snap.nodes)
+        self.children = tuple(n.children for n in snap.nodes)
+        self._parent: list[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    @property
+    def root(self) -> int:
+        return len(self.ops) - 1
+
+    def node(self, i: int) -> Any:
+        return self.snap.node(i)
+
+    @property
+    def nodes(self) -> Any:
+        return self.snap.nodes
+
+    def tree_label(self, i: int) -> Text:
+        return tensor_node_label(self.snap, i)
+
+    def path_to(self, i: int) -> tuple[int, ...]:
+        """Root first, down to node i along a shortest path (breadth-first, operands in order)."""
+        if self._parent is None:
+            parent = [-1] * len(self.ops)
+            seen = {self.root}
+            queue = [self.root]
+            for k in queue:  # grows as it goes: breadth-first
+                for c in self.children[k]:
+                    if c not in seen:
+                        seen.add(c)
+                        parent[c] = k
+                        queue.append(c)
+            self._parent = parent
+        path = [i]
+        while self._parent[path[-1]] >= 0:
+            path.append(self._parent[path[-1]])
+        return tuple(reversed(path))
