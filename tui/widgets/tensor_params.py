@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.formatting import fmt_number
+from tui.widgets.params import CACHE_SIZES
 from tui.widgets.tensor_detail import shape_text
 
 COLUMNS = (("name", "name"), ("shape", "shape"), ("|value|", "value"), ("|grad|", "grad"),
@@ -35,13 +36,24 @@ class TensorParamTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.names: tuple[str, ...] = ()
         self._shown: dict[str, tuple[str, ...]] = {}
+        self._waiting: Sequence[Any] | None = None  # rows given before the columns exist
+        for attribute, size in CACHE_SIZES.items():  # as ParamTable: else memory grows for good
+            cache = getattr(self, attribute, None)
+            if cache is not None and hasattr(cache, "maxsize"):
+                cache.maxsize = size
 
     def on_mount(self) -> None:
         for label, key in COLUMNS:
             self.add_column(label, key=key)
+        if self._waiting is not None:
+            self.set_rows(self._waiting)
 
     def set_rows(self, rows: Sequence[Any]) -> None:
         """`ParamRow`s; a new set of names rebuilds the table, else changed cells are redrawn."""
+        if not self.columns:  # mounted a moment ago: its columns come with on_mount
+            self._waiting = rows
+            return
+        self._waiting = None
         names = tuple(r.name for r in rows)
         if names != self.names:
             self.clear()
