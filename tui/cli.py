@@ -101,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = p.add_argument_group("run")
     run.add_argument("--headless", action="store_true", help="train without the UI, print progress")
     run.add_argument("--paused", action="store_true", help="start the app paused")
+    run.add_argument(
+        "--expr",
+        metavar="TEXT",
+        help="open the scratch pad on an expression, e.g. 'a=2.0, b=-3.0; c=a*b' "
+        "(with --headless: print each named node's value and grad)",
+    )
     run.add_argument("--every", type=_option_type(EVERY), default=None, help=EVERY.help)
     run.add_argument("--save", type=_writable_target, metavar="PATH", help="save a checkpoint")
     run.add_argument("--load", type=_readable_file, metavar="PATH", help="resume a checkpoint")
@@ -206,6 +212,8 @@ def resumed_config(args: argparse.Namespace, trainer: Trainer) -> TrainConfig:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.expr is not None:
+        return scratch(args)
     if args.load and args.csv:
         return _fail("--load and --csv cannot be used together (the checkpoint holds its data)")
     if args.serve:
@@ -234,6 +242,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, checkpoint.CheckpointError) and args.replay:
             return _fail(f"--replay: {exc}")
         return _fail(str(exc))
+
+
+def scratch(args: argparse.Namespace) -> int:
+    """--expr: the scratch pad on its own, or its values and grads printed (--headless)."""
+    from micrograd.expr import ExprError, parse
+
+    clash = [o for o in ("load", "replay", "serve", "csv", "save") if getattr(args, o)]
+    if clash:
+        return _fail(f"--expr opens the scratch pad on its own: leave out {_flag(clash[0])}")
+    try:
+        expression = parse(args.expr)
+    except ExprError as exc:
+        return _fail(f"--expr: {exc}")
+    if args.headless:
+        expression.root.backward()
+        for name, node in expression.names.items():
+            print(f"{name:>8}  data {node.data:.6g}  grad {node.grad:.6g}")
+        return 0
+    if not _has_terminal():
+        return _fail("no terminal to draw on: use ssh -t, or --headless")
+    from tui.screens.scratch import ScratchApp
+
+    return ScratchApp(args.expr).run() or 0
 
 
 def _main(args: argparse.Namespace) -> int:

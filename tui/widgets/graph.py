@@ -86,25 +86,33 @@ class GraphTree(Tree):
         else:
             root = snapshot.root if isinstance(snapshot.root, int) else len(snapshot) - 1
             self._revealed = []
-            self.reset(node_label(snapshot, root), ("node", root))
+            self.reset(self.node_text(root), ("node", root))
             self.root.allow_expand = bool(snapshot.children[root])
             self.root.expand()
         if self.cursor_node is not None:
             self._announce(self.cursor_node)
+
+    def node_text(self, i: int) -> Text:
+        """The line that shows node i (a subclass may show it differently)."""
+        return node_label(self.snapshot, i)
+
+    def relabel(self) -> None:
+        """Redraw every loaded node's line (after what `node_text` shows has changed)."""
+        self._relabel(self.root)
 
     def _relabel(self, node: TreeNode) -> None:
         stack = [node]
         while stack:
             n = stack.pop()
             if n.data and n.data[0] == "node":
-                n.set_label(node_label(self.snapshot, n.data[1]))
+                n.set_label(self.node_text(n.data[1]))
             stack.extend(n.children)
 
     def _add_page(self, parent: TreeNode, index: int, offset: int) -> None:
         snap = self.snapshot
         children = snap.children[index]
         for c in children[offset : offset + PAGE]:
-            parent.add(node_label(snap, c), ("node", c), allow_expand=bool(snap.children[c]))
+            parent.add(self.node_text(c), ("node", c), allow_expand=bool(snap.children[c]))
         rest = len(children) - offset - PAGE
         if rest > 0:
             parent.add_leaf(
