@@ -90,14 +90,14 @@ def _where(text: str, pos: int) -> str:
 
 
 def _split(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each statement: pieces between top-level `,` `;` or new lines, blank
-    pieces dropped. Unbalanced parentheses are left for the parser to name."""
+    """(start, end) of each statement: pieces between `,` `;` or new lines outside brackets,
+    blank pieces dropped. Unbalanced parentheses are left for the parser to name."""
     pieces: list[tuple[int, int]] = []
     depth, start = 0, 0
     for pos, char in enumerate(text):
-        if char == "(":
+        if char in "([{":
             depth += 1
-        elif char == ")":
+        elif char in ")]}":
             depth -= 1
         elif char in ",;\n" and depth <= 0:
             pieces.append((start, pos))

@@ -81,6 +81,7 @@ BAD = [
     ("a=2; a*2; c=a", 6, "name = expression"),
     ("a=\u00e9", 3, "not allowed"),
     ("a=2; b=[a]", 8, "list"),
+    ("a=2; b=[a, a]; c=3", 8, "list"),  # a comma inside brackets does not end the statement
     ("a=2; b=" + "-" * 250 + "a", None, "nested"),
     ("a=2; b=" + "+".join(["a*a"] * (MAX_NODES // 2 + 1)), None, "nodes"),
     ("a" * 3000, None, "longer than"),

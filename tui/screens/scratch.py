@@ -350,7 +350,8 @@ class ScratchScreen(ModalScreen[None]):
 
     def on_graph_tree_node_chosen(self, event: GraphTree.NodeChosen) -> None:
         event.stop()
-        if self.asking is None:
+        # the tree announces its cursor line while a new graph replaces the old one: skip that
+        if self.asking is None and 0 <= event.index < len(self.snapshot):
             self._show(event.index)
 
     def _show(self, i: int) -> None:
