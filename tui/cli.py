@@ -28,6 +28,7 @@ from micrograd.train import (
     StepReport,
     TrainConfig,
     Trainer,
+    config_for_dataset,
     image_shape_of,
 )
 
@@ -158,11 +159,16 @@ _CONFIG_OPTIONS = tuple(s.name for s in SETTINGS)
 def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
     """The options given on the command line, over `base` (or the defaults)."""
     values = (base or TrainConfig()).to_dict()
+    given = set()
     for name in _CONFIG_OPTIONS:
         value = getattr(args, name, None)
         if value is not None:
             values[name] = value
-    return TrainConfig.from_dict(values)
+            given.add(name)
+    config = TrainConfig.from_dict(values)
+    if base is None:  # a new run: the dataset's own defaults where no option was given
+        config = config_for_dataset(config, given=given)
+    return config
 
 
 def _fail(message: str, status: int = EXIT_USAGE) -> int:
@@ -438,6 +444,7 @@ def headless(args: argparse.Namespace, trainer: Trainer, steps: int) -> int:
     done = 0
     status = 0
     report: StepReport | None = None
+    diverging = False
     with _StopRequest() as stop:
         say = stop.say
         say(f"training {describe(trainer)} for {steps} steps")
@@ -459,9 +466,13 @@ def headless(args: argparse.Namespace, trainer: Trainer, steps: int) -> int:
                     )
                     status = EXIT_DIVERGED
                     break
-                if report.step % every == 0 or done == steps:
+                starts = report.diverging and not diverging  # said once, when it starts
+                diverging = report.diverging
+                if starts or report.step % every == 0 or done == steps:
                     rate = done / (time.perf_counter() - start)
                     say(progress_line(report, rate))
+                if starts:
+                    say(f"{PROG}: {trainer.divergence(report)} (--lr)", file=sys.stderr)
         except KeyboardInterrupt:  # a second signal, in the middle of a step: do not save it
             say(f"\ninterrupted during step {done + 1}; nothing saved")
             return stop.status
