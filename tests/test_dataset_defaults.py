@@ -87,3 +87,25 @@ def test_headless_says_diverging_once_with_the_advice(capsys):
     assert captured.err.count("diverging: the loss") == 1
     assert "lower the learning rate (now 0.5)" in captured.err
     assert captured.out.count("step 2 ") == 1  # the progress line is not doubled
+
+
+def test_lecture_preset_is_the_lectures_run_and_takes_other_options():
+    lecture = config("--lecture")
+    assert lecture == config_for_dataset(TrainConfig(dataset="tiny"))
+    assert (lecture.hidden, lecture.loss, lecture.lr, lecture.alpha) == ((4, 4), "sse", 0.05, 0)
+    assert config("--lecture", "--lr", "0.1").lr == 0.1
+    trainer = Trainer(lecture)
+    assert len(trainer.data.X_train) == 4 and trainer.data.input_dim == 3
+    for _ in range(20):
+        report = trainer.step()
+    assert report.accuracy == 1.0 and report.loss < 0.01
+
+
+@pytest.mark.parametrize("other", [["--dataset", "moons"], ["--csv", "data.csv"]])
+def test_lecture_preset_refuses_other_data_in_one_line(other, capsys, tmp_path):
+    if other[0] == "--csv":
+        (tmp_path / "data.csv").write_text("x,y,label\n1,2,0\n2,1,1\n")
+        other = ["--csv", str(tmp_path / "data.csv")]
+    assert main(["--lecture", *other]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"leave out {other[0]}" in err

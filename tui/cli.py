@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--headless", action="store_true", help="train without the UI, print progress")
     run.add_argument("--paused", action="store_true", help="start the app paused")
     run.add_argument(
+        "--lecture",
+        action="store_true",
+        help="Karpathy's lecture example: its 4 samples, MLP 3-4-4-1 tanh, sum of squared "
+        "errors, lr 0.05, no L2 (other options still apply)",
+    )
+    run.add_argument(
         "--expr",
         metavar="TEXT",
         help="open the scratch pad on an expression, e.g. 'a=2.0, b=-3.0; c=a*b' "
@@ -159,6 +165,8 @@ _CONFIG_OPTIONS = tuple(s.name for s in SETTINGS)
 def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
     """The options given on the command line, over `base` (or the defaults)."""
     values = (base or TrainConfig()).to_dict()
+    if getattr(args, "lecture", False):
+        values["dataset"] = "tiny"  # the lecture's 4 samples; main() refused other data
     given = set()
     for name in _CONFIG_OPTIONS:
         value = getattr(args, name, None)
@@ -220,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.expr is not None:
         return scratch(args)
+    if args.lecture and (args.csv or args.dataset not in (None, "tiny") or args.load):
+        other = "--csv" if args.csv else "--load" if args.load else "--dataset"
+        return _fail(f"--lecture trains the lecture's 4 samples: leave out {other}")
     if args.load and args.csv:
         return _fail("--load and --csv cannot be used together (the checkpoint holds its data)")
     if args.serve:
