@@ -667,6 +667,21 @@ class Trainer:
 
     # -- checkpoints -------------------------------------------------------------------------
 
+    @property
+    def architecture(self) -> str:
+        """The network's layer sizes as the lecture writes them, input to output: `2-16-16-1`
+        (with conv blocks first: `conv 8,16 on 1x8x8, 64-64-10`). The app and the headless
+        run both say this."""
+        c = self.config
+        n_out = self.n_classes if self.loss_name == "softmax" else 1
+        n_in = self.input_dim
+        conv = ""
+        if c.conv:
+            channels, h, w = image_shape_of(c, self.data) or (0, 0, 0)
+            conv = f"conv {','.join(map(str, c.conv))} on {channels}x{h}x{w}, "
+            n_in = c.conv[-1] * (h >> len(c.conv)) * (w >> len(c.conv))  # each block halves
+        return conv + "-".join(map(str, (n_in, *c.hidden, n_out)))
+
     def state_dict(self) -> dict:
         """Everything needed to continue this run exactly, as JSON-able plain data."""
         version, internal, gauss = self.rng.getstate()

@@ -96,6 +96,7 @@ def test_lecture_preset_is_the_lectures_run_and_takes_other_options():
     assert config("--lecture", "--lr", "0.1").lr == 0.1
     trainer = Trainer(lecture)
     assert len(trainer.data.X_train) == 4 and trainer.data.input_dim == 3
+    assert trainer.architecture == "3-4-4-1"  # the lecture's MLP(3, [4, 4, 1])
     for _ in range(20):
         report = trainer.step()
     assert report.accuracy == 1.0 and report.loss < 0.01

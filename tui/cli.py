@@ -29,7 +29,6 @@ from micrograd.train import (
     TrainConfig,
     Trainer,
     config_for_dataset,
-    image_shape_of,
 )
 
 PROG = "microgradtui"
@@ -523,13 +522,7 @@ def class_names(classes: Sequence[str]) -> str:
 def describe(trainer: Trainer) -> str:
     c = trainer.config
     source = f"csv {c.csv}" if c.csv else c.dataset
-    sizes = ",".join(str(h) for h in c.hidden)
-    model = f"MLP {trainer.input_dim}->{sizes}"
-    if c.conv:
-        channels, h, w = image_shape_of(c, trainer.data) or (0, 0, 0)
-        image = f"{channels}x{h}x{w}"
-        h, w = h >> len(c.conv), w >> len(c.conv)  # each block halves the image
-        model = f"conv {','.join(map(str, c.conv))} on {image}, MLP {c.conv[-1] * h * w}->{sizes}"
+    model = trainer.architecture if c.conv else f"MLP {trainer.architecture}"
     engine = ""
     if trainer.tensor_run is not None:
         engine = f", tensor engine on {trainer.tensor_run.device.name} ({c.dtype})"
