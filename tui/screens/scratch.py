@@ -43,10 +43,15 @@ def short_name(snap: GraphSnapshot, i: int) -> str:
 
 def formula(snap: GraphSnapshot, i: int) -> str:
     """How node i reads in the lecture's notation: `e = a * b`, `o = tanh(n)`, `a`."""
+    body = operation(snap, i)
+    return f"{short_name(snap, i)} = {body}" if body else short_name(snap, i)
+
+
+def operation(snap: GraphSnapshot, i: int) -> str:
+    """What node i computes from its operands: `a * b`, `tanh(n)`; "" for a leaf."""
     op, kids = snap.ops[i], [short_name(snap, c) for c in snap.children[i]]
-    name = short_name(snap, i)
     if not op:
-        return name
+        return ""
     if op in _INFIX and len(kids) == 2:
         body = f"{kids[0]} {op} {kids[1]}"
     elif op == "neg":
@@ -57,7 +62,7 @@ def formula(snap: GraphSnapshot, i: int) -> str:
         body = f"{kids[0]}**{kids[1]}"
     else:
         body = f"{op}({', '.join(kids)})"
-    return f"{name} = {body}"
+    return body
 
 
 def is_right(answer: float, grad: float) -> bool:
@@ -113,7 +118,8 @@ class ScratchWalk(BackpropWalk):
 
 
 class ScratchTree(GraphTree):
-    """The expression's graph; each line reads `e = a * b  data -6  grad 0`."""
+    """The expression's graph; each line reads `e = -6  grad 0  (a * b)`: the value and the
+    grad first, so a deep line cut at the pane's edge loses only its formula."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -124,7 +130,7 @@ class ScratchTree(GraphTree):
         snap = self.snapshot
         text = Text(no_wrap=True)
         current = self.walk is not None and self.walk.current and self.walk.current.index == i
-        text.append(formula(snap, i), "bold green" if not snap.ops[i] else "bold")
+        text.append(short_name(snap, i), "bold green" if not snap.ops[i] else "bold")
         text.append(f" = {fmt_number(snap.data[i])}")
         if i == self.hidden:
             text.append("  grad ?", "bold magenta")
@@ -132,6 +138,9 @@ class ScratchTree(GraphTree):
             text.append(f"  grad {self.walk.shown_grad(i)}", "yellow")
         if current:
             text.append(" ◀", "bold magenta")
+        body = operation(snap, i)
+        if body:
+            text.append(f"  ({body})", "dim")
         return text
 
     def expand_small(self, lines: int = SHOW_ALL) -> None:
