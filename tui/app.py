@@ -212,10 +212,15 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self.query_one("#panes").set_class(narrow, "-narrow").set_class(tiny, "-tiny")
         notice = self.query_one("#too-small", Static).set_class(tiny, "-tiny")
         if tiny:
-            notice.update(
-                f"Terminal too small ({width}x{height}): make it at least "
-                f"{TOO_SMALL[0]}x{TOO_SMALL[1]}. Training goes on; the keys still work."
-            )
+            need = f"{TOO_SMALL[0]}x{TOO_SMALL[1]}"
+            if width >= 50 and height >= 8:
+                notice.update(
+                    f"Terminal too small ({width}x{height}): make it at least {need}. "
+                    "Training goes on; the keys still work."
+                )
+            else:  # two short lines, for as little as 20x5 (status and footer take two rows)
+                notice.update(f"Terminal too small\n{width}x{height}, need {need}")
+            notice.set_class(width < 50 or height < 8, "-cramped")
 
     # -- the report pump -------------------------------------------------------------------
     @work(thread=True, exclusive=True, name="reports")

