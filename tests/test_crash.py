@@ -6,9 +6,9 @@ cannot do what the app assumed. Each test drives the app as a user would.
 from __future__ import annotations
 
 import random
-import resource
 
 from apphelp import FAST, SIZE, step, wait_for
+from textual import events
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 
@@ -154,14 +154,85 @@ async def test_the_too_small_notice_fits_at_20x5():
         assert "Terminal too small" in text and "20x5" in text and "60x16" in text, text
 
 
-def _rss_mib() -> float:
+# -- issue 13 item 1: key storms -----------------------------------------------------------
+# Besides every binding of the app: the keys its modals and widgets take, the palette's.
+EXTRA_KEYS = ("ctrl+p", "enter", "escape", "tab", "shift+tab", "up", "down", "left", "right")
+EXTRA_KEYS += ("g", "1", "2", "3", "x", "ctrl+s", "backspace", "a", "0", ".", "comma")
+
+
+def storm_keys() -> list[str]:
+    """The app's whole key set, quit excepted (it is counted by the test, not performed)."""
+    keys = {b.key for b in MicrogradApp.BINDINGS} | set(EXTRA_KEYS)
+    return sorted(keys)
+
+
+def rss_mib() -> float:
+    """This process's resident memory (the app runs in it under Pilot)."""
     with open("/proc/self/status") as f:
         kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
     return kb / 1024
 
 
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+async def storm(pilot, keys: list[str], n: int, seed: int, burst: int = 20) -> None:
+    """`n` keys drawn from `keys`, `burst` at a time as fast as the driver takes them, 20 ms
+    apart (as a user leaning on the keyboard, or tmux send-keys, delivers them)."""
+    app = pilot.app
+    rng = random.Random(seed)
+    for start in range(0, n, burst):
+        for key in rng.choices(keys, k=min(burst, n - start)):
+            char = key if len(key) == 1 else None
+            event = events.Key(key, char)
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await pilot.pause(0.02)
+        assert app.is_running, f"the app ended after {start + burst} keys"
 
 
-__all__ = ["random", "_rss_mib", "_peak_mib"]
+async def back_to_training(pilot, app) -> None:
+    """Close whatever the storm left open, then take one step: the run still trains."""
+    for _ in range(10):
+        if not app.screen.is_modal:
+            break
+        await pilot.press("escape")
+        await pilot.pause()
+    assert not app.screen.is_modal, app.screen
+    assert not app.training_stopped, "the training process died"
+    before = app.last_report
+    await pilot.press("n")
+    await wait_for(pilot, lambda: app.last_report is not before, timeout=30)
+    await pilot.press("space")
+    await wait_for(pilot, lambda: app.state == "running")
+
+
+async def test_a_seeded_key_storm_over_every_key_leaves_the_app_alive_and_training(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # s, e, w and p write into the current folder
+    app = MicrogradApp(FAST)
+    quits: list[int] = []
+
+    async def no_quit() -> None:
+        quits.append(1)
+
+    app.action_quit = no_quit  # a key storm may well press q (or pick Quit in the palette)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: step(app) >= 2)
+        before = rss_mib()
+        await storm(pilot, storm_keys(), 1200, seed=13)
+        await back_to_training(pilot, app)
+        grown = rss_mib() - before
+        assert grown < 150, f"the app grew by {grown:.0f} MiB in the storm"
+
+
+async def test_palette_then_enter_enter_does_not_pop_the_last_screen():
+    """Before: ScreenStackError ("Can't pop screen") when both enters reached the palette."""
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(ParamTable).row_count > 0)
+        for _ in range(5):
+            for key in ("ctrl+p", "enter", "enter", "enter"):
+                event = events.Key(key, None)
+                event.set_sender(app)
+                app._driver.send_message(event)
+            await pilot.pause(0.03)
+        await back_to_training(pilot, app)

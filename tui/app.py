@@ -15,6 +15,7 @@ from pathlib import Path
 
 from textual import events, work
 from textual.app import App, ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid, Vertical
@@ -25,6 +26,7 @@ from micrograd.train import StepReport, TrainConfig
 from tui.inspect_actions import InspectActions
 from tui.play_actions import PlayActions
 from tui.screens.help import HelpScreen
+from tui.screens.on_top import Palette
 from tui.session import (
     DatasetView,
     GraphView,
@@ -433,6 +435,17 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, in a version that a late second enter cannot close twice."""
+        if self.use_command_palette and not Palette.is_open(self):
+            self.push_screen(Palette(id="--command-palette"))
+
+    def pop_screen(self) -> AwaitComplete:
+        """Never the main screen: a late close of a closed modal pops nothing."""
+        if len(self.screen_stack) <= 1:
+            return AwaitComplete.nothing()
+        return super().pop_screen()
 
     async def action_quit(self) -> None:
         self.stop_session()

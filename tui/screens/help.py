@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.screens.on_top import OnTop
+
 KEYS = (
     ("space", "run / pause"),
     ("n", "one step (when paused)"),
@@ -75,7 +77,7 @@ def help_text() -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(OnTop, ModalScreen[None]):
     """Lists every key; any of escape, q or ? closes it."""
 
     BINDINGS = [

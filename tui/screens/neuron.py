@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.probes import NeuronView
+from tui.screens.on_top import OnTop
 from tui.widgets.dataset import POINT_COLOURS
 from tui.widgets.status import fmt_number
 
@@ -129,7 +130,7 @@ def formula(view: NeuronView) -> Text:
     return text
 
 
-class NeuronScreen(ModalScreen[None]):
+class NeuronScreen(OnTop, ModalScreen[None]):
     """One neuron: its output over the input plane (or per sample), its weights and grads."""
 
     BINDINGS = [

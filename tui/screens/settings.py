@@ -23,6 +23,7 @@ from micrograd.data import DATASETS
 from micrograd.nn import ACTIVATIONS
 from micrograd.optim import OPTIMIZERS
 from micrograd.train import LOSS_CHOICES, ConfigError, TrainConfig, check_fit, load_data
+from tui.screens.on_top import OnTop
 
 MAX_SAMPLES = 5000
 MAX_LAYERS = 6
@@ -139,7 +140,7 @@ def check_form(values: dict[str, str], base: TrainConfig) -> tuple[TrainConfig |
     return config, {}
 
 
-class SettingsScreen(ModalScreen[TrainConfig | None]):
+class SettingsScreen(OnTop, ModalScreen[TrainConfig | None]):
     """The form; `ctrl+s` or Apply starts a new run with it, escape leaves it unchanged."""
 
     BINDINGS = [
