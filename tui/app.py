@@ -8,6 +8,7 @@ from the same configuration (or checkpoint).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing.resource_tracker
 import time
 from functools import partial
@@ -19,11 +20,13 @@ from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Footer, Static
 
 from micrograd.train import StepReport, TrainConfig
 from tui.inspect_actions import InspectActions
+from tui.mailbox import Mailbox
 from tui.play_actions import PlayActions
 from tui.screens.help import HelpScreen
 from tui.screens.on_top import Palette
@@ -34,7 +37,6 @@ from tui.session import (
     ModelView,
     Notice,
     Progress,
-    Report,
     Session,
     Stopped,
 )
@@ -84,12 +86,12 @@ ACTIONS = (
 )
 
 
-class Reported(Message):
-    """A report arrived from the training process."""
+class ReportsWaiting(Message):
+    """Reports from the training process wait in `mailbox` (coalesced: `tui.mailbox`)."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, mailbox: Mailbox) -> None:
         super().__init__()
-        self.report = report
+        self.mailbox = mailbox
 
 
 class ActionsProvider(Provider):
@@ -176,6 +178,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self._table_time = 0.0
         self._table_due: tuple | None = None  # parameters waiting for the table (TABLE_LAG)
         self._pumping = True
+        self.mailbox = Mailbox()  # reports waiting for the UI, one per session
         self.training_stopped = False  # the training process died: `r` restarts it
 
     def compose(self) -> ComposeResult:
@@ -227,30 +230,32 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
     # -- the report pump -------------------------------------------------------------------
     @work(thread=True, exclusive=True, name="reports")
     def pump_reports(self) -> None:
-        """Block on the report queue and post each report to the UI (thread-safe)."""
+        """Block on the report queue and put each report in the mailbox, telling the UI
+        (thread-safe) when something new waits; the mailbox coalesces what the UI has not
+        taken yet, so reports never pile up faster than the UI takes them."""
         from textual.worker import get_current_worker
 
         worker = get_current_worker()
-        session = self.session
+        session, mailbox = self.session, self.mailbox
         while self._pumping and not worker.is_cancelled:
             report = session.get(timeout=0.1)
-            if report is not None:
-                self.post_message(Reported(report))
-                if isinstance(report, Stopped):
-                    return
-            elif self._pumping and session.process is not None and not session.alive:
+            if report is None and self._pumping and session.process and not session.alive:
                 code = session.process.exitcode
                 how = f"killed by signal {-code}" if code and code < 0 else f"exit status {code}"
-                self.post_message(Reported(Stopped(f"the training process ended ({how})")))
-                return
+                report = Stopped(f"the training process ended ({how})")
+            if report is not None:
+                if mailbox.put(report):
+                    self.post_message(ReportsWaiting(mailbox))
+                if isinstance(report, Stopped):
+                    return
 
-    def on_reported(self, message: Reported) -> None:
-        if not self.is_running or not self._pumping:
+    def on_reports_waiting(self, message: ReportsWaiting) -> None:
+        if not self.is_running or not self._pumping or message.mailbox is not self.mailbox:
             return
-        report = message.report
-        handler = getattr(self, f"_on_{type(report).__name__.lower()}", None)
-        if handler is not None:
-            handler(report)
+        for report in message.mailbox.take():
+            handler = getattr(self, f"_on_{type(report).__name__.lower()}", None)
+            if handler is not None:
+                handler(report)
 
     def _on_progress(self, p: Progress) -> None:
         self.reported_state = p.state
@@ -310,7 +315,8 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
 
     def _fill_table(self) -> None:
         if self._table_due is not None:
-            self.query_one(ParamTable).set_values(self._table_due)
+            with contextlib.suppress(NoMatches):  # the timer may fire while the app shuts down
+                self.query_one(ParamTable).set_values(self._table_due)
             self._table_due = None
 
     def _on_graphview(self, g: GraphView) -> None:
@@ -342,7 +348,8 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self.session.send("set_grid", message.cols, message.rows)
 
     def on_graph_tree_node_chosen(self, message: GraphTree.NodeChosen) -> None:
-        self.show_detail(message.snapshot, message.index)
+        with contextlib.suppress(NoMatches):  # it may arrive while the app shuts down
+            self.show_detail(message.snapshot, message.index)
 
     def _request_graph(self) -> None:
         if self.state == "running" and self.query_one("#graph").display and self.walk is None:
@@ -398,6 +405,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self.query_one(StatusLine).show(state="running", rate=0.0)
         self.session.start()
         self._pumping = True
+        self.mailbox = Mailbox()
         self.pump_reports()
         self.notify("Restarted the training process")
 
