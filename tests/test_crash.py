@@ -236,3 +236,79 @@ async def test_palette_then_enter_enter_does_not_pop_the_last_screen():
                 app._driver.send_message(event)
             await pilot.pause(0.03)
         await back_to_training(pilot, app)
+
+
+# -- issue 13 item 3: user strings shown as text -------------------------------------------
+MARKUP = ("[", "[/]", "[bold]", "[link=x]")
+
+
+def write_csv(path, labels=("cat", "dog")) -> None:
+    rows = "".join(f"{i / 10},{(i % 7) / 10},{labels[i % 2]}\n" for i in range(20))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("x,y,label\n" + rows)
+
+
+async def test_csv_paths_and_labels_with_markup_are_shown_as_typed(tmp_path):
+    """Before: `--csv '[x=.csv'` (or a label `[/]`) died at start with MarkupError."""
+    for i, text in enumerate(MARKUP):
+        path = tmp_path / f"{i}{text}x=.csv"  # "[/]" makes a folder "…[" and a file "]x=.csv"
+        write_csv(path, labels=(f"a{text}", f"{text}b"))
+        app = MicrogradApp(FAST.__class__(csv=str(path), hidden=(4,)), paused=True)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            pane = app.query_one("#dataset")
+            await wait_for(pilot, lambda app=app: "Classes" in toasts(app))
+            subtitle = pane._border_subtitle.plain  # as drawn (the getter gives markup)
+            first, second = sorted((f"a{text}", f"{text}b"))  # classes in sorted order
+            assert subtitle == f"{path}: 20 train, 0 test; 0={first} 1={second}", subtitle
+            assert f"Classes: 0={first}, 1={second}" in toasts(app), toasts(app)
+            assert str(path) in status_what(app)
+
+
+def status_what(app) -> str:
+    from tui.widgets.status import StatusLine
+
+    return app.query_one(StatusLine).render_text().plain
+
+
+async def test_settings_values_with_markup_show_their_error_as_typed():
+    """Before: typing `[/]` in a settings field and applying crashed the form."""
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.query_one(ParamTable).row_count > 0)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        form = app.screen
+        for text in MARKUP:
+            for field in ("samples", "noise", "hidden", "lr"):
+                form.query_one(f"#set-{field}").value = text
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert isinstance(app.screen, SettingsScreen)
+            error = form.query_one("#err-samples")
+            assert f"(got '{text}')" in shown_text(error), shown_text(error)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not app.screen.is_modal)
+
+
+async def test_notices_quoting_a_folder_with_markup_are_shown_as_typed(tmp_path, monkeypatch):
+    """Before: in a folder named `[a=b`, `s` saved and then the "Saved" notice crashed."""
+    for i, text in enumerate((*MARKUP, "[a=b")):
+        folder = tmp_path / f"{i}{text.replace('/', '')}"
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        await save_and_read_the_notice(MicrogradApp(FAST, paused=True), folder.name)
+        assert list(folder.glob("*.json"))
+
+
+async def save_and_read_the_notice(app, folder_name: str) -> None:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: step(app) == 1)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "Saved" in toasts(app))
+        assert f"{folder_name}/microgradtui-" in toasts(app)
+
+
+def toasts(app) -> str:
+    """The text of the notices on screen."""
+    return " ".join(str(t.render()) for t in app.query("Toast"))

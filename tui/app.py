@@ -22,6 +22,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Static
 
 from micrograd.train import StepReport, TrainConfig
@@ -440,6 +441,19 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
     def action_export_dot(self) -> None:
         path = self.save_folder / f"microgradtui-graph-step{max(self.graph_step, 0)}.dot"
         self.session.send("export_dot", str(path))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A notice, shown as text: notices quote paths, CSV labels and values the user typed,
+        which `[` would otherwise turn into markup (or a MarkupError)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

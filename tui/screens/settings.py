@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from types import SimpleNamespace
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -191,7 +192,7 @@ class SettingsScreen(OnTop, ModalScreen[TrainConfig | None]):
     def show_errors(self, errors: dict[str, str]) -> None:
         for field in FIELDS:
             message = errors.get(field.name, "")
-            self.query_one(f"#err-{field.name}", Static).update(message)
+            self.query_one(f"#err-{field.name}", Static).update(Text(message))  # quotes input
             self.query_one(f"#err-{field.name}").set_class(bool(message), "-shown")
             self.query_one(f"#set-{field.name}").set_class(bool(message), "-invalid")
         count = len(errors)

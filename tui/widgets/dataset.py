@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
@@ -274,9 +275,10 @@ class DatasetPane(Vertical):
 
     def _subtitle(self, n_train: int, n_test: int) -> None:
         name, classes = self._shown
-        self.border_subtitle = f"{name}: {n_train} train, {n_test} test"
+        subtitle = f"{name}: {n_train} train, {n_test} test"
         if classes:
-            self.border_subtitle += "; " + " ".join(f"{i}={c}" for i, c in enumerate(classes))
+            subtitle += "; " + " ".join(f"{i}={c}" for i, c in enumerate(classes))
+        self.border_subtitle = Text(subtitle)  # a path or CSV label may hold `[`: not markup
 
     def show_points(self, X_train, y_train, X_test, y_test) -> None:
         """The same run's data after an edit (points added or removed)."""
