@@ -312,3 +312,88 @@ async def save_and_read_the_notice(app, folder_name: str) -> None:
 def toasts(app) -> str:
     """The text of the notices on screen."""
     return " ".join(str(t.render()) for t in app.query("Toast"))
+
+
+# -- issue 13 item 9: what the terminal can do ---------------------------------------------
+def screen_bytes(app) -> str:
+    """Everything the app would write to the terminal for a full redraw of its screen."""
+    update = app.screen._compositor.render_update(full=True)
+    return update.render_segments(app.console)
+
+
+def plain_terminal(monkeypatch, **env: str) -> None:
+    for name in ("COLORTERM", "NO_COLOR", "LC_ALL", "LC_CTYPE", "TEXTUAL_COLOR_SYSTEM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+async def test_a_dumb_terminal_gets_no_24_bit_colour(monkeypatch):
+    """Before: TERM=dumb got `38;2;r;g;b` codes (Textual's fallback is truecolor)."""
+    plain_terminal(monkeypatch, TERM="dumb")
+    app = MicrogradApp(FAST)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: step(app) >= 2 and app.query_one(ParamTable).row_count)
+        await pilot.pause(0.3)
+        out = screen_bytes(app)
+        assert "step " in out
+        for code in ("38;2;", "48;2;", "38;5;", "48;5;"):
+            assert code not in out, code
+
+
+async def test_without_a_utf8_locale_everything_drawn_is_ascii(monkeypatch):
+    """Before: LANG=C still got box drawing, ● markers and braille."""
+    plain_terminal(monkeypatch, LANG="C")
+    app = MicrogradApp(FAST)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: step(app) >= 5 and app.query_one(ParamTable).row_count)
+        await pilot.pause(0.6)  # a loss plot redraw
+        out = screen_bytes(app)
+        assert "Dataset" in out and "step " in out
+        odd = sorted({c for c in out if not c.isascii()})
+        assert not odd, odd
+        assert "+-" in out and "|" in out  # the borders, in ASCII
+
+
+def contrast(fg, bg) -> float:
+    """WCAG contrast ratio of two rich colours as a 16-colour xterm shows them."""
+    from rich.color import ColorSystem
+    from rich.terminal_theme import DEFAULT_TERMINAL_THEME as THEME
+
+    def luminance(colour, default) -> float:
+        if colour is None or colour.is_default:
+            triplet = default
+        else:
+            triplet = colour.downgrade(ColorSystem.STANDARD).get_truecolor(THEME)
+        channels = []
+        for v in triplet:
+            v /= 255
+            channels.append(v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    a = luminance(fg, THEME.foreground_color)
+    b = luminance(bg, THEME.background_color)
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+async def test_with_16_colours_every_point_contrasts_with_its_region(monkeypatch):
+    """Before: with TERM=xterm class-0 points were bright red on a red region."""
+    from tui.widgets.dataset import TEST_GLYPHS, TRAIN_GLYPHS, BoundaryView
+
+    plain_terminal(monkeypatch, TERM="xterm")
+    app = MicrogradApp(FAST)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.console.color_system == "standard"
+        view = app.query_one(BoundaryView)
+        await wait_for(pilot, lambda: step(app) >= 30 and view.grid)
+        await pilot.pause(0.6)
+        checked = 0
+        for y in range(view.size.height):
+            for seg in view.render_line(y):
+                if seg.text and seg.text[0] in TRAIN_GLYPHS + TEST_GLYPHS and seg.style:
+                    ratio = contrast(seg.style.color, seg.style.bgcolor)
+                    assert ratio >= 3.0, (seg.text, seg.style, ratio)
+                    checked += 1
+        assert checked >= 20

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing.resource_tracker
 import time
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid, Vertical
 from textual.css.query import NoMatches
+from textual.filter import LineFilter
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Static
@@ -41,6 +43,7 @@ from tui.session import (
     Session,
     Stopped,
 )
+from tui.terminal import follow_terminal
 from tui.widgets.dataset import BoundaryView, DatasetPane
 from tui.widgets.graph import GraphTree
 from tui.widgets.health import GradientHealth
@@ -161,6 +164,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         replay: str | None = None,
     ) -> None:
         super().__init__()
+        self.terminal_filters = follow_terminal(self.console)  # TERM and the locale
         # Start the resource tracker before Textual replaces stderr (else spawn fails).
         multiprocessing.resource_tracker.ensure_running()
         self.config = config
@@ -194,6 +198,9 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
                 yield NodeDetail(id="detail-pane")
             yield GradientHealth(id="health")
         yield Footer(compact=True, show_command_palette=False)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        return [*super().get_line_filters(), *self.terminal_filters]
 
     def on_mount(self) -> None:
         for pane_id, title in (
