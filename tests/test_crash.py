@@ -397,3 +397,13 @@ async def test_with_16_colours_every_point_contrasts_with_its_region(monkeypatch
                     assert ratio >= 3.0, (seg.text, seg.style, ratio)
                     checked += 1
         assert checked >= 20
+
+
+def test_the_locale_decides_ascii_as_posix_orders_it():
+    from tui.terminal import utf8_locale
+
+    assert utf8_locale({"LANG": "en_GB.UTF-8"}) and utf8_locale({})
+    assert not utf8_locale({"LANG": "C"}) and not utf8_locale({"LANG": "POSIX"})
+    assert not utf8_locale({"LC_ALL": "en_US.ISO-8859-1", "LANG": "en_US.UTF-8"})
+    assert utf8_locale({"LC_CTYPE": "de_DE.utf8", "LANG": "C"})
+    assert not utf8_locale({"LC_CTYPE": "C.UTF-8", "LANG": "C"})  # Python's own coercion

@@ -466,9 +466,16 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self.push_screen(HelpScreen())
 
     def action_command_palette(self) -> None:
-        """Textual's palette, in a version that a late second enter cannot close twice."""
+        """Textual's palette, in a version that a late second enter cannot close twice (and
+        without Textual's fixed id, which a palette just closed may still hold: DuplicateIds)."""
         if self.use_command_palette and not Palette.is_open(self):
-            self.push_screen(Palette(id="--command-palette"))
+            self.push_screen(Palette())
+
+    def action_show_help_panel(self) -> None:
+        """Textual's keys panel (the palette's "Keys"): not on a screen already taken down (a
+        palette command that ran as the app quit raised MountError, seen in a tmux storm)."""
+        if self.screen.is_attached:
+            super().action_show_help_panel()
 
     def pop_screen(self) -> AwaitComplete:
         """Never the main screen: a late close of a closed modal pops nothing."""

@@ -32,13 +32,24 @@ ASCII_CHARS = {
 }  # fmt: skip
 
 
+# What Python itself puts in LC_CTYPE when it starts in the C locale (PEP 538 coercion):
+# there the user's own setting is LANG.
+PYTHON_COERCED = ("C.UTF-8", "C.utf8", "UTF-8")
+
+
+def _utf8(value: str) -> bool:
+    return "utf-8" in value.lower() or "utf8" in value.lower()
+
+
 def utf8_locale(environ: Mapping[str, str] = os.environ) -> bool:
-    """Whether the locale's character set is UTF-8 (true when no locale is set at all)."""
-    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
-        value = environ.get(name, "")
-        if value:
-            return "utf-8" in value.lower() or "utf8" in value.lower()
-    return True
+    """Whether the locale's character set is UTF-8: LC_ALL, else LC_CTYPE, else LANG (true when
+    no locale is set at all)."""
+    lc_all, ctype, lang = (environ.get(name, "") for name in ("LC_ALL", "LC_CTYPE", "LANG"))
+    if lc_all:
+        return _utf8(lc_all)
+    if ctype and not (ctype in PYTHON_COERCED and lang):
+        return _utf8(ctype)
+    return _utf8(lang) if lang else True
 
 
 def dumb_terminal(color_system: str | None) -> bool:
