@@ -407,3 +407,17 @@ def test_the_locale_decides_ascii_as_posix_orders_it():
     assert not utf8_locale({"LC_ALL": "en_US.ISO-8859-1", "LANG": "en_US.UTF-8"})
     assert utf8_locale({"LC_CTYPE": "de_DE.utf8", "LANG": "C"})
     assert not utf8_locale({"LC_CTYPE": "C.UTF-8", "LANG": "C"})  # Python's own coercion
+
+
+async def test_every_palette_the_app_opens_is_the_guarded_one():
+    """The theme list and command lists open palettes too (a storm's NoMatches came from one)."""
+    from tui.screens.on_top import Palette
+
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        for open_one in (app.action_command_palette, app.search_themes):
+            open_one()
+            await wait_for(pilot, lambda: app.screen.is_modal)
+            assert isinstance(app.screen, Palette)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not app.screen.is_modal)

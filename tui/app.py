@@ -19,12 +19,21 @@ from textual import events, work
 from textual.app import App, ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import (
+    CommandListItem,
+    DiscoveryHit,
+    Hit,
+    Hits,
+    Provider,
+    SimpleProvider,
+)
 from textual.containers import Grid, Vertical
 from textual.css.query import NoMatches
 from textual.filter import LineFilter
 from textual.message import Message
 from textual.notifications import SeverityLevel
+from textual.theme import ThemeProvider
+from textual.widget import AwaitMount
 from textual.widgets import Footer, Static
 
 from micrograd.train import StepReport, TrainConfig
@@ -470,6 +479,17 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         without Textual's fixed id, which a palette just closed may still hold: DuplicateIds)."""
         if self.use_command_palette and not Palette.is_open(self):
             self.push_screen(Palette())
+
+    def search_themes(self) -> None:
+        """The palette's "Theme" list, in the same guarded palette."""
+        self.push_screen(Palette(providers=[ThemeProvider], placeholder="Search for themes…"))
+
+    def search_commands(
+        self, commands: Sequence[CommandListItem], placeholder: str = "Search for commands…"
+    ) -> AwaitMount:
+        """A list of commands, in the same guarded palette."""
+        provider = SimpleProvider(self.screen, commands)
+        return self.push_screen(Palette(providers=[provider], placeholder=placeholder))
 
     def action_show_help_panel(self) -> None:
         """Textual's keys panel (the palette's "Keys"): not on a screen already taken down (a
