@@ -87,11 +87,11 @@ class HelpScreen(OnTop, ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help"):
+        # The title is set here, not in on_mount: a key storm could close the screen while it
+        # mounted, and a query in on_mount then found no #help (NoMatches, seen in tmux).
+        with VerticalScroll(id="help") as box:
+            box.border_title = "microgradtui: keys (escape closes)"
             yield Static(help_text())
-
-    def on_mount(self) -> None:
-        self.query_one("#help").border_title = "microgradtui: keys (escape closes)"
 
     def action_close(self) -> None:
         self.dismiss()

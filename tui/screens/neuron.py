@@ -150,14 +150,14 @@ class NeuronScreen(OnTop, ModalScreen[None]):
         self.last_view: NeuronView | None = None
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="neuron"):
+        with VerticalScroll(id="neuron") as box:  # titled here: see HelpScreen.compose
+            box.border_title = f"Neuron {self.name_shown} (escape closes)"
             yield Static(f"asking the training process for {self.name_shown} …", id="neuron-head")
             with Horizontal(id="neuron-body"):
                 yield Static("", id="neuron-map")
                 yield Static("", id="neuron-weights")
 
     def on_mount(self) -> None:
-        self.query_one("#neuron").border_title = f"Neuron {self.name_shown} (escape closes)"
         self.ask()
         self.set_interval(REFRESH_EVERY, self._refresh_if_running)
 
