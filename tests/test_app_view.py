@@ -72,7 +72,11 @@ def expected_regions(trainer: Trainer, view: BoundaryView) -> list[list[int]]:
     return [flat[r * cols : (r + 1) * cols] for r in range(rows)]
 
 
-async def test_the_boundary_shows_the_models_class_in_every_cell():
+async def test_the_boundary_shows_the_models_class_in_every_cell(monkeypatch):
+    # The full palette (a 16-colour terminal gets another, tested in test_crash.py): Rich picks
+    # the colour system from the environment, which differs between machines.
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLORTERM", "truecolor")
     app = MicrogradApp(FAST)
     async with app.run_test(size=SIZE) as pilot:
         trainer = await paused_after_training(pilot, app, 40)

@@ -9,6 +9,7 @@ from the same configuration (or checkpoint).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing.resource_tracker
 import os
 import select
@@ -16,22 +17,37 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
 from textual import events, work
 from textual.app import App, ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import (
+    CommandListItem,
+    DiscoveryHit,
+    Hit,
+    Hits,
+    Provider,
+    SimpleProvider,
+)
 from textual.containers import Grid, Vertical
+from textual.css.query import NoMatches
+from textual.filter import LineFilter
 from textual.message import Message
+from textual.notifications import SeverityLevel
+from textual.theme import ThemeProvider
+from textual.widget import AwaitMount
 from textual.widgets import Footer, Static
 
 from micrograd.train import StepReport, TrainConfig
 from tui.inspect_actions import InspectActions
+from tui.mailbox import Mailbox
 from tui.play_actions import PlayActions
 from tui.screens.help import HelpScreen
+from tui.screens.on_top import Palette
 from tui.session import (
     DatasetView,
     GraphView,
@@ -39,10 +55,10 @@ from tui.session import (
     ModelView,
     Notice,
     Progress,
-    Report,
     Session,
     Stopped,
 )
+from tui.terminal import follow_terminal
 from tui.widgets.dataset import BoundaryView, DatasetPane
 from tui.widgets.graph import GraphTree
 from tui.widgets.health import GradientHealth
@@ -90,12 +106,12 @@ ACTIONS = (
 )
 
 
-class Reported(Message):
-    """A report arrived from the training process."""
+class ReportsWaiting(Message):
+    """Reports from the training process wait in `mailbox` (coalesced: `tui.mailbox`)."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, mailbox: Mailbox) -> None:
         super().__init__()
-        self.report = report
+        self.mailbox = mailbox
 
 
 class ActionsProvider(Provider):
@@ -164,6 +180,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         replay: str | None = None,
     ) -> None:
         super().__init__()
+        self.terminal_filters = follow_terminal(self.console)  # TERM and the locale
         # Start the resource tracker before Textual replaces stderr (else spawn fails).
         multiprocessing.resource_tracker.ensure_running()
         self.config = config
@@ -182,6 +199,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self._table_time = 0.0
         self._table_due: tuple | None = None  # parameters waiting for the table (TABLE_LAG)
         self._pumping = True
+        self.mailbox = Mailbox()  # reports waiting for the UI, one per session
         self.training_stopped = False  # the training process died: `r` restarts it
         self.handle_signals = False  # run_app: SIGTERM/SIGHUP end the app cleanly
 
@@ -197,6 +215,9 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
                 yield NodeDetail(id="detail-pane")
             yield GradientHealth(id="health")
         yield Footer(compact=True, show_command_palette=False)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        return [*super().get_line_filters(), *self.terminal_filters]
 
     def on_mount(self) -> None:
         for pane_id, title in (
@@ -259,38 +280,45 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self.query_one("#panes").set_class(narrow, "-narrow").set_class(tiny, "-tiny")
         notice = self.query_one("#too-small", Static).set_class(tiny, "-tiny")
         if tiny:
-            notice.update(
-                f"Terminal too small ({width}x{height}): make it at least "
-                f"{TOO_SMALL[0]}x{TOO_SMALL[1]}. Training goes on; the keys still work."
-            )
+            need = f"{TOO_SMALL[0]}x{TOO_SMALL[1]}"
+            if width >= 50 and height >= 8:
+                notice.update(
+                    f"Terminal too small ({width}x{height}): make it at least {need}. "
+                    "Training goes on; the keys still work."
+                )
+            else:  # two short lines, for as little as 20x5 (status and footer take two rows)
+                notice.update(f"Terminal too small\n{width}x{height}, need {need}")
+            notice.set_class(width < 50 or height < 8, "-cramped")
 
     # -- the report pump -------------------------------------------------------------------
     @work(thread=True, exclusive=True, name="reports")
     def pump_reports(self) -> None:
-        """Block on the report queue and post each report to the UI (thread-safe)."""
+        """Block on the report queue and put each report in the mailbox, telling the UI
+        (thread-safe) when something new waits; the mailbox coalesces what the UI has not
+        taken yet, so reports never pile up faster than the UI takes them."""
         from textual.worker import get_current_worker
 
         worker = get_current_worker()
-        session = self.session
+        session, mailbox = self.session, self.mailbox
         while self._pumping and not worker.is_cancelled:
             report = session.get(timeout=0.1)
-            if report is not None:
-                self.post_message(Reported(report))
-                if isinstance(report, Stopped):
-                    return
-            elif self._pumping and session.process is not None and not session.alive:
+            if report is None and self._pumping and session.process and not session.alive:
                 code = session.process.exitcode
                 how = f"killed by signal {-code}" if code and code < 0 else f"exit status {code}"
-                self.post_message(Reported(Stopped(f"the training process ended ({how})")))
-                return
+                report = Stopped(f"the training process ended ({how})")
+            if report is not None:
+                if mailbox.put(report):
+                    self.post_message(ReportsWaiting(mailbox))
+                if isinstance(report, Stopped):
+                    return
 
-    def on_reported(self, message: Reported) -> None:
-        if not self.is_running or not self._pumping:
+    def on_reports_waiting(self, message: ReportsWaiting) -> None:
+        if not self.is_running or not self._pumping or message.mailbox is not self.mailbox:
             return
-        report = message.report
-        handler = getattr(self, f"_on_{type(report).__name__.lower()}", None)
-        if handler is not None:
-            handler(report)
+        for report in message.mailbox.take():
+            handler = getattr(self, f"_on_{type(report).__name__.lower()}", None)
+            if handler is not None:
+                handler(report)
 
     def _on_progress(self, p: Progress) -> None:
         self.reported_state = p.state
@@ -350,7 +378,8 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
 
     def _fill_table(self) -> None:
         if self._table_due is not None:
-            self.query_one(ParamTable).set_values(self._table_due)
+            with contextlib.suppress(NoMatches):  # the timer may fire while the app shuts down
+                self.query_one(ParamTable).set_values(self._table_due)
             self._table_due = None
 
     def _on_graphview(self, g: GraphView) -> None:
@@ -382,7 +411,8 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self.session.send("set_grid", message.cols, message.rows)
 
     def on_graph_tree_node_chosen(self, message: GraphTree.NodeChosen) -> None:
-        self.show_detail(message.snapshot, message.index)
+        with contextlib.suppress(NoMatches):  # it may arrive while the app shuts down
+            self.show_detail(message.snapshot, message.index)
 
     def _request_graph(self) -> None:
         if self.state == "running" and self.query_one("#graph").display and self.walk is None:
@@ -438,6 +468,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self.query_one(StatusLine).show(state="running", rate=0.0)
         self.session.start()
         self._pumping = True
+        self.mailbox = Mailbox()
         self.pump_reports()
         self.notify("Restarted the training process")
 
@@ -473,8 +504,50 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         path = self.save_folder / f"microgradtui-graph-step{max(self.graph_step, 0)}.dot"
         self.session.send("export_dot", str(path))
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A notice, shown as text: notices quote paths, CSV labels and values the user typed,
+        which `[` would otherwise turn into markup (or a MarkupError)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, in a version that a late second enter cannot close twice (and
+        without Textual's fixed id, which a palette just closed may still hold: DuplicateIds)."""
+        if self.use_command_palette and not Palette.is_open(self):
+            self.push_screen(Palette())
+
+    def search_themes(self) -> None:
+        """The palette's "Theme" list, in the same guarded palette."""
+        self.push_screen(Palette(providers=[ThemeProvider], placeholder="Search for themes…"))
+
+    def search_commands(
+        self, commands: Sequence[CommandListItem], placeholder: str = "Search for commands…"
+    ) -> AwaitMount:
+        """A list of commands, in the same guarded palette."""
+        provider = SimpleProvider(self.screen, commands)
+        return self.push_screen(Palette(providers=[provider], placeholder=placeholder))
+
+    def action_show_help_panel(self) -> None:
+        """Textual's keys panel (the palette's "Keys"): not on a screen already taken down (a
+        palette command that ran as the app quit raised MountError, seen in a tmux storm)."""
+        if self.screen.is_attached:
+            super().action_show_help_panel()
+
+    def pop_screen(self) -> AwaitComplete:
+        """Never the main screen: a late close of a closed modal pops nothing."""
+        if len(self.screen_stack) <= 1:
+            return AwaitComplete.nothing()
+        return super().pop_screen()
 
     async def action_quit(self) -> None:
         self.stop_session()

@@ -4,6 +4,11 @@ The history is kept with bounded memory: up to `KEEP` points, and past that the 
 thinned to every other point (recent steps in full, older ones sparser), so a run left going
 overnight holds as much as one of a few thousand steps. What is plotted is downsampled to about
 twice the pane's width (bucket means), and the plot is rebuilt at most twice a second.
+
+plotext keeps state between builds (a log axis transforms the stored values in place), so the
+figure is made anew from the raw history on every draw, a resize included; never re-built from
+what plotext already holds. On the log scale a loss of 0 (or below) has no place: it is drawn on
+the axis floor (a tenth of the smallest positive loss shown) and the subtitle says how many were.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+from rich.text import Text
+from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 REDRAW_EVERY = 0.5  # seconds
@@ -41,9 +48,20 @@ def downsample(xs: Sequence[float], ys: Sequence[float], n: int) -> tuple[list, 
     return out_x, out_y
 
 
-def _finite(xs: Iterable[float], ys: Iterable[float], log: bool) -> tuple[list, list]:
-    keep = [(x, y) for x, y in zip(xs, ys) if math.isfinite(y) and (y > 0 or not log)]
+def _finite(xs: Iterable[float], ys: Iterable[float]) -> tuple[list, list]:
+    keep = [(x, y) for x, y in zip(xs, ys) if math.isfinite(y)]
     return [x for x, _ in keep], [y for _, y in keep]
+
+
+def log_floor(*curves: Sequence[float]) -> float:
+    """Where the log axis draws a loss of 0 or below: a tenth of the smallest positive loss."""
+    positive = [y for ys in curves for y in ys if y > 0]
+    return min(positive) / 10 if positive else 1e-12
+
+
+def on_floor(ys: Sequence[float], floor: float) -> tuple[list, int]:
+    """`ys` with every value below `floor` raised to it, and how many were."""
+    return [max(y, floor) for y in ys], sum(1 for y in ys if y < floor)
 
 
 class LossPlot(PlotextPlot, can_focus=True):
@@ -104,23 +122,42 @@ class LossPlot(PlotextPlot, can_focus=True):
             self._redraw()
 
     def _redraw(self) -> None:
+        """Mark the figure for a rebuild (done in `render`) and say what it shows."""
         self._dirty = False
+        scale = "log" if self.log_scale else "linear"
+        marks = f", {len(self.lr_marks)} lr change(s) marked" if self.lr_marks else ""
+        floored = ""
+        if self.log_scale:
+            floor = log_floor(self.losses, self.test_losses)
+            n = sum(1 for y in (*self.losses, *self.test_losses) if y < floor)
+            if n:
+                floored = f", {n} loss(es) <= 0 drawn at {floor:.2g}"
+        self.border_subtitle = f"{scale} (l){floored}{marks}"
+        self.refresh()
+
+    def _build_figure(self) -> None:
+        """The whole figure, anew from the raw history."""
         plt = self.plt
         plt.clear_figure()
         n = max(2 * self.size.width, 20)
         plt.xlabel("step")
-        if self.log_scale:
+        x, y = _finite(*downsample(self.steps, self.losses, n))
+        tx, ty = _finite(*downsample(self.test_steps, self.test_losses, n))
+        if self.log_scale and (y or ty):  # plotext cannot draw an empty log axis
             plt.yscale("log")
-        x, y = _finite(*downsample(self.steps, self.losses, n), self.log_scale)
+            floor = log_floor(self.losses, self.test_losses)
+            y, ty = on_floor(y, floor)[0], on_floor(ty, floor)[0]
         if x:
             plt.plot(x, y, marker="braille", color="cyan", label="train")
-        tx, ty = _finite(*downsample(self.test_steps, self.test_losses, n), self.log_scale)
         if tx:
             plt.plot(tx, ty, marker="braille", color="orange", label="test")
         for step, _lr in self.lr_marks:
             if not self.steps or step <= self.steps[-1]:
                 plt.vline(step, "magenta")
-        scale = "log" if self.log_scale else "linear"
-        marks = f", {len(self.lr_marks)} lr change(s) marked" if self.lr_marks else ""
-        self.border_subtitle = f"{scale} (l){marks}"
-        self.refresh()
+
+    def render(self) -> RenderResult:
+        self._build_figure()
+        try:
+            return super().render()
+        except (ArithmeticError, ValueError, TypeError, IndexError):  # plotext at an odd size
+            return Text("(the loss plot does not fit here)", style="dim")
