@@ -26,6 +26,7 @@ from micrograd.graph import BackwardStep, GraphSnapshot, snapshot
 from micrograd.operators import op_rule
 from tui.backprop import BackpropWalk
 from tui.formatting import fmt_number
+from tui.screens.on_top import OnTop
 from tui.widgets.graph import GraphTree
 from tui.widgets.node_detail import describe_forward
 
@@ -159,7 +160,7 @@ class ScratchTree(GraphTree):
             queue.extend(c for c in node.children if c.data and c.data[0] == "node")
 
 
-class ScratchScreen(ModalScreen[None]):
+class ScratchScreen(OnTop, ModalScreen[None]):
     """Type an expression, walk its backward pass, optionally as a quiz."""
 
     BINDINGS = [
