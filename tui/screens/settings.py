@@ -73,13 +73,17 @@ class SettingsScreen(OnTop, ModalScreen[TrainConfig | None]):
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "apply", "Apply"),
     ]
+    # Focus and title without a query in on_mount: a form closed by a key sent with the one that
+    # opened it found its widgets gone there (NoMatches, an exit with status 1 in a key storm).
+    AUTO_FOCUS = "#set-samples"
 
     def __init__(self, config: TrainConfig) -> None:
         super().__init__()
         self.config = config
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="settings"):
+        with Vertical(id="settings") as box:
+            box.border_title = "Settings (ctrl+s applies, escape cancels)"
             with VerticalScroll(id="settings-form"):
                 for field in FIELDS:
                     value = shown_value(self.config, field.name)
@@ -102,10 +106,6 @@ class SettingsScreen(OnTop, ModalScreen[TrainConfig | None]):
             with Horizontal(id="settings-buttons"):
                 yield Button("Apply: new run", variant="primary", id="apply")
                 yield Button("Cancel", id="cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#settings").border_title = "Settings (ctrl+s applies, escape cancels)"
-        self.query_one("#set-samples", Input).focus()
 
     def values(self) -> dict[str, str]:
         out = {}
