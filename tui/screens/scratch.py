@@ -184,7 +184,8 @@ class ScratchScreen(OnTop, ModalScreen[None]):
         self.asked = 0
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="scratch"):
+        with Vertical(id="scratch") as box:
+            box.border_title = "Scratch: an expression's backward pass"
             yield Input(self.text, id="scratch-text", compact=True, select_on_focus=False)
             yield Static("", id="scratch-info")
             with Horizontal(id="scratch-body"):
@@ -197,7 +198,6 @@ class ScratchScreen(OnTop, ModalScreen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.query_one("#scratch").border_title = "Scratch: an expression's backward pass"
         self._load()
 
     # -- the expression ----------------------------------------------------------------------
