@@ -512,6 +512,13 @@ class Trainer:
         """Set the base learning rate; the next step uses it."""
         self.base_lr = SETTING["lr"].check(lr)
 
+    def scale_lr(self, factor: float) -> float:
+        """Multiply the base learning rate by `factor` from the next step, and return it. The
+        product is rounded to 12 significant digits, so a factor and its inverse (x1.1 then
+        /1.1) return to the same rate exactly; float arithmetic alone can miss it by an ulp."""
+        self.set_lr(float(f"{self.base_lr * factor:.12g}"))
+        return self.base_lr
+
     # -- training ----------------------------------------------------------------------------
 
     def reset(self, seed: int | None = None) -> None:

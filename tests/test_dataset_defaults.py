@@ -110,3 +110,20 @@ def test_lecture_preset_refuses_other_data_in_one_line(other, capsys, tmp_path):
     assert main(["--lecture", *other]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"leave out {other[0]}" in err
+
+
+@pytest.mark.parametrize("factor", [1.1, 2.0, 1.25, 3.0])
+def test_a_factor_and_its_inverse_return_to_the_same_learning_rate(factor):
+    trainer = Trainer(TrainConfig(samples=10, hidden=(2,)))
+    for lr in (0.5, 0.05, 0.1, 0.3, 1e-3, 0.07, 12.5, 0.123456):
+        trainer.set_lr(lr)
+        trainer.scale_lr(factor)
+        assert trainer.base_lr == pytest.approx(lr * factor, rel=1e-11)
+        trainer.scale_lr(1 / factor)
+        assert trainer.base_lr == lr  # exactly: the rate the learner had
+    trainer.set_lr(0.5)
+    for _ in range(7):  # ] ] ] ... then [ [ [ ...: back to the start
+        trainer.scale_lr(factor)
+    for _ in range(7):
+        trainer.scale_lr(1 / factor)
+    assert trainer.base_lr == 0.5
