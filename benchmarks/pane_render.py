@@ -2,8 +2,9 @@
 
 Runs the app headless (`App.run_test`, 120x40) on the default config for --seconds of training,
 and times every call of each pane's `render_lines` (where Textual asks a widget for its lines:
-a plotext figure is built there, a DataTable's rows, a Tree's lines). Prints, per pane, the
-number of renders, their median, p95 and max, and the UI time they took in all. A key press
+a plotext figure is built there, a DataTable's rows, a Tree's lines) and of the app's report
+handlers, per report class. Prints, for each, the number of calls, their median, p95 and max,
+and the UI time they took in all. A key press
 that arrives during a render waits for it, so these are the repaints that hold keys back
 (benchmarks/app_latency.py measures the keys themselves, in tmux).
 
@@ -51,11 +52,32 @@ def timed(times: list[float], original):
     return render_lines
 
 
+def timed_handlers(times: dict[str, list[float]], original):
+    """`MicrogradApp.report_handlers`, each handler timed under "handle <report class>"."""
+
+    def report_handlers(self):
+        def wrap(name, handler):
+            def handle(report):
+                start = time.perf_counter()
+                try:
+                    return handler(report)
+                finally:
+                    times.setdefault(name, []).append(time.perf_counter() - start)
+
+            return handle
+
+        return {k: wrap(f"handle {k.__name__}", h) for k, h in original(self).items()}
+
+    return report_handlers
+
+
 async def measure(seconds: float) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {name: [] for name in PANES}
     originals = {cls: cls.render_lines for cls in PANES.values()}
     for name, cls in PANES.items():
         cls.render_lines = timed(times[name], originals[cls])
+    handlers = MicrogradApp.report_handlers
+    MicrogradApp.report_handlers = timed_handlers(times, handlers)
     try:
         app = MicrogradApp(TrainConfig(steps=1_000_000))
         async with app.run_test(size=(120, 40)) as pilot:
@@ -67,10 +89,11 @@ async def measure(seconds: float) -> dict[str, list[float]]:
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
                 await pilot.pause(0.1)
-            steps = app.mirror.step if hasattr(app, "mirror") else app.last_report.step
+            steps = app.mirror.step
     finally:
         for cls, original in originals.items():
             cls.render_lines = original
+        MicrogradApp.report_handlers = handlers
     print(f"{seconds:g} s of training measured, at step {steps}")
     return times
 
@@ -80,15 +103,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds measured (20)")
     args = parser.parse_args()
     times = asyncio.run(measure(args.seconds))
-    print(f"{'pane':<12}{'renders':>9}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}{'total s':>9}")
+    print(f"{'pane':<22}{'renders':>9}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}{'total s':>9}")
     for name, t in times.items():
         if not t:
-            print(f"{name:<12}{0:>9}")
+            print(f"{name:<22}{0:>9}")
             continue
         ms = sorted(1000 * x for x in t)
         p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
         print(
-            f"{name:<12}{len(ms):>9}{statistics.median(ms):>11.2f}{p95:>9.2f}{ms[-1]:>9.2f}"
+            f"{name:<22}{len(ms):>9}{statistics.median(ms):>11.2f}{p95:>9.2f}{ms[-1]:>9.2f}"
             f"{sum(t):>9.2f}"
         )
 
