@@ -14,33 +14,22 @@ from __future__ import annotations
 
 import multiprocessing.resource_tracker
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from textual import events, work
 from textual.app import App, ComposeResult
-from textual.await_complete import AwaitComplete
-from textual.command import (
-    CommandListItem,
-    DiscoveryHit,
-    Hit,
-    Hits,
-    Provider,
-    SimpleProvider,
-)
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid
-from textual.filter import LineFilter
 from textual.message import Message
-from textual.notifications import SeverityLevel
-from textual.theme import ThemeProvider
-from textual.widget import AwaitMount
 from textual.widgets import Footer, Static
 
 from micrograd.fileio import WriteError, write_new
 from micrograd.train import StepReport, TrainConfig
 from tui.formatting import taken_note
+from tui.guarded_app import GuardedApp
 from tui.hangup import leave_on_hangup
 from tui.keys import bindings, palette_entries
 from tui.mailbox import Mailbox
@@ -71,10 +60,8 @@ from tui.protocol import (
 from tui.run_state import RunMirror
 from tui.screens.help import HelpScreen
 from tui.screens.neuron import NEURON, NeuronScreen
-from tui.screens.on_top import Palette
 from tui.screens.settings import SettingsScreen
 from tui.session import Session
-from tui.terminal import follow_terminal
 from tui.widgets.dataset import BoundaryView, DatasetPane
 from tui.widgets.graph_pane import GraphPane
 from tui.widgets.health import GradientHealth
@@ -112,7 +99,7 @@ class ActionsProvider(Provider):
                 yield Hit(score, matcher.highlight(k.name), run, help=k.help)
 
 
-class MicrogradApp(App[int]):
+class MicrogradApp(GuardedApp[int]):
     """Four panes (Dataset, Loss, Parameters, Graph), a status line and the footer."""
 
     CSS_PATH = str(Path(__file__).with_name("app.tcss").resolve())
@@ -128,7 +115,6 @@ class MicrogradApp(App[int]):
         replay: str | None = None,
     ) -> None:
         super().__init__()
-        self.terminal_filters = follow_terminal(self.console)  # TERM and the locale
         # Start the resource tracker before Textual replaces stderr (else spawn fails).
         multiprocessing.resource_tracker.ensure_running()
         self.config = config
@@ -153,9 +139,6 @@ class MicrogradApp(App[int]):
             yield GraphPane(id="graph", classes="pane")
             yield GradientHealth(id="health")
         yield Footer(compact=True, show_command_palette=False)
-
-    def get_line_filters(self) -> Sequence[LineFilter]:
-        return [*super().get_line_filters(), *self.terminal_filters]
 
     def on_mount(self) -> None:
         for pane, title in (
@@ -443,49 +426,6 @@ class MicrogradApp(App[int]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
-
-    # notices, the palette and the screen stack, safe from markup and from key storms
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
-    ) -> None:
-        """A notice, shown as text: notices quote paths, CSV labels and values the user typed,
-        which `[` would otherwise turn into markup (or a MarkupError)."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
-
-    def action_command_palette(self) -> None:
-        """Textual's palette, in a version that a late second enter cannot close twice (and
-        without Textual's fixed id, which a palette just closed may still hold: DuplicateIds)."""
-        if self.use_command_palette and not Palette.is_open(self):
-            self.push_screen(Palette())
-
-    def search_themes(self) -> None:
-        """The palette's "Theme" list, in the same guarded palette."""
-        self.push_screen(Palette(providers=[ThemeProvider], placeholder="Search for themes…"))
-
-    def search_commands(
-        self, commands: Sequence[CommandListItem], placeholder: str = "Search for commands…"
-    ) -> AwaitMount:
-        """A list of commands, in the same guarded palette."""
-        provider = SimpleProvider(self.screen, commands)
-        return self.push_screen(Palette(providers=[provider], placeholder=placeholder))
-
-    def action_show_help_panel(self) -> None:
-        """Textual's keys panel (the palette's "Keys"): not on a screen already taken down (a
-        palette command that ran as the app quit raised MountError, seen in a tmux storm)."""
-        if self.screen.is_attached:
-            super().action_show_help_panel()
-
-    def pop_screen(self) -> AwaitComplete:
-        """Never the main screen: a late close of a closed modal pops nothing."""
-        if len(self.screen_stack) <= 1:
-            return AwaitComplete.nothing()
-        return super().pop_screen()
 
     # the graph pane's keys
     def action_backprop_next(self) -> None:
