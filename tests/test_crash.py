@@ -118,7 +118,7 @@ async def test_resizing_in_every_mode_of_every_pane_never_crashes():
         await wait_for(pilot, lambda: app.reported_state == "paused" and app.graph_step >= 0)
         app.query_one(GraphTree).focus()
         await pilot.press("b", "b")  # the backprop walk
-        assert app.walk is not None
+        assert app.graph.walk is not None
         await _resize_through(pilot, app)
         await pilot.press("escape")
         for key, screen in (("question_mark", HelpScreen), ("o", SettingsScreen)):
@@ -196,12 +196,12 @@ async def back_to_training(pilot, app) -> None:
         await pilot.press("escape")
         await pilot.pause()
     assert not app.screen.is_modal, app.screen
-    assert not app.training_stopped, "the training process died"
+    assert not app.mirror.stopped, "the training process died"
     before = app.last_report
     await pilot.press("n")
     await wait_for(pilot, lambda: app.last_report is not before, timeout=30)
     await pilot.press("space")
-    await wait_for(pilot, lambda: app.state == "running")
+    await wait_for(pilot, lambda: app.mirror.state == "running")
 
 
 async def test_a_seeded_key_storm_over_every_key_leaves_the_app_alive_and_training(
@@ -285,7 +285,7 @@ async def test_settings_values_with_markup_show_their_error_as_typed():
             await pilot.pause()
             assert isinstance(app.screen, SettingsScreen)
             error = form.query_one("#err-samples")
-            shown = " ".join(shown_text(error).split())  # the error wraps in its field
+            shown = " ".join(shown_text(error).split())  # main's wording, wrapped
             assert f"got '{text}'" in shown, shown
         await pilot.press("escape")
         await wait_for(pilot, lambda: not app.screen.is_modal)

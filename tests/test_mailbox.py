@@ -10,7 +10,16 @@ from apphelp import FAST, SIZE, step, wait_for
 from micrograd.train import StepReport
 from tui.app import MicrogradApp
 from tui.mailbox import MAX_EVENTS, MAX_STEPS, Mailbox
-from tui.session import DatasetView, GraphView, LrChanged, ModelView, Notice, Progress, Stopped
+from tui.protocol import (
+    DatasetView,
+    GraphView,
+    LrChanged,
+    ModelView,
+    Notice,
+    Progress,
+    Step,
+    Stopped,
+)
 from tui.widgets.loss import LossPlot
 from tui.widgets.params import ParamTable
 
@@ -90,10 +99,10 @@ async def test_while_the_ui_is_busy_reports_wait_coalesced_and_no_step_is_lost()
     graphs: list[int] = []
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.query_one(ParamTable).row_count > 0)
-        shown = app._on_graphview
-        app._on_graphview = lambda g: (graphs.append(g.step), shown(g))
+        shown = app._on_graph_view
+        app._on_graph_view = lambda g: (graphs.append(g.step), shown(g))
         for _ in range(60):
-            app.session.send("step")
+            app.session.send(Step())
         time.sleep(3.0)  # the UI is busy (this test holds its loop): 60 steps answered meanwhile
         await wait_for(pilot, lambda: step(app) == 60, timeout=30)
         await pilot.pause(0.5)

@@ -20,9 +20,17 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from tui.probes import GradCheckView, NeuronView
-from tui.run_edits import DataEdited
-from tui.session import DatasetView, GraphView, ModelView, Progress, Report, Stopped
+from tui.protocol import (
+    DataEdited,
+    DatasetView,
+    GradCheckView,
+    GraphView,
+    ModelView,
+    NeuronView,
+    Progress,
+    Report,
+    Stopped,
+)
 
 MAX_STEPS = 8192
 MAX_EVENTS = 50

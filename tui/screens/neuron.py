@@ -9,6 +9,7 @@ weights and bias, their values and gradients. While training runs it refreshes e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from rich.style import Style
@@ -21,10 +22,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.formatting import fmt_number
-from tui.probes import NeuronView
+from tui.protocol import NeuronView
 from tui.screens.on_top import OnTop
 from tui.widgets.dataset import POINT_COLOURS
 
+NEURON = re.compile(r"^L(\d+)\.N(\d+)(?:\.|$)")  # a neuron's name, or a parameter's
 GRID = (48, 16)  # grid points asked for (cols, rows); the heatmap shows one per cell
 REFRESH_EVERY = 1.0  # seconds between refreshes while training runs
 # Per strength level 1..4 (0 is exactly zero: blank): background and character.

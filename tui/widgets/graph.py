@@ -16,6 +16,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui.formatting import fmt_number
+from tui.keys import bindings
 
 PAGE = 20  # children shown per page under a wide node
 
@@ -49,8 +50,7 @@ class GraphTree(Tree):
     """The graph of one step. Node data: ("node", index) or ("more", parent index, offset)."""
 
     BINDINGS = [
-        Binding("left", "collapse_or_parent", "Collapse", show=False),
-        Binding("right", "expand_or_child", "Expand", show=False),
+        *bindings("graph"),  # left, right
         Binding("shift+space", "nothing", show=False),  # expand-all would add the whole graph
     ]
 
@@ -184,8 +184,11 @@ class GraphTree(Tree):
         self._announce(event.node)
 
     def _announce(self, node: TreeNode) -> None:
-        if self.snapshot is not None and node.data and node.data[0] == "node":
-            self.post_message(self.NodeChosen(self.snapshot, node.data[1]))
+        snap = self.snapshot
+        if snap is None or not node.data or node.data[0] != "node":
+            return
+        if node.data[1] < len(snap):  # a highlight of the tree before a new graph came in
+            self.post_message(self.NodeChosen(snap, node.data[1]))
 
     def action_collapse_or_parent(self) -> None:
         node = self.cursor_node
