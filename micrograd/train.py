@@ -121,6 +121,23 @@ def config_for_dataset(
     return replace(config, **changes)
 
 
+def scaled_lr(lr: float, factor: float) -> float:
+    """lr * factor rounded to 12 significant digits: a factor and its inverse give lr back."""
+    return float(f"{lr * factor:.12g}")
+
+
+def chosen_settings(config: TrainConfig) -> set[str]:
+    """The settings some dataset has its own default for on which `config` differs from its
+    dataset's defaults: what the user chose (a choice equal to the default looks the same)."""
+    own = config_for_dataset(config)
+    return {
+        name
+        for values in DATASET_DEFAULTS.values()
+        for name in values
+        if getattr(config, name) != getattr(own, name)
+    }
+
+
 # The settings form's cap on a step's work (`step_work`: samples a step times weights): the moons
 # demo is 100 x 304; the cap keeps a step near a second (figures in benchmarks/README.md).
 MAX_STEP_WORK = 2_000_000
@@ -516,7 +533,7 @@ class Trainer:
         """Multiply the base learning rate by `factor` from the next step, and return it. The
         product is rounded to 12 significant digits, so a factor and its inverse (x1.1 then
         /1.1) return to the same rate exactly; float arithmetic alone can miss it by an ulp."""
-        self.set_lr(float(f"{self.base_lr * factor:.12g}"))
+        self.set_lr(scaled_lr(self.base_lr, factor))
         return self.base_lr
 
     # -- training ----------------------------------------------------------------------------

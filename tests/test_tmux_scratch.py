@@ -35,5 +35,7 @@ def test_scratch_quiz_in_a_real_terminal(term: Terminal) -> None:
     assert "you typed 5; grad d is -2" in screen
     assert "L.grad 1 × dL/dd -2 = -2" in screen
     assert "d = 4  grad -2 ◀  (e + c)" in screen  # revealed in the tree too
-    term.keys("Escape")
+    term.keys("Escape")  # the pad closes over the app, which --expr started paused
+    term.wait_for(lambda s: "steps/s" in s and "paused" in s, "the app's status line")
+    term.keys("q")
     term.wait_for(lambda s: "EXITED 0" in s, "a clean exit")

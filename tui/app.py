@@ -60,6 +60,7 @@ from tui.protocol import (
 from tui.run_state import RunMirror
 from tui.screens.help import HelpScreen
 from tui.screens.neuron import NEURON, NeuronScreen
+from tui.screens.scratch import LECTURE, ScratchScreen
 from tui.screens.settings import SettingsScreen
 from tui.session import Session
 from tui.widgets.dataset import BoundaryView, DatasetPane
@@ -113,6 +114,7 @@ class MicrogradApp(GuardedApp[int]):
         paused: bool = False,
         load: str | None = None,
         replay: str | None = None,
+        expr: str | None = None,
     ) -> None:
         super().__init__()
         # Start the resource tracker before Textual replaces stderr (else spawn fails).
@@ -128,6 +130,7 @@ class MicrogradApp(GuardedApp[int]):
         self._replay_told = False
         self._last_key = -KEYS_BUSY  # when the last key arrived (time.monotonic)
         self.handle_signals = False  # run_app: SIGTERM/SIGHUP end the app cleanly
+        self.scratch_text = expr  # the scratch pad's expression (--expr opens it at once)
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -155,6 +158,8 @@ class MicrogradApp(GuardedApp[int]):
         self.pump_reports()
         self.set_interval(GRAPH_EVERY, self._request_graph)
         self.query_one(ParamTable).focus()
+        if self.scratch_text is not None:
+            self.action_scratch()
         if self.handle_signals:
             leave_on_hangup(self.leave, self.is_web)
 
@@ -427,6 +432,13 @@ class MicrogradApp(GuardedApp[int]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
+    def action_scratch(self) -> None:
+        """The scratch pad on the last expression typed there (the lecture's, at first)."""
+        self.push_screen(ScratchScreen(self.scratch_text or LECTURE), self._scratch_done)
+
+    def _scratch_done(self, text: str | None) -> None:
+        self.scratch_text = text or self.scratch_text
+
     # the graph pane's keys
     def action_backprop_next(self) -> None:
         self.graph.backprop_next()
@@ -528,12 +540,16 @@ class MicrogradApp(GuardedApp[int]):
 
 
 def run_app(
-    config: TrainConfig, paused: bool = False, load: str | None = None, replay: str | None = None
+    config: TrainConfig,
+    paused: bool = False,
+    load: str | None = None,
+    replay: str | None = None,
+    expr: str | None = None,
 ) -> int:
     """Run the app in this terminal (resuming the checkpoint `load`, or showing the checkpoint
-    `replay` read-only, if given)."""
+    `replay` read-only, if given; opening the scratch pad on `expr`, if given)."""
     multiprocessing.resource_tracker.ensure_running()
-    app = MicrogradApp(config, paused=paused, load=load, replay=replay)
+    app = MicrogradApp(config, paused=paused, load=load, replay=replay, expr=expr)
     app.handle_signals = True
     try:
         app.run()

@@ -278,9 +278,10 @@ def scratch(args: argparse.Namespace) -> int:
         return 0
     if not _has_terminal():
         return _fail("no terminal to draw on: use ssh -t, or --headless")
-    from tui.screens.scratch import ScratchApp
+    from tui.app import run_app
 
-    return ScratchApp(args.expr).run() or 0
+    # the app, paused on the default run, with the scratch pad open on top
+    return run_app(config_from_args(args), paused=True, expr=args.expr)
 
 
 def _main(args: argparse.Namespace) -> int:

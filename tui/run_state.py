@@ -160,7 +160,7 @@ class RunMirror:
             lr=self.lr,
             lr_asked=self.lr_asked,
             rate=self.rate,
-            state=self.state,
+            state="diverging" if r and r.diverging and self.state == "running" else self.state,
             what=what_prefix + self.what,
         )
 

@@ -160,7 +160,7 @@ class ScratchTree(GraphTree):
             queue.extend(c for c in node.children if c.data and c.data[0] == "node")
 
 
-class ScratchScreen(OnTop, ModalScreen[None]):
+class ScratchScreen(OnTop, ModalScreen[str]):
     """Type an expression, walk its backward pass, optionally as a quiz."""
 
     BINDINGS = [
@@ -298,7 +298,7 @@ class ScratchScreen(OnTop, ModalScreen[None]):
         elif isinstance(self.focused, Input):
             self.set_focus(self.query_one(ScratchTree))
         else:
-            self.dismiss()
+            self.dismiss(self.text)  # the app opens the pad on it next time
 
     def _ask(self, step: BackwardStep) -> None:
         snap = self.snapshot

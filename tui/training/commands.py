@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 from micrograd import checkpoint, fileio
 from micrograd.data import DATASETS
 from micrograd.graph import to_dot
-from micrograd.train import TrainConfig, Trainer
+from micrograd.train import (
+    TrainConfig,
+    Trainer,
+    chosen_settings,
+    config_for_dataset,
+    scaled_lr,
+)
 from tui.formatting import taken_note
 from tui.protocol import (
     AddPoint,
@@ -60,7 +66,7 @@ def _set_lr(run: TrainingLoop, lr: float) -> None:
 
 
 def scale_lr(run: TrainingLoop, c: ScaleLr) -> None:
-    _set_lr(run, run.trainer.base_lr * c.factor)
+    _set_lr(run, scaled_lr(run.trainer.base_lr, c.factor))  # ] then [: the same rate again
 
 
 def reset_lr(run: TrainingLoop, c: ResetLr) -> None:
@@ -106,20 +112,25 @@ def next_dataset(run: TrainingLoop, c: NextDataset) -> None:
     names = list(DATASETS)
     current = run.config.dataset
     nxt = names[(names.index(current) + 1) % len(names)] if current in names else names[0]
-    lr = run.trainer.base_lr
     try:
-        config = replace(run.config, dataset=nxt, csv=None)
+        # the next dataset's own defaults (tiny: the lecture's 3-4-4-1 tanh, sse, lr 0.05)
+        # for what the user did not choose; keys that changed the lr do not carry over
+        config = replace(run.config, csv=None)
+        config = config_for_dataset(config, nxt, given=chosen_settings(config))
         try:
             trainer = Trainer(config)
         except ValueError:  # e.g. a two-class loss for three classes: let it choose
             trainer = Trainer(replace(config, loss="auto"))
-        trainer.set_lr(lr)
     except ValueError as exc:
         run.send(Notice(f"Cannot train on {nxt}: {exc}", "warning"))
         return
     run.new_trainer(trainer)
     run.send_model(force=True)
-    run.send(Notice(f"Dataset: {nxt}"))
+    s = run.config
+    run.send(
+        Notice(f"Dataset: {nxt}, MLP {run.trainer.architecture} {s.activation}, "
+               f"{run.trainer.loss_name} loss, lr {run.trainer.base_lr:g}")
+    )  # fmt: skip
 
 
 def configure(run: TrainingLoop, c: Configure) -> None:

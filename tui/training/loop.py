@@ -53,6 +53,7 @@ class TrainingLoop:
         self.shown: ShownGraph | None = None  # the graph of the shown snapshot, kept alive
         self.forward_params: list[float] = []  # the parameters as the last step's forward saw them
         self.finished_notice = False
+        self.diverging = False
         self.stopping = False
         self.serial = 0  # of the last command applied
         if load is None:
@@ -86,6 +87,7 @@ class TrainingLoop:
         self.step_times.clear()
         self.shown = None
         self.finished_notice = False
+        self.diverging = False  # the last step's loss was far above the run's best
         self.model_dirty = True
         if self.state == "diverged":
             self.state = "paused"
@@ -150,6 +152,10 @@ class TrainingLoop:
         self.pending.append(report)
         self.step_times.append(time.monotonic())
         self.model_dirty = True
+        if report.diverging and not self.diverging:  # said once, when it starts
+            self.send(Notice(f"{self.trainer.divergence(report)}: - or [ lowers it, r resets",
+                             "warning"))  # fmt: skip
+        self.diverging = report.diverging
         if report.nonfinite or not math.isfinite(report.loss):
             self.state = "diverged"
             self.publish_now()

@@ -67,7 +67,6 @@ class BoundaryGrid:
 def dataset_view(trainer: Trainer) -> DatasetView:
     """What is being learned, from the trainer's data, model and settings."""
     t, data, config = trainer, trainer.data, trainer.config
-    sizes = [t.input_dim, *(len(layer.neurons) for layer in t.model.layers)]
     return DatasetView(
         name=config.dataset if config.csv is None else str(config.csv),
         X_train=[list(map(float, x)) for x in data.X_train],
@@ -78,7 +77,7 @@ def dataset_view(trainer: Trainer) -> DatasetView:
         input_dim=t.input_dim,
         lr=t.lr,
         param_names=tuple(name for name, _ in t.model.named_parameters()),
-        architecture="-".join(map(str, sizes)),
+        architecture=t.architecture,  # the name the headless run prints too
         classes=tuple(data.classes),
         config=config.to_dict(),
     )

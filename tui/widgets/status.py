@@ -9,7 +9,12 @@ from textual.widget import Widget
 from tui.formatting import fmt_number
 from tui.run_state import RunShown
 
-STATE_STYLES = {"running": "bold green", "paused": "bold yellow", "diverged": "bold red"}
+STATE_STYLES = {
+    "running": "bold green",
+    "paused": "bold yellow",
+    "diverging": "bold magenta",  # finite, but far above the run's best loss
+    "diverged": "bold red",
+}
 
 
 class StatusLine(Widget):

@@ -1,0 +1,79 @@
+"""The lecture's items in the app: diverging on the status line, `d` onto a dataset's own
+defaults, `]` and `[` as exact inverses, the scratch pad's key and `--expr`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from micrograd.train import TrainConfig
+from tests.apphelp import FAST, SIZE, notices, status, wait_for
+from tui.app import MicrogradApp
+from tui.screens.scratch import LECTURE, ScratchScreen, ScratchTree
+
+
+async def test_an_exploding_loss_reads_diverging_with_a_notice_before_inf():
+    # the issue's `--dataset tiny` before: 16,16 ReLU, lr 0.5, squared error (a step a second
+    # apart would reach inf at step 4: the status must say diverging before)
+    config = TrainConfig(dataset="tiny", hidden=(16, 16), lr=0.5, steps=3)
+    app = MicrogradApp(config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: any("diverging: the loss" in n for n in notices(app)))
+        notice = next(n for n in notices(app) if "diverging: the loss" in n)
+        assert "lower the learning rate" in notice and "- or [ lowers it" in notice
+        await wait_for(pilot, lambda: app.mirror.step >= 3)
+        assert app.mirror.last_report.diverging and app.mirror.last_report.loss < float("inf")
+
+
+async def test_a_run_that_stays_far_above_its_best_loss_reads_diverging_on_the_status_line():
+    app = MicrogradApp(replace(FAST, lr=1000.0))  # hinge: the loss grows, finite, to ~300
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "diverging" in status(app))
+        assert app.mirror.last_report.diverging
+        await pilot.press("space")  # paused by the learner: it says paused
+        await wait_for(pilot, lambda: "paused" in status(app))
+
+
+async def test_next_dataset_takes_the_datasets_own_defaults():
+    app = MicrogradApp(replace(FAST, dataset="blobs", hidden=(16, 16), lr=0.5), paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.mirror.run_config.dataset == "blobs")
+        await pilot.press("d")  # blobs -> tiny: the lecture's network, loss and rate
+        await wait_for(pilot, lambda: app.mirror.run_config.dataset == "tiny")
+        tiny = app.mirror.run_config
+        assert (tiny.hidden, tiny.activation, tiny.loss, tiny.lr) == ((4, 4), "tanh", "sse", 0.05)
+        await wait_for(pilot, lambda: "tiny 3-4-4-1" in status(app))
+        await pilot.press("d")  # tiny -> digits: the general defaults again
+        await wait_for(pilot, lambda: app.mirror.run_config.dataset == "digits")
+        assert app.mirror.run_config.hidden == (16, 16) and app.mirror.run_config.lr == 0.5
+
+
+async def test_right_then_left_bracket_gives_the_same_learning_rate():
+    app = MicrogradApp(replace(FAST, lr=0.07), paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.mirror.lr == 0.07)
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: app.mirror.lr != 0.07)
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: app.mirror.lr == 0.07)  # exactly (x1.1 then x0.9: 0.0693)
+
+
+async def test_the_scratch_key_and_expr_open_the_pad_over_the_app():
+    app = MicrogradApp(FAST, paused=True, expr="x=0.5; y=x*x")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ScratchScreen))
+        tree = app.screen.query_one(ScratchTree)
+        assert tree.get_node_at_line(0).label.plain == "y = 0.25  grad 0  (x * x)"
+        await pilot.press("b", "b")
+        assert tree.get_node_at_line(1).label.plain.startswith("x = 0.5  grad 1")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ScratchScreen))
+        await pilot.press("a")  # the key: the pad again, on the last expression
+        await wait_for(pilot, lambda: isinstance(app.screen, ScratchScreen))
+        assert app.screen.text == "x=0.5; y=x*x"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ScratchScreen))
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ScratchScreen))
+        assert app.screen.text == LECTURE
