@@ -388,7 +388,10 @@ def _nearest_root(snap: GraphSnapshot, limit: int) -> list[int]:
     return kept
 
 
-def to_dot(graph: GraphSnapshot | Value, max_nodes: int = 2000) -> str:
+DOT_MAX_NODES = 2000  # past this, `to_dot` draws the nodes nearest the root only
+
+
+def to_dot(graph: GraphSnapshot | Value, max_nodes: int = DOT_MAX_NODES) -> str:
     """The graph as Graphviz DOT text, drawn like Karpathy's `draw_dot`.
 
     Each node is a record `{ label | data ... | grad ... }`; each result has an oval op node

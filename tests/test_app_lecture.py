@@ -3,6 +3,7 @@ defaults, `]` and `[` as exact inverses, the scratch pad's key and `--expr`."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from micrograd.train import TrainConfig
@@ -77,3 +78,20 @@ async def test_the_scratch_key_and_expr_open_the_pad_over_the_app():
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, ScratchScreen))
         assert app.screen.text == LECTURE
+
+
+async def test_a_dot_export_that_stops_at_its_node_limit_says_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = MicrogradApp(TrainConfig(steps=100_000), paused=True)  # the moons demo: 7,144 nodes
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.graph_step == 1, timeout=30)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: any("Wrote the graph" in n for n in notices(app)), 30)
+        told = next(n for n in notices(app) if "Wrote the graph" in n)
+        total = int(
+            re.search(r"its 2,000 nodes nearest the loss, of ([\d,]+)", told)[1].replace(",", "")
+        )
+        assert total > 2000
+        text = next(tmp_path.glob("microgradtui-*.dot")).read_text()
+        assert f"// truncated: {total - 2000} of {total} nodes left out" in text

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from micrograd import checkpoint, fileio
 from micrograd.data import DATASETS
-from micrograd.graph import to_dot
+from micrograd.graph import DOT_MAX_NODES, to_dot
 from micrograd.train import (
     TrainConfig,
     Trainer,
@@ -218,7 +218,11 @@ def export_dot(run: TrainingLoop, c: ExportDot) -> None:
     if shown is None:
         run.send(Notice("No graph yet: take a step first (n)", "warning"))
         return
-    _write(run, Path(c.path), to_dot(shown.snapshot), f"the graph of step {shown.step}")
+    what = f"the graph of step {shown.step}"
+    total = len(shown.snapshot)
+    if total > DOT_MAX_NODES:  # to_dot stops there: say so, not only in a comment in the file
+        what += f" (its {DOT_MAX_NODES:,} nodes nearest the loss, of {total:,})"
+    _write(run, Path(c.path), to_dot(shown.snapshot), what)
 
 
 HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
