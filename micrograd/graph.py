@@ -30,6 +30,7 @@ __all__ = [
     "op_counts",
     "snapshot",
     "split_dots",
+    "split_dots_origins",
     "to_dot",
 ]
 
@@ -211,6 +212,11 @@ def dot_layout(data: tuple[float, ...], local: tuple[float, ...]) -> tuple[int, 
 
 
 def split_dots(snap: GraphSnapshot) -> GraphSnapshot:
+    """`snap` with each fused `dot` node split into products and sums (`split_dots_origins`)."""
+    return split_dots_origins(snap)[0]
+
+
+def split_dots_origins(snap: GraphSnapshot) -> tuple[GraphSnapshot, tuple[int, ...]]:
     """The same graph with each fused `dot` node drawn as the lecture builds a neuron:
     `sum((wi*xi for wi, xi in zip(w, x)), b)`, one `*` node per term (labelled `x0*w0`, as the
     weights are named) and a chain of `+` nodes from the bias, the last one in the dot's place
@@ -226,8 +232,10 @@ def split_dots(snap: GraphSnapshot) -> GraphSnapshot:
     children: list[tuple[int, ...]] = []
     locals_: list[tuple[float, ...]] = []
     where: list[int] = []  # old index -> new index
+    origins: list[int] = []  # new index -> old index (-1: a node the split made)
 
     def add(op: str, label: str, value: float, grad: float, kids: tuple, local: tuple) -> int:
+        origins.append(-1)
         ops.append(op)
         labels.append(label)
         data.append(value)
@@ -245,6 +253,7 @@ def split_dots(snap: GraphSnapshot) -> GraphSnapshot:
                 add(op, snap.labels[i], snap.data[i], snap.grads[i], tuple(where[c] for c in kids),
                     local)
             )  # fmt: skip
+            origins[-1] = i
             continue
         g = snap.grads[i]
         parts = [where[kids[-1]]] if has_bias else []  # the sum starts from the bias
@@ -268,9 +277,11 @@ def split_dots(snap: GraphSnapshot) -> GraphSnapshot:
             label = snap.labels[i] if last else ""
             parts.append(add("+", label, total, g, (parts[-1], product), (1.0, 1.0)))
         where.append(parts[-1])
-    return GraphSnapshot(
+        origins[parts[-1]] = i  # the last sum stands for the dot: its value and grad
+    split = GraphSnapshot(
         tuple(ops), tuple(labels), tuple(data), tuple(grads), tuple(children), tuple(locals_)
     )
+    return split, tuple(origins)
 
 
 # -- the backward pass, one node at a time ------------------------------------------------------

@@ -95,3 +95,39 @@ async def test_a_dot_export_that_stops_at_its_node_limit_says_so(tmp_path, monke
         assert total > 2000
         text = next(tmp_path.glob("microgradtui-*.dot")).read_text()
         assert f"// truncated: {total - 2000} of {total} nodes left out" in text
+
+
+async def test_lecture_shows_neurons_as_products_and_sums_and_u_toggles_it():
+    from micrograd.train import config_for_dataset
+
+    config = replace(config_for_dataset(TrainConfig(dataset="tiny")), steps=100_000)
+    app = MicrogradApp(config, paused=True, lecture=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.graph_step == 1)
+        await wait_for(pilot, lambda: "*" in app.graph.tree.snapshot.ops)
+        snap = app.graph.tree.snapshot
+        assert "dot" not in snap.ops and "x0*w0" in snap.labels  # the lecture's x1*w1 nodes
+        await pilot.press("u")
+        await wait_for(pilot, lambda: "dot" in app.graph.tree.snapshot.ops)
+        assert app.graph.tree.snapshot.data[-1] == snap.data[-1]  # the same loss, fused
+
+
+def test_a_gradient_check_on_the_split_graph_checks_the_node_shown():
+    from micrograd.train import Trainer, config_for_dataset
+    from tui.training.shown_graph import ShownGraph
+
+    trainer = Trainer(config_for_dataset(TrainConfig(dataset="tiny")))
+    params = list(trainer.model.named_parameters())
+    forward = [p.data for _, p in params]
+    trainer.step()
+    shown = ShownGraph(1, trainer.last_root, params, forward, split=True)
+    snap = shown.snapshot
+    weight = snap.labels.index("L0.N0.w0")
+    view = shown.check(index=weight)
+    assert view.ok and view.index == weight and view.analytic == snap.grads[weight]
+    product = snap.labels.index("x0*w0")
+    failed = shown.check(index=product)
+    assert not failed.ok and "split neuron" in failed.error
+    by_name = shown.check(name="L0.N0.w0")
+    assert by_name.ok and by_name.index == weight

@@ -55,6 +55,7 @@ from tui.protocol import (
     Save,
     SendGraph,
     SetGrid,
+    SplitDots,
     Stopped,
 )
 from tui.run_state import RunMirror
@@ -115,6 +116,7 @@ class MicrogradApp(GuardedApp[int]):
         load: str | None = None,
         replay: str | None = None,
         expr: str | None = None,
+        lecture: bool = False,
     ) -> None:
         super().__init__()
         # Start the resource tracker before Textual replaces stderr (else spawn fails).
@@ -131,6 +133,7 @@ class MicrogradApp(GuardedApp[int]):
         self._last_key = -KEYS_BUSY  # when the last key arrived (time.monotonic)
         self.handle_signals = False  # run_app: SIGTERM/SIGHUP end the app cleanly
         self.scratch_text = expr  # the scratch pad's expression (--expr opens it at once)
+        self.split_dots = lecture  # the graph shows neurons as the lecture's * and + (u)
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -155,6 +158,8 @@ class MicrogradApp(GuardedApp[int]):
         self.query_one(ParamTable).border_subtitle = "g: sort by |grad|"
         self.show_run()
         self.session.start()
+        if self.split_dots:
+            self.session.send(SplitDots(True))
         self.pump_reports()
         self.set_interval(GRAPH_EVERY, self._request_graph)
         self.query_one(ParamTable).focus()
@@ -432,6 +437,13 @@ class MicrogradApp(GuardedApp[int]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
+    def action_toggle_split(self) -> None:
+        """The graph's neurons as the lecture's * and + nodes, or as one fused dot."""
+        self.split_dots = not self.split_dots
+        self.session.send(SplitDots(self.split_dots))
+        shown = "as the lecture's * and + nodes" if self.split_dots else "as one dot node each"
+        self.notify(f"Graph: neurons {shown} (same numbers)", timeout=3)
+
     def action_scratch(self) -> None:
         """The scratch pad on the last expression typed there (the lecture's, at first)."""
         self.push_screen(ScratchScreen(self.scratch_text or LECTURE), self._scratch_done)
@@ -545,11 +557,12 @@ def run_app(
     load: str | None = None,
     replay: str | None = None,
     expr: str | None = None,
+    lecture: bool = False,
 ) -> int:
     """Run the app in this terminal (resuming the checkpoint `load`, or showing the checkpoint
     `replay` read-only, if given; opening the scratch pad on `expr`, if given)."""
     multiprocessing.resource_tracker.ensure_running()
-    app = MicrogradApp(config, paused=paused, load=load, replay=replay, expr=expr)
+    app = MicrogradApp(config, paused=paused, load=load, replay=replay, expr=expr, lecture=lecture)
     app.handle_signals = True
     try:
         app.run()

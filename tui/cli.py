@@ -320,7 +320,7 @@ def _main(args: argparse.Namespace) -> int:
         return _fail("no terminal to draw on: use ssh -t, or --headless")
     from tui.app import run_app  # the UI is imported only when it is needed
 
-    return run_app(config, paused=args.paused, load=args.load)
+    return run_app(config, paused=args.paused, load=args.load, lecture=args.lecture)
 
 
 _APP_SCALAR_ONLY = (

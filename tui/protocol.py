@@ -79,6 +79,13 @@ class SendGraph(Command):
 
 
 @dataclass(frozen=True)
+class SplitDots(Command):
+    """Show each neuron's fused dot as the lecture's `*` and `+` nodes (`on`), or fused."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class SetGrid(Command):
     """The decision-boundary grid's size in cells (the dataset pane's size)."""
 

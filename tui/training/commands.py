@@ -43,6 +43,7 @@ from tui.protocol import (
     ScaleLr,
     SendGraph,
     SetGrid,
+    SplitDots,
     Step,
     Stop,
 )
@@ -172,6 +173,15 @@ def send_graph(run: TrainingLoop, c: SendGraph) -> None:
     run.send_graph()
 
 
+def split_dots(run: TrainingLoop, c: SplitDots) -> None:
+    """The lecture's view of a neuron (or the fused dot again): the same step's graph anew."""
+    run.split_dots = c.on
+    shown = run.shown
+    run.shown = None
+    if shown is not None and shown.step == run.step_count:
+        run.send_graph()
+
+
 def check_gradient(run: TrainingLoop, c: CheckGradient) -> None:
     """Check a node (or parameter) of the shown graph, which is kept even if training has moved
     on; `c.step` says which graph the app shows."""
@@ -239,6 +249,7 @@ HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
     RemovePoint: edit_point,
     SetGrid: set_grid,
     SendGraph: send_graph,
+    SplitDots: split_dots,
     CheckGradient: check_gradient,
     AskNeuron: ask_neuron,
     Save: save,

@@ -54,6 +54,7 @@ class TrainingLoop:
         self.forward_params: list[float] = []  # the parameters as the last step's forward saw them
         self.finished_notice = False
         self.diverging = False
+        self.split_dots = False  # show each neuron's dot as the lecture's * and + (SplitDots)
         self.stopping = False
         self.serial = 0  # of the last command applied
         if load is None:
@@ -127,7 +128,9 @@ class TrainingLoop:
         if root is None:
             return None
         if self.shown is None or self.shown.step != self.step_count:
-            self.shown = ShownGraph(self.step_count, root, self.params, self.forward_params)
+            self.shown = ShownGraph(
+                self.step_count, root, self.params, self.forward_params, self.split_dots
+            )
         return self.shown
 
     def send_graph(self) -> None:
