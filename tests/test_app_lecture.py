@@ -131,3 +131,21 @@ def test_a_gradient_check_on_the_split_graph_checks_the_node_shown():
     assert not failed.ok and "split neuron" in failed.error
     by_name = shown.check(name="L0.N0.w0")
     assert by_name.ok and by_name.index == weight
+
+
+async def test_the_lectures_samples_show_their_targets_as_plus_and_minus_one():
+    from micrograd.train import config_for_dataset
+    from tui.widgets.dataset import SamplesTable
+
+    config = replace(config_for_dataset(TrainConfig(dataset="tiny")), steps=100_000)
+    app = MicrogradApp(config, paused=True, lecture=True)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(SamplesTable)
+        await wait_for(pilot, lambda: table.row_count == 4)
+        targets = [str(table.get_cell(str(i), "target")) for i in range(4)]
+        assert targets == ["+1", "-1", "-1", "+1"]  # the lecture's ys = [1.0, -1.0, -1.0, 1.0]
+    app = MicrogradApp(replace(config, loss="bce"), paused=True)
+    async with app.run_test(size=SIZE) as pilot:  # bce trains on labels 0/1: shown as they are
+        table = app.query_one(SamplesTable)
+        await wait_for(pilot, lambda: table.row_count == 4)
+        assert [str(table.get_cell(str(i), "target")) for i in range(4)] == ["1", "0", "0", "1"]

@@ -278,8 +278,11 @@ class MicrogradApp(GuardedApp[int]):
 
     def _on_dataset_view(self, d: DatasetView) -> None:
         self.mirror.new_run(d)
+        # two classes trained against targets +1/-1 (hinge, mse, sse: all but bce): the table
+        # shows the targets the loss uses, as the lecture writes ys = [1.0, -1.0, -1.0, 1.0]
+        signed = d.n_classes == 2 and d.config.get("loss") != "bce"
         self.query_one(DatasetPane).show_dataset(
-            d.name, d.input_dim, d.X_train, d.y_train, d.X_test, d.y_test, d.classes
+            d.name, d.input_dim, d.X_train, d.y_train, d.X_test, d.y_test, d.classes, signed
         )
         if d.classes:
             named = ", ".join(f"{i}={c}" for i, c in enumerate(d.classes))

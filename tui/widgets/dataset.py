@@ -250,18 +250,22 @@ class SamplesTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._shown: list[tuple[str, str]] = []
 
-    def set_data(self, X: Sequence[Sequence[float]], y: Sequence[int]) -> None:
+    def set_data(
+        self, X: Sequence[Sequence[float]], y: Sequence[int], signed: bool = False
+    ) -> None:
+        """`signed`: show a two-class target as the loss uses it, +1 or -1 (t = 2*label - 1)."""
         self.clear(columns=True)
         self._shown = []
         if not X:
             return
         for i in range(len(X[0])):
             self.add_column(f"x{i + 1}", key=f"x{i}")
-        self.add_column("target", key="target")
+        self.add_column("target ±1" if signed else "target", key="target")
         self.add_column("prediction", key="prediction")
         self.add_column("output", key="output")
         for i, (x, label) in enumerate(zip(X[:MAX_TABLE_ROWS], y)):
-            self.add_row(*(fmt_number(v) for v in x), str(label), "-", "-", key=str(i))
+            target = ("+1" if label else "-1") if signed else str(label)
+            self.add_row(*(fmt_number(v) for v in x), target, "-", "-", key=str(i))
             self._shown.append(("-", "-"))
 
     def set_predictions(self, predictions: Sequence[float], outputs: Sequence[float]) -> None:
@@ -288,15 +292,16 @@ class DatasetPane(Vertical):
         yield SamplesTable(id="samples")
 
     def show_dataset(
-        self, name: str, input_dim: int, X_train, y_train, X_test, y_test, classes=()
+        self, name: str, input_dim: int, X_train, y_train, X_test, y_test, classes=(), signed=False
     ) -> None:
-        """`classes`: the label each class number stands for (a CSV's), shown as `0=cat`."""
+        """`classes`: the label each class number stands for (a CSV's), shown as `0=cat`;
+        `signed`: the table shows two-class targets as +1/-1."""
         wide = input_dim != 2
         self.set_class(wide, "-table")
         self._shown = (name, tuple(classes))
         self._subtitle(len(X_train), len(X_test))
         if wide:
-            self.query_one(SamplesTable).set_data(X_train, y_train)
+            self.query_one(SamplesTable).set_data(X_train, y_train, signed)
         else:
             self.query_one(BoundaryView).set_data(X_train, y_train, X_test, y_test)
 
