@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable, Sequence
 from operator import mul
 
-from micrograd.operators import OPS, checked_log, safe_exp, safe_pow, sigmoid
+from micrograd.operators import OPS, checked_log, checked_pow, safe_exp, safe_pow, sigmoid
 
 __all__ = ["OPS", "Value", "dot_node", "read_dot_inputs", "topological_order"]
 
@@ -86,14 +86,17 @@ class Value:
             raise ZeroDivisionError(f"/: division by zero ({self.data!r} / {b!r})")
         return _node(self.data / b, (self, other), "/", (1.0 / b, -self.data / (b * b)))
 
-    def __pow__(self, n: Number) -> Value:
+    def __pow__(self, n: Operand) -> Value:
         """a ** n for a constant n; d/da = n * a**(n-1).
 
         Overflow gives inf (-inf for a negative base and an odd n), underflow 0; a negative
         base with a non-integer n raises ValueError, 0 to a negative power ZeroDivisionError.
+        A Value exponent makes a two-operand "pow" node (`_pow_value`).
         """
+        if isinstance(n, Value):
+            return self._pow_value(n)
         if isinstance(n, bool) or not isinstance(n, (int, float)):
-            raise TypeError(f"**: the exponent must be an int or a float constant, got {n!r}")
+            raise TypeError(f"**: the exponent must be a number or a Value, got {n!r}")
         a = self.data
         if a < 0.0 and not float(n).is_integer():
             raise ValueError(f"**: a negative base ({a!r}) needs an integer exponent, got {n!r}")
@@ -102,6 +105,16 @@ class Value:
         out = safe_pow(a, n)
         local = n * safe_pow(a, n - 1) if a != 0.0 or n >= 1 else (math.inf if n > 0 else 0.0)
         return _node(out, (self,), f"**{n:g}", (local,))
+
+    def _pow_value(self, b: Value) -> Value:
+        """a ** b, b a Value, for a > 0; d/da = b * a**(b-1), d/db = a**b * log(a).
+        A base <= 0 raises ValueError (log(a) is not defined there)."""
+        a, e = self.data, b.data
+        out = checked_pow(a, e)
+        return _node(out, (self, b), "pow", (e * safe_pow(a, e - 1.0), out * math.log(a)))
+
+    def __rpow__(self, other: Number) -> Value:  # other ** self: a constant base
+        return Value(other)._pow_value(self)
 
     def __neg__(self) -> Value:
         """-a; d/da = -1"""
@@ -184,6 +197,20 @@ class Value:
         return _node(sum(map(mul, wd, xd), 0.0), (*ws, *values), "dot", (*xd, *wd))
 
     # -- backpropagation ---------------------------------------------------------------------
+
+    def _backward(self) -> None:
+        """One node's share of the chain rule, as the lecture runs it by hand: add
+        `local * self.grad` to each operand's grad, once per call (operands in order, `a*a`
+        twice). Call it on every node in reverse topological order, after `o.grad = 1.0`,
+        and the grads are those `backward()` gives; calling it twice adds twice.
+        A zero grad sends nothing (as in `backward()`: 0 * inf would be NaN), a NaN sends NaN."""
+        g = self.grad
+        if g:
+            for child, local in zip(self._prev, self._local):
+                child.grad += local * g
+        elif g != g:
+            for child in self._prev:
+                child.grad += math.nan
 
     def backward(self) -> None:
         """Fill `grad` of every node this one depends on with d self / d node (chain rule)."""

@@ -29,6 +29,8 @@ __all__ = [
     "node_count",
     "op_counts",
     "snapshot",
+    "split_dots",
+    "split_dots_origins",
     "to_dot",
 ]
 
@@ -190,6 +192,98 @@ def snapshot(root: Value) -> GraphSnapshot:
     )
 
 
+# -- the lecture's view of a neuron: a fused dot as its products and sums -------------------------
+
+
+def dot_layout(data: tuple[float, ...], local: tuple[float, ...]) -> tuple[int, bool, bool]:
+    """How a `dot` node's operands are laid out, read from their values `data` and its locals:
+    (k terms, inputs are Values, has a bias). `Value.dot` records (*ws, *xs[, bias]) with locals
+    (*x values, *w values[, 1.0]) when the inputs are Values, and (*ws[, bias]) with locals
+    (*x values[, 1.0]) when they are plain numbers (constants, not operands)."""
+    n = len(data)
+    for has_bias in (True, False):
+        k2 = n - has_bias
+        if k2 > 0 and k2 % 2 == 0 and (not has_bias or local[-1] == 1.0):
+            k = k2 // 2
+            if all(local[i] == data[k + i] and local[k + i] == data[i] for i in range(k)):
+                return k, True, has_bias
+    has_bias = n > 0 and local[-1] == 1.0 and n >= 1
+    return n - has_bias, False, has_bias
+
+
+def split_dots(snap: GraphSnapshot) -> GraphSnapshot:
+    """`snap` with each fused `dot` node split into products and sums (`split_dots_origins`)."""
+    return split_dots_origins(snap)[0]
+
+
+def split_dots_origins(snap: GraphSnapshot) -> tuple[GraphSnapshot, tuple[int, ...]]:
+    """The same graph with each fused `dot` node drawn as the lecture builds a neuron:
+    `sum((wi*xi for wi, xi in zip(w, x)), b)`, one `*` node per term (labelled `x0*w0`, as the
+    weights are named) and a chain of `+` nodes from the bias, the last one in the dot's place
+    with its label. The
+    numbers are the engine's: the products and sums in the dot's own order give its value
+    exactly, and each new node's grad is the dot's (d dot / d part = 1). Constant inputs (plain
+    numbers, which a dot keeps only as locals) become leaves `x0`, `x1`, ... whose grad is what
+    this one use sends them (w_i times the dot's grad)."""
+    ops: list[str] = []
+    labels: list[str] = []
+    data: list[float] = []
+    grads: list[float] = []
+    children: list[tuple[int, ...]] = []
+    locals_: list[tuple[float, ...]] = []
+    where: list[int] = []  # old index -> new index
+    origins: list[int] = []  # new index -> old index (-1: a node the split made)
+
+    def add(op: str, label: str, value: float, grad: float, kids: tuple, local: tuple) -> int:
+        origins.append(-1)
+        ops.append(op)
+        labels.append(label)
+        data.append(value)
+        grads.append(grad)
+        children.append(kids)
+        locals_.append(local)
+        return len(ops) - 1
+
+    for i, op in enumerate(snap.ops):
+        kids, local = snap.children[i], snap.locals[i]
+        if op == "dot" and kids:
+            k, values, has_bias = dot_layout(tuple(snap.data[c] for c in kids), local)
+        if op != "dot" or not kids or k == 0:
+            where.append(
+                add(op, snap.labels[i], snap.data[i], snap.grads[i], tuple(where[c] for c in kids),
+                    local)
+            )  # fmt: skip
+            origins[-1] = i
+            continue
+        g = snap.grads[i]
+        parts = [where[kids[-1]]] if has_bias else []  # the sum starts from the bias
+        total = snap.data[kids[-1]] if has_bias else 0.0
+        for j in range(k):
+            w, wd = where[kids[j]], snap.data[kids[j]]
+            if values:
+                x, xd = where[kids[k + j]], snap.data[kids[k + j]]
+            else:
+                xd = local[j]
+                x = add("", f"x{j}", xd, wd * g if g else 0.0, (), ())
+            last = j == k - 1
+            label = snap.labels[i] if last and not parts else f"x{j}*w{j}"
+            product = add("*", label, snap.data[i] if last and not parts else wd * xd, g,
+                          (w, x), (xd, wd))  # fmt: skip
+            if not parts:  # no bias: the first product starts the sum
+                parts.append(product)
+                total = data[product]
+                continue
+            total = snap.data[i] if last else total + data[product]  # the dot's own sum, exactly
+            label = snap.labels[i] if last else ""
+            parts.append(add("+", label, total, g, (parts[-1], product), (1.0, 1.0)))
+        where.append(parts[-1])
+        origins[parts[-1]] = i  # the last sum stands for the dot: its value and grad
+    split = GraphSnapshot(
+        tuple(ops), tuple(labels), tuple(data), tuple(grads), tuple(children), tuple(locals_)
+    )
+    return split, tuple(origins)
+
+
 # -- the backward pass, one node at a time ------------------------------------------------------
 
 
@@ -305,7 +399,10 @@ def _nearest_root(snap: GraphSnapshot, limit: int) -> list[int]:
     return kept
 
 
-def to_dot(graph: GraphSnapshot | Value, max_nodes: int = 2000) -> str:
+DOT_MAX_NODES = 2000  # past this, `to_dot` draws the nodes nearest the root only
+
+
+def to_dot(graph: GraphSnapshot | Value, max_nodes: int = DOT_MAX_NODES) -> str:
     """The graph as Graphviz DOT text, drawn like Karpathy's `draw_dot`.
 
     Each node is a record `{ label | data ... | grad ... }`; each result has an oval op node

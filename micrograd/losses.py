@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from micrograd.engine import Value
 from micrograd.operators import safe_pow, softplus
 
-BINARY_LOSSES = ("hinge", "mse", "bce")
+BINARY_LOSSES = ("hinge", "mse", "sse", "bce")
 
 _NAN = float("nan")
 
@@ -92,14 +92,24 @@ def hinge(outputs: Sequence[Value], labels: Sequence[int]) -> Value:
     return Value.sum(terms) / len(terms)
 
 
-def mse(outputs: Sequence[Value], labels: Sequence[int]) -> Value:
-    """mean (s - t)**2 with t = 2*label - 1 (the tiny example's squared error); d/ds = 2(s - t)."""
-    _check_labels("mse", len(outputs), labels, 2)
-    terms = [
-        (_as_value(_binary_output("mse", s)) - float(2 * label - 1)) ** 2
+def _squared_errors(name: str, outputs: Sequence[Value], labels: Sequence[int]) -> list[Value]:
+    """(s - t)**2 per sample, t = 2*label - 1."""
+    _check_labels(name, len(outputs), labels, 2)
+    return [
+        (_as_value(_binary_output(name, s)) - float(2 * label - 1)) ** 2
         for s, label in zip(outputs, labels)
     ]
+
+
+def mse(outputs: Sequence[Value], labels: Sequence[int]) -> Value:
+    """mean (s - t)**2 with t = 2*label - 1; d/ds = 2(s - t)/N."""
+    terms = _squared_errors("mse", outputs, labels)
     return Value.sum(terms) / len(terms)
+
+
+def sse(outputs: Sequence[Value], labels: Sequence[int]) -> Value:
+    """sum (s - t)**2, t = 2*label - 1: the lecture's `sum((yout - ygt)**2)`; d/ds = 2(s - t)."""
+    return Value.sum(_squared_errors("sse", outputs, labels))
 
 
 def _softplus(x: Value) -> Value:
@@ -165,6 +175,7 @@ def l2(params: Sequence[Value], alpha: float) -> Value:
 LOSSES: dict[str, Callable[..., Value]] = {
     "hinge": hinge,
     "mse": mse,
+    "sse": sse,
     "bce": bce,
     "softmax": softmax_cross_entropy,
 }
@@ -211,8 +222,10 @@ def float_loss(
             else:
                 margin = 1.0 - s if label == 1 else 1.0 + s
                 terms.append(margin if margin > 0.0 else 0.0)
-    elif name == "mse":
+    elif name in ("mse", "sse"):
         terms = [safe_pow(s - float(2 * label - 1), 2) for s, label in zip(scores, labels)]
+        if name == "sse":
+            return _add_all(terms)
     else:
         terms = [softplus(-s if label == 1 else s) for s, label in zip(scores, labels)]
     return _add_all(terms) / len(terms)

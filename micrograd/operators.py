@@ -39,6 +39,16 @@ def checked_log(a: float) -> float:
     return math.log(a)
 
 
+def checked_pow(a: float, b: float) -> float:
+    """a ** b for a Value exponent b: needs a > 0 (d/db = a**b * log(a)); overflow gives inf."""
+    if not a > 0.0:
+        raise ValueError(
+            f"**: a Value exponent needs a base > 0 (d/db = a**b * log(a)), got base {a!r}; "
+            "for a constant exponent write a ** 2.0 with a plain number"
+        )
+    return safe_pow(a, b)
+
+
 def checked_div(a: float, b: float) -> float:
     """a / b; ZeroDivisionError naming both operands when b is 0."""
     if b == 0.0:
@@ -91,7 +101,8 @@ Op = namedtuple("Op", ("formula", "derivative", "forward"), defaults=(None,))
 
 
 # The derivative rules, one entry per op. `a`, `b` are the operands, `out` the result, `n` a
-# constant exponent. `**`, `sum` and `dot` need more than their operands (the exponent, folded
+# constant exponent ("**2": one operand); "pow" is `a ** b` with a Value exponent (two
+# operands). `**`, `sum` and `dot` need more than their operands (the exponent, folded
 # constants), which the gradient check recovers from the recorded node: no forward rule here.
 OPS: dict[str, Op] = {
     "+": Op("a + b", "d/da = 1, d/db = 1", lambda xs: xs[0] + xs[1]),
@@ -100,6 +111,11 @@ OPS: dict[str, Op] = {
     "/": Op("a / b", "d/da = 1/b, d/db = -a/b**2", lambda xs: checked_div(xs[0], xs[1])),
     "neg": Op("-a", "d/da = -1", lambda xs: -xs[0]),
     "**": Op("a ** n", "d/da = n * a**(n-1)"),
+    "pow": Op(
+        "a ** b  (a > 0)",
+        "d/da = b * a**(b-1), d/db = a**b * log(a)",
+        lambda xs: checked_pow(xs[0], xs[1]),
+    ),
     "exp": Op("exp(a)", "d/da = exp(a)", lambda xs: safe_exp(xs[0])),
     "log": Op("log(a)", "d/da = 1/a", lambda xs: checked_log(xs[0])),
     "tanh": Op("tanh(a)", "d/da = 1 - tanh(a)**2", lambda xs: tanh(xs[0])),

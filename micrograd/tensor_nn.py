@@ -306,6 +306,14 @@ def mse(outputs: Tensor, labels: Any) -> Tensor:
     return ((s - _sign(xp, y, s.dtype)) ** 2).mean()
 
 
+def sse(outputs: Tensor, labels: Any) -> Tensor:
+    """sum (s - t)**2, t = 2*label - 1 (the lecture's loss); dL/ds = 2(s - t)"""
+    xp = _xp(outputs)
+    y = _labels("sse", xp, labels, len(outputs), 2)
+    s = _scores("sse", outputs, len(y))
+    return ((s - _sign(xp, y, s.dtype)) ** 2).sum()
+
+
 def bce(outputs: Tensor, labels: Any) -> Tensor:
     """mean softplus(s) for label 0, softplus(-s) for label 1 (cross-entropy of the logit s);
     dL/ds = (sigmoid(s) - label)/N"""
@@ -339,6 +347,7 @@ def _xp(t: Tensor) -> Any:
 LOSSES: dict[str, Callable[[Tensor, Any], Tensor]] = {
     "hinge": hinge,
     "mse": mse,
+    "sse": sse,
     "bce": bce,
     "softmax": softmax_cross_entropy,
 }

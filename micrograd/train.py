@@ -14,7 +14,7 @@ import random
 import time
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from micrograd import data as datasets
 from micrograd.engine import Value
@@ -35,6 +35,11 @@ HISTORY_LIMIT = 20_000  # reports kept in memory (and in checkpoints); see Histo
 ENGINES = ("scalar", "tensor")  # one Value per number, or one Tensor per array (numpy/CuPy)
 DEVICES = ("cpu", "cuda", "auto")  # the tensor engine's; see micrograd.device
 DTYPES = ("float64", "float32")  # the tensor engine's
+# A finite loss above DIVERGE_FACTOR times the run's reference (its lowest loss so far, but at
+# least a tenth of its first loss and LOSS_FLOOR) is `diverging`: the lecture's example at lr 0.5
+# went 16.8 -> 9e7 -> 1.6e19 before reaching inf; this says so at the second step.
+DIVERGE_FACTOR = 100.0
+LOSS_FLOOR = 0.01
 MAX_CONV_BLOCKS = 4
 MAX_CHANNELS = 256
 
@@ -87,6 +92,51 @@ SETTINGS: tuple[Setting, ...] = (
             group="tensor engine"),
 )  # fmt: skip
 SETTING = {s.name: s for s in SETTINGS}
+
+# Per dataset, the settings that train it well where TrainConfig's defaults (the moons demo's) do
+# not; tests/test_train.py checks that each dataset's default run reaches a good accuracy. The
+# lecture's tiny example needs its own network, loss and rate: with 16,16 ReLU and lr 0.5 its
+# loss went 16.8 -> 9e7 -> 1.6e19 (issue 12).
+DATASET_DEFAULTS: dict[str, dict[str, object]] = {
+    "tiny": {"hidden": (4, 4), "activation": "tanh", "loss": "sse", "lr": 0.05, "alpha": 0.0},
+}
+
+
+def config_for_dataset(
+    config: TrainConfig, dataset: str | None = None, given: Iterable[str] = ()
+) -> TrainConfig:
+    """`config` on `dataset` (default: its own), with that dataset's defaults for every setting
+    that some dataset has its own default for and that the user did not set (`given` names the
+    settings they set). A CSV run is left as it is."""
+    dataset = config.dataset if dataset is None else dataset
+    if config.csv is not None:
+        return replace(config, dataset=dataset)
+    given = set(given)
+    general = TrainConfig()
+    own = DATASET_DEFAULTS.get(dataset, {})
+    changes: dict[str, object] = {"dataset": dataset}
+    for name in {name for values in DATASET_DEFAULTS.values() for name in values}:
+        if name not in given:
+            changes[name] = own.get(name, getattr(general, name))
+    return replace(config, **changes)
+
+
+def scaled_lr(lr: float, factor: float) -> float:
+    """lr * factor rounded to 12 significant digits: a factor and its inverse give lr back."""
+    return float(f"{lr * factor:.12g}")
+
+
+def chosen_settings(config: TrainConfig) -> set[str]:
+    """The settings some dataset has its own default for on which `config` differs from its
+    dataset's defaults: what the user chose (a choice equal to the default looks the same)."""
+    own = config_for_dataset(config)
+    return {
+        name
+        for values in DATASET_DEFAULTS.values()
+        for name in values
+        if getattr(config, name) != getattr(own, name)
+    }
+
 
 # The settings form's cap on a step's work (`step_work`: samples a step times weights): the moons
 # demo is 100 x 304; the cap keeps a step near a second (figures in benchmarks/README.md).
@@ -202,6 +252,7 @@ class StepReport:
     test_loss: float | None = None
     test_accuracy: float | None = None
     nonfinite: bool = False
+    diverging: bool = False  # finite, but far above the run's lowest loss (Trainer.divergence)
 
     def to_list(self) -> list:
         return [getattr(self, f.name) for f in fields(self)]
@@ -236,7 +287,8 @@ class History(Sequence[StepReport]):
         self._step = array("q")
         # loss, accuracy, lr, seconds, test loss, test accuracy
         self._floats = tuple(array("d") for _ in range(6))
-        self._flags = bytearray()  # 1: has a test loss, 2: has a test accuracy, 4: nonfinite
+        # 1: has a test loss, 2: has a test accuracy, 4: nonfinite, 8: diverging
+        self._flags = bytearray()
         self.stride = 1  # every stride-th report appended is kept
         self._seen = 0  # reports appended so far
         self._floating = False  # the last entry is off the stride: the next report replaces it
@@ -261,7 +313,9 @@ class History(Sequence[StepReport]):
         self._step.append(r.step)
         for column, v in zip(self._floats, values):
             column.append(v)
-        self._flags.append(has_loss | has_acc << 1 | bool(r.nonfinite) << 2)
+        self._flags.append(
+            has_loss | has_acc << 1 | bool(r.nonfinite) << 2 | bool(r.diverging) << 3
+        )
         self._floating = self._seen % self.stride != 0
         self._seen += 1
         if not self._floating and len(self._step) >= self.limit:
@@ -303,6 +357,7 @@ class History(Sequence[StepReport]):
             test_loss if flags & 1 else None,
             test_acc if flags & 2 else None,
             bool(flags & 4),
+            bool(flags & 8),
         )
 
     def __len__(self) -> int:
@@ -430,6 +485,7 @@ class Trainer:
         self.step_count = 0
         self.history = History()
         self.last_root: Value | None = None
+        self._first_loss = self._lowest_loss = math.nan  # for `divergence`
 
     def _build_tensor(self, seed: int, n_out: int) -> None:
         """The tensor engine's model, optimizer and data arrays (micrograd.tensor_train; numpy
@@ -459,6 +515,7 @@ class Trainer:
         self.step_count = 0
         self.history = History()
         self.last_root = None
+        self._first_loss = self._lowest_loss = math.nan  # for `divergence`
 
     # -- the learning rate -------------------------------------------------------------------
 
@@ -471,6 +528,13 @@ class Trainer:
     def set_lr(self, lr: float) -> None:
         """Set the base learning rate; the next step uses it."""
         self.base_lr = SETTING["lr"].check(lr)
+
+    def scale_lr(self, factor: float) -> float:
+        """Multiply the base learning rate by `factor` from the next step, and return it. The
+        product is rounded to 12 significant digits, so a factor and its inverse (x1.1 then
+        /1.1) return to the same rate exactly; float arithmetic alone can miss it by an ulp."""
+        self.set_lr(scaled_lr(self.base_lr, factor))
+        return self.base_lr
 
     # -- training ----------------------------------------------------------------------------
 
@@ -549,6 +613,7 @@ class Trainer:
             test_loss=test_loss,
             test_accuracy=test_acc,
             nonfinite=nonfinite,
+            diverging=self._diverging(loss.data),
         )
         self.history.append(report)
         self.last_root = loss
@@ -567,11 +632,40 @@ class Trainer:
             test_loss, test_acc = self.evaluate(self.data.X_test, self.data.y_test)
         report = StepReport(
             self.step_count, loss, acc, lr, time.perf_counter() - start, test_loss, test_acc,
-            nonfinite,
+            nonfinite, self._diverging(loss),
         )  # fmt: skip
         self.history.append(report)
         self.last_root = root  # type: ignore[assignment]
         return report
+
+    # -- divergence ---------------------------------------------------------------------------
+
+    def _diverging(self, loss: float) -> bool:
+        """Track the run's first and lowest finite loss; is `loss` far above them?"""
+        if not math.isfinite(loss):
+            return False  # NaN/inf is `nonfinite`: diverged, not diverging
+        if self._first_loss != self._first_loss:
+            self._first_loss = self._lowest_loss = loss
+        self._lowest_loss = min(self._lowest_loss, loss)
+        return loss > DIVERGE_FACTOR * self.reference_loss
+
+    @property
+    def reference_loss(self) -> float:
+        """What a loss is compared with to call it diverging: the lowest loss so far, but at
+        least a tenth of the first one and LOSS_FLOOR (a loss that reached 1e-20 may wobble)."""
+        if self._first_loss != self._first_loss:
+            return LOSS_FLOOR
+        return max(self._lowest_loss, 0.1 * self._first_loss, LOSS_FLOOR)
+
+    def divergence(self, report: StepReport) -> str:
+        """What a diverging report means and what to do, in one sentence ("" if it is not)."""
+        if not report.diverging:
+            return ""
+        best = self.reference_loss
+        return (
+            f"diverging: the loss {report.loss:.3g} is {report.loss / best:.0e} times the run's "
+            f"best level {best:.3g}; lower the learning rate (now {report.lr:g}) or reset"
+        )
 
     def evaluate(self, X: list[list[float]], y: list[int]) -> tuple[float, float]:
         """Loss (without regularisation) and accuracy on (X, y), float-only: no graph."""
@@ -596,6 +690,21 @@ class Trainer:
         return self.data.n_classes
 
     # -- checkpoints -------------------------------------------------------------------------
+
+    @property
+    def architecture(self) -> str:
+        """The network's layer sizes as the lecture writes them, input to output: `2-16-16-1`
+        (with conv blocks first: `conv 8,16 on 1x8x8, 64-64-10`). The app and the headless
+        run both say this."""
+        c = self.config
+        n_out = self.n_classes if self.loss_name == "softmax" else 1
+        n_in = self.input_dim
+        conv = ""
+        if c.conv:
+            channels, h, w = image_shape_of(c, self.data) or (0, 0, 0)
+            conv = f"conv {','.join(map(str, c.conv))} on {channels}x{h}x{w}, "
+            n_in = c.conv[-1] * (h >> len(c.conv)) * (w >> len(c.conv))  # each block halves
+        return conv + "-".join(map(str, (n_in, *c.hidden, n_out)))
 
     def state_dict(self) -> dict:
         """Everything needed to continue this run exactly, as JSON-able plain data."""
@@ -675,6 +784,9 @@ class Trainer:
         self.step_count = check_number("the step", state["step"], whole=True, low=0)
         self.history = History(StepReport.from_list(r) for r in state["history"])
         self.last_root = None
+        losses = [r.loss for r in self.history if math.isfinite(r.loss)]
+        self._first_loss = losses[0] if losses else math.nan
+        self._lowest_loss = min(losses, default=math.nan)
 
 
 def check_fit(config: TrainConfig, data: Data) -> str:

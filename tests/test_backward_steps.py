@@ -93,3 +93,69 @@ def test_path_to_follows_children_from_the_root():
         snap.path_to(len(snap))
     again = pickle.loads(pickle.dumps(snap))  # the cache is not pickled
     assert "_tree_parent" not in again.__dict__ and again.path_to(ix) == path
+
+
+# -- the lecture's view: a fused dot split into its products and sums ----------------------------
+
+
+def _lecture_loss(value_inputs: bool):
+    """The lecture's 3-4-4-1 tanh MLP on two samples, sum of squared errors; inputs as plain
+    numbers (the Trainer's way: constants) or as Values."""
+    from micrograd.nn import MLP
+
+    model = MLP(3, [4, 4, 1], activation="tanh", seed=3)
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5]]
+    if value_inputs:
+        xs = [[Value(v, label=f"x{i}") for i, v in enumerate(x)] for x in xs]
+    loss = Value.sum([(model(x) - t) ** 2 for x, t in zip(xs, [1.0, -1.0])])
+    loss.backward()
+    return loss
+
+
+@pytest.mark.parametrize("value_inputs", [False, True])
+def test_split_dots_shows_the_same_numbers_as_products_and_sums(value_inputs):
+    from micrograd.graph import split_dots
+
+    snap = snapshot(_lecture_loss(value_inputs))
+    split = split_dots(snap)
+    counts = split.op_counts()
+    assert "dot" not in counts and counts["*"] == 2 * (3 * 4 + 4 * 4 + 4)
+    assert counts["+"] == 2 * (3 * 4 + 4 * 4 + 4)  # bias + x0w0, + x1w1, ...: one + per term
+    assert split.data[split.root] == snap.data[snap.root]
+    # every node that is not a dot is still there with the same numbers, leaves included
+    kept = sorted((o, lb, d, g) for o, lb, d, g in zip(snap.ops, snap.labels, snap.data,
+                                                       snap.grads) if o != "dot")  # fmt: skip
+    split_nodes = set(zip(split.ops, split.labels, split.data, split.grads))
+    assert all(node in split_nodes for node in kept)
+    # each dot's value and grad are those of the last + that replaced it
+    for i in (i for i, o in enumerate(snap.ops) if o == "dot"):
+        assert (snap.data[i], snap.grads[i]) in {
+            (d, g) for o, d, g in zip(split.ops, split.data, split.grads) if o == "+"
+        }
+    # and the split graph is a graph like any other: its backward pass gives its grads
+    final = {}
+    for step in backward_steps(split):
+        final[step.index] = step.grad
+        assert step.grad == pytest.approx(split.grads[step.index], rel=1e-12, abs=1e-12)
+    assert len(final) == len(split)
+    if not value_inputs:
+        inputs = [i for i in range(len(split)) if split.labels[i] in ("x0", "x1", "x2")]
+        assert len(inputs) == 2 * 3 * 4  # one leaf per use of each constant input
+    products = [i for i in range(len(split)) if split.ops[i] == "*"]
+    assert split.labels[products[0]] == "x0*w0"
+
+
+def test_split_dots_without_a_bias_and_with_one_term():
+    from micrograd.graph import split_dots
+
+    a, b, c, d = Value(2.0), Value(-3.0), Value(0.5), Value(4.0)
+    one = Value.dot([a], [b])  # a*b alone
+    two = Value.dot([a, c], [b, d])  # a*b + c*d
+    out = one * two
+    out.backward()
+    split = split_dots(snapshot(out))
+    assert split.op_counts() == {"": 4, "*": 4, "+": 1}
+    assert split.data[split.root] == out.data
+    leaves = [i for i in range(len(split)) if not split.ops[i]]
+    grads = {split.data[i]: split.grads[i] for i in leaves}
+    assert grads == {2.0: a.grad, -3.0: b.grad, 0.5: c.grad, 4.0: d.grad}

@@ -25,7 +25,8 @@ def test_headless_default_trains_the_moons_demo(capsys) -> None:
     status, out, err = run(["--headless", "--steps", "60", "--every", "20"], capsys)
     assert status == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("training moons (100 train, 0 test), MLP 2->16,16, relu, hinge loss")
+    head = "training moons (100 train, 0 test), MLP 2-16-16-1, relu, hinge loss"
+    assert lines[0].startswith(head)  # the architecture as the app names it
     progress = [line for line in lines if line.startswith("step ")]
     assert [line.split()[1] for line in progress] == ["20", "40", "60"]
     assert "acc " in progress[-1] and "lr 0.5" in progress[-1] and "steps/s" in progress[-1]

@@ -25,7 +25,7 @@ def test_headless_tensor_engine_trains_digits_with_a_conv_model(capsys) -> None:
     )  # fmt: skip
     assert status == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("training digits (240 train, 60 test), conv 4 on 1x8x8, MLP 64->16")
+    assert lines[0].startswith("training digits (240 train, 60 test), conv 4 on 1x8x8, 64-16-10")
     assert lines[0].endswith("tensor engine on cpu (float32) for 60 steps")
     test_acc = float(lines[-1].split("test accuracy ")[1].rstrip("%"))
     assert test_acc >= 80.0
@@ -152,7 +152,7 @@ def test_csv_images_train_a_conv_model_with_image_shape(tmp_path: Path, capsys) 
     argv = ["--headless", "--engine", "tensor", "--csv", str(path), "--conv", "2", "--steps", "40"]
     status, out, err = run([*argv, "--image-shape", "4,4", "--hidden", "4", "--lr", "0.1"], capsys)
     assert status == 0, err
-    assert "conv 2 on 1x4x4, MLP 8->4" in out.splitlines()[0]
+    assert "conv 2 on 1x4x4, 8-4-1" in out.splitlines()[0]
     assert float(out.splitlines()[-1].split("train accuracy ")[1].rstrip("%")) >= 90.0
     status, out, err = run([*argv, "--image-shape", "3,5"], capsys)
     assert status == 2 and "has 15 pixels, but the data has 16 inputs" in err

@@ -54,6 +54,7 @@ UNARY = {
     "rsub": (lambda a: 2.5 - a, finite),
     "rmul": (lambda a: 2.5 * a, finite),
     "rtruediv": (lambda a: 2.5 / a, away_from_zero),
+    "rpow": (lambda a: 2.5**a, finite),
 }
 
 
@@ -75,6 +76,81 @@ BINARY = {
     "mul": (lambda a, b: a * b, finite),
     "truediv": (lambda a, b: a / b, away_from_zero),
 }
+
+
+@settings(max_examples=60, deadline=None)
+@given(positive, finite)
+def test_pow_with_a_value_exponent_matches_central_difference(a: float, b: float) -> None:
+    assert_grads_match(lambda x, y: x**y, [a, b])
+    x, y = Value(a), Value(b)
+    out = x**y
+    assert out._op == "pow" and out._prev == (x, y)
+    assert out.data == pytest.approx(a**b)
+
+
+@pytest.mark.parametrize("base", [0.0, -2.0])
+def test_pow_with_a_value_exponent_refuses_a_base_that_is_not_positive(base: float) -> None:
+    with pytest.raises(ValueError, match=r"base > 0.*got base"):
+        Value(base) ** Value(2.0)
+    with pytest.raises(ValueError, match="base > 0"):
+        base ** Value(2.0)
+
+
+def _lecture_neuron() -> tuple[list[Value], Value]:
+    """The lecture's neuron, built unfused: o = tanh(x1*w1 + x2*w2 + b)."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x2w2 = x2 * w2
+    s = x1w1 + x2w2
+    n = s + b
+    # a node read twice and the Value exponent too: e = exp(2n) ** (x1/x1) ...
+    e = (n * 2).exp() ** (x1 / x1)
+    o = (e - 1) / (e + 1)
+    return [x1, x2, w1, w2, b], o
+
+
+def test_backward_by_hand_in_reverse_topological_order_gives_backward():
+    leaves, o = _lecture_neuron()
+    o.backward()
+    expected = [v.grad for v in topological_order(o)]
+    assert leaves[2].grad == pytest.approx(1.0, rel=1e-6)  # the lecture's w1.grad
+    assert leaves[0].grad == pytest.approx(-1.5, rel=1e-6)  # x1.grad (through x1/x1 too)
+
+    leaves, o = _lecture_neuron()
+    order = topological_order(o)
+    o.grad = 1.0
+    for node in reversed(order):
+        node._backward()
+    assert [v.grad for v in order] == expected  # the same arithmetic, the same order
+
+
+def test_backward_by_hand_on_the_lectures_named_steps():
+    a, b, c, f = Value(2.0), Value(-3.0), Value(10.0), Value(-2.0)
+    e = a * b
+    d = e + c
+    L = d * f
+    L.grad = 1.0
+    L._backward()
+    assert (d.grad, f.grad) == (-2.0, 4.0)
+    d._backward()
+    assert (e.grad, c.grad) == (-2.0, -2.0)
+    e._backward()
+    assert (a.grad, b.grad) == (6.0, -4.0)
+    a._backward()  # a leaf: nothing to send
+    assert a.grad == 6.0
+    e._backward()  # once per call: a second call adds again, as the lecture's bug shows
+    assert (a.grad, b.grad) == (12.0, -8.0)
+
+
+def test_underscore_backward_sends_nothing_from_a_zero_grad_and_nan_from_nan():
+    out = Value(0.0) ** 0.5  # local inf at 0
+    out._backward()
+    assert out._prev[0].grad == 0.0
+    out.grad = math.nan
+    out._backward()
+    assert math.isnan(out._prev[0].grad)
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
@@ -320,7 +396,7 @@ def test_domain_errors_are_clear() -> None:
     with pytest.raises(ZeroDivisionError, match=r"\*\*"):
         Value(0.0) ** -1
     with pytest.raises(TypeError, match="exponent"):
-        Value(2.0) ** Value(2.0)  # type: ignore[operator]
+        Value(2.0) ** "2"  # type: ignore[operator]  (a Value exponent is a "pow" node now)
     with pytest.raises(TypeError, match="int or a float"):
         Value("3")  # type: ignore[arg-type]
 
@@ -357,7 +433,7 @@ def test_nan_gradient_propagates() -> None:
 def test_every_op_has_a_derivative_rule_in_the_table() -> None:
     a, b = Value(0.7), Value(1.3)
     made = [a + b, a - b, a * b, a / b, -a, a**2, a.exp(), a.log(), a.tanh(), a.relu()]
-    made += [a.sigmoid(), Value.sum([a, b]), Value.dot([a], [b])]
+    made += [a.sigmoid(), Value.sum([a, b]), Value.dot([a], [b]), a**b]
     for node in made:
         key = "**" if node._op.startswith("**") else node._op
         assert key in OPS, node._op
@@ -433,6 +509,7 @@ def test_the_op_tables_forward_rules_give_what_the_engine_computes() -> None:
         "tanh": b.tanh(),
         "relu": b.relu(),
         "sigmoid": b.sigmoid(),
+        "pow": a**b,
     }
     with_rules = {op for op, entry in TABLE.items() if entry.forward is not None}
     assert with_rules == set(made)

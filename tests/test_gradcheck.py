@@ -29,6 +29,7 @@ KNOWN = {
     "**2": (lambda a: a**2, (-3.0,), (-6.0,)),
     "**-1": (lambda a: a**-1, (2.0,), (-0.25,)),
     "**0.5": (lambda a: a**0.5, (4.0,), (0.25,)),
+    "pow": (lambda a, b: a**b, (2.0, 3.0), (12.0, 8.0 * math.log(2.0))),  # a Value exponent
     "exp": (lambda a: a.exp(), (0.5,), (math.exp(0.5),)),
     "log": (lambda a: a.log(), (2.0,), (0.5,)),
     "tanh": (lambda a: a.tanh(), (0.3,), (1 - math.tanh(0.3) ** 2,)),

@@ -21,6 +21,7 @@ from micrograd.losses import (
     mse,
     predict_class,
     softmax_cross_entropy,
+    sse,
 )
 
 H = 1e-6
@@ -46,8 +47,8 @@ def _grads_match_central_difference(loss_of_floats, xs: list[float]) -> None:
 
 
 def test_registry_names() -> None:
-    assert set(LOSSES) == {"hinge", "mse", "bce", "softmax"}
-    assert BINARY_LOSSES == ("hinge", "mse", "bce")
+    assert set(LOSSES) == {"hinge", "mse", "sse", "bce", "softmax"}  # sse: the lecture's loss
+    assert BINARY_LOSSES == ("hinge", "mse", "sse", "bce")
     assert LOSSES["softmax"] is softmax_cross_entropy
 
 
@@ -61,6 +62,17 @@ def test_mse_value_by_hand() -> None:
     # targets +1, -1: (0.5-1)^2 + (0.5+1)^2 = 0.25 + 2.25
     loss = mse(_values([0.5, 0.5]), [1, 0])
     assert loss.data == pytest.approx(1.25, abs=1e-15)
+
+
+def test_sse_value_by_hand_is_the_lectures_sum_of_squared_errors() -> None:
+    # the lecture's ys = [1, -1, -1, 1] (labels 1, 0, 0, 1): sum((yout - ygt)**2)
+    outputs = _values([0.9, -0.2, 0.4, 1.5])
+    loss = sse(outputs, [1, 0, 0, 1])
+    expected = (0.9 - 1) ** 2 + (-0.2 + 1) ** 2 + (0.4 + 1) ** 2 + (1.5 - 1) ** 2
+    assert loss.data == pytest.approx(expected, abs=1e-15)
+    assert float_loss("sse", [0.9, -0.2, 0.4, 1.5], [1, 0, 0, 1]) == pytest.approx(expected)
+    loss.backward()
+    assert [o.grad for o in outputs] == pytest.approx([2 * (0.9 - 1), 2 * 0.8, 2 * 1.4, 1.0])
 
 
 def test_bce_value_by_hand() -> None:

@@ -37,7 +37,7 @@ def test_mlp_with_a_seed_is_the_same_network_as_with_its_rng() -> None:
     np.testing.assert_array_equal(a.layers[0].W.data, b.layers[0].W.data)
 
 
-SCALAR_LOSSES = {"hinge": 2, "mse": 2, "bce": 2, "softmax": 4}
+SCALAR_LOSSES = {"hinge": 2, "mse": 2, "sse": 2, "bce": 2, "softmax": 4}
 
 
 @pytest.mark.parametrize("device", BACKENDS)

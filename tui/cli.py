@@ -28,7 +28,7 @@ from micrograd.train import (
     StepReport,
     TrainConfig,
     Trainer,
-    image_shape_of,
+    config_for_dataset,
 )
 
 PROG = "microgradtui"
@@ -101,6 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     run = p.add_argument_group("run")
     run.add_argument("--headless", action="store_true", help="train without the UI, print progress")
     run.add_argument("--paused", action="store_true", help="start the app paused")
+    run.add_argument(
+        "--lecture",
+        action="store_true",
+        help="Karpathy's lecture example: its 4 samples, MLP 3-4-4-1 tanh, sum of squared "
+        "errors, lr 0.05, no L2 (other options still apply)",
+    )
+    run.add_argument(
+        "--expr",
+        metavar="TEXT",
+        help="open the scratch pad on an expression, e.g. 'a=2.0, b=-3.0; c=a*b' "
+        "(with --headless: print each named node's value and grad)",
+    )
     run.add_argument("--every", type=_option_type(EVERY), default=None, help=EVERY.help)
     run.add_argument("--save", type=_writable_target, metavar="PATH", help="save a checkpoint")
     run.add_argument("--load", type=_readable_file, metavar="PATH", help="resume a checkpoint")
@@ -152,11 +164,18 @@ _CONFIG_OPTIONS = tuple(s.name for s in SETTINGS)
 def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
     """The options given on the command line, over `base` (or the defaults)."""
     values = (base or TrainConfig()).to_dict()
+    if getattr(args, "lecture", False):
+        values["dataset"] = "tiny"  # the lecture's 4 samples; main() refused other data
+    given = set()
     for name in _CONFIG_OPTIONS:
         value = getattr(args, name, None)
         if value is not None:
             values[name] = value
-    return TrainConfig.from_dict(values)
+            given.add(name)
+    config = TrainConfig.from_dict(values)
+    if base is None:  # a new run: the dataset's own defaults where no option was given
+        config = config_for_dataset(config, given=given)
+    return config
 
 
 def _fail(message: str, status: int = EXIT_USAGE) -> int:
@@ -206,6 +225,11 @@ def resumed_config(args: argparse.Namespace, trainer: Trainer) -> TrainConfig:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.expr is not None:
+        return scratch(args)
+    if args.lecture and (args.csv or args.dataset not in (None, "tiny") or args.load):
+        other = "--csv" if args.csv else "--load" if args.load else "--dataset"
+        return _fail(f"--lecture trains the lecture's 4 samples: leave out {other}")
     if args.load and args.csv:
         return _fail("--load and --csv cannot be used together (the checkpoint holds its data)")
     if args.serve:
@@ -234,6 +258,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, checkpoint.CheckpointError) and args.replay:
             return _fail(f"--replay: {exc}")
         return _fail(str(exc))
+
+
+def scratch(args: argparse.Namespace) -> int:
+    """--expr: the scratch pad on its own, or its values and grads printed (--headless)."""
+    from micrograd.expr import ExprError, parse
+
+    clash = [o for o in ("load", "replay", "serve", "csv", "save") if getattr(args, o)]
+    if clash:
+        return _fail(f"--expr opens the scratch pad on its own: leave out {_flag(clash[0])}")
+    try:
+        expression = parse(args.expr)
+    except ExprError as exc:
+        return _fail(f"--expr: {exc}")
+    if args.headless:
+        expression.root.backward()
+        for name, node in expression.names.items():
+            print(f"{name:>8}  data {node.data:.6g}  grad {node.grad:.6g}")
+        return 0
+    if not _has_terminal():
+        return _fail("no terminal to draw on: use ssh -t, or --headless")
+    from tui.app import run_app
+
+    # the app, paused on the default run, with the scratch pad open on top
+    return run_app(config_from_args(args), paused=True, expr=args.expr)
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -272,7 +320,7 @@ def _main(args: argparse.Namespace) -> int:
         return _fail("no terminal to draw on: use ssh -t, or --headless")
     from tui.app import run_app  # the UI is imported only when it is needed
 
-    return run_app(config, paused=args.paused, load=args.load)
+    return run_app(config, paused=args.paused, load=args.load, lecture=args.lecture)
 
 
 _APP_SCALAR_ONLY = (
@@ -315,10 +363,12 @@ def build_server(args: argparse.Namespace, argv: Sequence[str], server_class: ty
 def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Serve the app to web browsers with textual-serve (the `web` extra) until Ctrl-C."""
     try:
-        from textual_serve.server import Server
+        import textual_serve.server  # noqa: F401 (the web extra)
+
+        from tui.serve import BrowserAddressServer
     except ImportError:
         return _fail("--serve needs textual-serve: pip install 'microgradtui[web]'")
-    server = build_server(args, argv, Server)
+    server = build_server(args, argv, BrowserAddressServer)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
             f"{PROG}: warning: serving on {args.host}: anyone who can reach it can use the app",
@@ -407,6 +457,7 @@ def headless(args: argparse.Namespace, trainer: Trainer, steps: int) -> int:
     done = 0
     status = 0
     report: StepReport | None = None
+    diverging = False
     with _StopRequest() as stop:
         say = stop.say
         say(f"training {describe(trainer)} for {steps} steps")
@@ -428,9 +479,13 @@ def headless(args: argparse.Namespace, trainer: Trainer, steps: int) -> int:
                     )
                     status = EXIT_DIVERGED
                     break
-                if report.step % every == 0 or done == steps:
+                starts = report.diverging and not diverging  # said once, when it starts
+                diverging = report.diverging
+                if starts or report.step % every == 0 or done == steps:
                     rate = done / (time.perf_counter() - start)
                     say(progress_line(report, rate))
+                if starts:
+                    say(f"{PROG}: {trainer.divergence(report)} (--lr)", file=sys.stderr)
         except KeyboardInterrupt:  # a second signal, in the middle of a step: do not save it
             say(f"\ninterrupted during step {done + 1}; nothing saved")
             return stop.status
@@ -470,13 +525,7 @@ def class_names(classes: Sequence[str]) -> str:
 def describe(trainer: Trainer) -> str:
     c = trainer.config
     source = f"csv {c.csv}" if c.csv else c.dataset
-    sizes = ",".join(str(h) for h in c.hidden)
-    model = f"MLP {trainer.input_dim}->{sizes}"
-    if c.conv:
-        channels, h, w = image_shape_of(c, trainer.data) or (0, 0, 0)
-        image = f"{channels}x{h}x{w}"
-        h, w = h >> len(c.conv), w >> len(c.conv)  # each block halves the image
-        model = f"conv {','.join(map(str, c.conv))} on {image}, MLP {c.conv[-1] * h * w}->{sizes}"
+    model = trainer.architecture if c.conv else f"MLP {trainer.architecture}"
     engine = ""
     if trainer.tensor_run is not None:
         engine = f", tensor engine on {trainer.tensor_run.device.name} ({c.dtype})"

@@ -16,6 +16,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui.formatting import fmt_number
+from tui.keys import bindings
 
 PAGE = 20  # children shown per page under a wide node
 
@@ -49,8 +50,7 @@ class GraphTree(Tree):
     """The graph of one step. Node data: ("node", index) or ("more", parent index, offset)."""
 
     BINDINGS = [
-        Binding("left", "collapse_or_parent", "Collapse", show=False),
-        Binding("right", "expand_or_child", "Expand", show=False),
+        *bindings("graph"),  # left, right
         Binding("shift+space", "nothing", show=False),  # expand-all would add the whole graph
     ]
 
@@ -86,25 +86,33 @@ class GraphTree(Tree):
         else:
             root = snapshot.root if isinstance(snapshot.root, int) else len(snapshot) - 1
             self._revealed = []
-            self.reset(node_label(snapshot, root), ("node", root))
+            self.reset(self.node_text(root), ("node", root))
             self.root.allow_expand = bool(snapshot.children[root])
             self.root.expand()
         if self.cursor_node is not None:
             self._announce(self.cursor_node)
+
+    def node_text(self, i: int) -> Text:
+        """The line that shows node i (a subclass may show it differently)."""
+        return node_label(self.snapshot, i)
+
+    def relabel(self) -> None:
+        """Redraw every loaded node's line (after what `node_text` shows has changed)."""
+        self._relabel(self.root)
 
     def _relabel(self, node: TreeNode) -> None:
         stack = [node]
         while stack:
             n = stack.pop()
             if n.data and n.data[0] == "node":
-                n.set_label(node_label(self.snapshot, n.data[1]))
+                n.set_label(self.node_text(n.data[1]))
             stack.extend(n.children)
 
     def _add_page(self, parent: TreeNode, index: int, offset: int) -> None:
         snap = self.snapshot
         children = snap.children[index]
         for c in children[offset : offset + PAGE]:
-            parent.add(node_label(snap, c), ("node", c), allow_expand=bool(snap.children[c]))
+            parent.add(self.node_text(c), ("node", c), allow_expand=bool(snap.children[c]))
         rest = len(children) - offset - PAGE
         if rest > 0:
             parent.add_leaf(
@@ -176,8 +184,11 @@ class GraphTree(Tree):
         self._announce(event.node)
 
     def _announce(self, node: TreeNode) -> None:
-        if self.snapshot is not None and node.data and node.data[0] == "node":
-            self.post_message(self.NodeChosen(self.snapshot, node.data[1]))
+        snap = self.snapshot
+        if snap is None or not node.data or node.data[0] != "node":
+            return
+        if node.data[1] < len(snap):  # a highlight of the tree before a new graph came in
+            self.post_message(self.NodeChosen(snap, node.data[1]))
 
     def action_collapse_or_parent(self) -> None:
         node = self.cursor_node

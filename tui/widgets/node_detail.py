@@ -23,24 +23,7 @@ MAX_TERMS = 12  # inputs and chain-rule terms listed one by one; the rest are su
 
 def describe(snap: GraphSnapshot, i: int) -> Text:
     """The detail text for node i of snapshot `snap`."""
-    text = Text()
-    op = snap.ops[i]
-    text.append(snap.name(i), "bold")
-    text.append(f"   data {fmt_number(snap.data[i])}   grad {fmt_number(snap.grads[i])}\n")
-    rule = op_rule(op) if op else None
-    if rule is not None:
-        text.append(f"{op}: {rule.formula};  {rule.derivative}\n", "italic")
-    children = snap.children[i]
-    if children:
-        text.append("inputs (value, local derivative d out/d input):\n", "underline")
-        for pos, c in enumerate(children[:MAX_TERMS]):
-            local = snap.locals[i][pos]
-            text.append(f"  {snap.name(c)}  = {fmt_number(snap.data[c])}")
-            text.append(f"   local {fmt_number(local)}\n", "cyan")
-        if len(children) > MAX_TERMS:
-            text.append(f"  … {len(children) - MAX_TERMS} more inputs\n", "dim")
-    else:
-        text.append("a leaf: a parameter, an input or a constant\n", "dim")
+    text = describe_forward(snap, i, grad=True)
     text.append("gradient (chain rule: Σ consumer.grad × local):\n", "underline")
     consumers = snap.consumers(i)
     if not consumers:
@@ -56,6 +39,31 @@ def describe(snap: GraphSnapshot, i: int) -> Text:
         text.append(f"  + {fmt_number(rest)}   from {len(terms) - MAX_TERMS} more consumers\n")
     text.append(f"  = {fmt_number(total)}", "bold yellow")
     text.append(f"   (grad shown: {fmt_number(snap.grads[i])})\n")
+    return text
+
+
+def describe_forward(snap: GraphSnapshot, i: int, grad: bool = False) -> Text:
+    """How node i was computed: its name and value (and grad), its op's rule, and its inputs
+    with the local derivatives the forward pass recorded."""
+    text = Text()
+    op = snap.ops[i]
+    text.append(snap.name(i), "bold")
+    text.append(f"   data {fmt_number(snap.data[i])}")
+    text.append(f"   grad {fmt_number(snap.grads[i])}\n" if grad else "\n")
+    rule = op_rule(op) if op else None
+    if rule is not None:
+        text.append(f"{op}: {rule.formula};  {rule.derivative}\n", "italic")
+    children = snap.children[i]
+    if children:
+        text.append("inputs (value, local derivative d out/d input):\n", "underline")
+        for pos, c in enumerate(children[:MAX_TERMS]):
+            local = snap.locals[i][pos]
+            text.append(f"  {snap.name(c)}  = {fmt_number(snap.data[c])}")
+            text.append(f"   local {fmt_number(local)}\n", "cyan")
+        if len(children) > MAX_TERMS:
+            text.append(f"  … {len(children) - MAX_TERMS} more inputs\n", "dim")
+    else:
+        text.append("a leaf: a parameter, an input or a constant\n", "dim")
     return text
 
 

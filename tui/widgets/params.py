@@ -1,24 +1,32 @@
 """The Parameters pane: every parameter's value, gradient and last update.
 
-Updated about once a second, and only the cells whose shown text changed. `g` sorts by
-|gradient| (largest first) and toggles back to the network's order.
+Updated about once a second while training runs (`offer`), and only the cells whose shown text
+changed. `g` sorts by |gradient| (largest first) and toggles back to the network's order.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
-from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from tui.formatting import fmt_number
+from tui.keys import bindings
 
 # DataTable keeps 10,000 rendered cells and 1,000 rendered rows and lines. This table changes
 # every second, so entries for anything but the visible window are never used again, yet they
 # filled the caches over minutes and the app's memory grew (benchmarks/README.md). Room for a
 # few screens of rows is plenty.
 CACHE_SIZES = {"_cell_render_cache": 400, "_row_render_cache": 100, "_line_cache": 200}
+
+TABLE_EVERY = 0.9  # seconds between updates while running
+BUSY_TABLE_EVERY = 2.0  # the same while keys are being pressed: a redraw holds a key back
+# While running, the table takes its values this long after the boundary and gradient strip
+# that came in the same report: each then redraws in a frame of its own, so a key press never
+# waits behind all three at once (key-to-screen p95, benchmarks/app_latency.py).
+TABLE_LAG = 0.25
 
 # (label, key, width)
 COLUMNS = (
@@ -34,7 +42,7 @@ class ParamTable(DataTable):
 
     DIRECT_WRITES = True  # see _write_cells; False: always through update_cell
 
-    BINDINGS = [Binding("g", "sort_by_grad", "Sort |grad|", show=False)]
+    BINDINGS = bindings("params")
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -42,6 +50,8 @@ class ParamTable(DataTable):
         self.sorted_by_grad = False
         self._shown: dict[str, tuple[str, str, str]] = {}
         self._grads: dict[str, float] = {}
+        self._offered_at = 0.0
+        self._due: Sequence[tuple[str, float, float, float]] | None = None  # waits TABLE_LAG
         for attribute, size in CACHE_SIZES.items():  # Textual internals: skip if renamed
             cache = getattr(self, attribute, None)
             if cache is not None and hasattr(cache, "maxsize"):
@@ -53,6 +63,7 @@ class ParamTable(DataTable):
 
     def set_names(self, names: Sequence[str]) -> None:
         """A new model: one row per parameter, in the network's order."""
+        self._due = None  # values of the previous model
         self.clear()
         self.names = tuple(names)
         self._shown = {}
@@ -60,6 +71,26 @@ class ParamTable(DataTable):
         for name in names:
             self.add_row(name, "", "", "", key=name)
             self._shown[name] = ("", "", "")
+
+    def offer(
+        self, params: Sequence[tuple[str, float, float, float]], running: bool, busy: bool = False
+    ) -> None:
+        """New values: shown at once when paused; while running at most every TABLE_EVERY
+        seconds (BUSY_TABLE_EVERY while keys are `busy`), TABLE_LAG after they came."""
+        now = time.monotonic()
+        if not running:
+            self._offered_at = now
+            self._due = None
+            self.set_values(params)
+        elif now - self._offered_at >= (BUSY_TABLE_EVERY if busy else TABLE_EVERY):
+            self._offered_at = now
+            self._due = params
+            self.set_timer(TABLE_LAG, self._fill_due)
+
+    def _fill_due(self) -> None:
+        if self._due is not None and self.is_mounted:
+            self.set_values(self._due)
+            self._due = None
 
     def set_values(self, params: Sequence[tuple[str, float, float, float]]) -> None:
         """(name, value, grad, last update) for every parameter; redraws changed cells only."""
@@ -96,6 +127,12 @@ class ParamTable(DataTable):
         if changes:
             self._update_count += 1
             self.refresh()
+
+    def selected_name(self) -> str | None:
+        """The parameter under the cursor, if the table has rows."""
+        if not self.row_count:
+            return None
+        return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
 
     def _sort(self) -> None:
         grads = self._grads

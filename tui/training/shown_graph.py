@@ -15,59 +15,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from micrograd.engine import Value, topological_order
 from micrograd.gradcheck import check_node
-from micrograd.graph import GraphSnapshot, snapshot
+from micrograd.graph import GraphSnapshot, snapshot, split_dots_origins
 from micrograd.nn import MLP
+from tui.protocol import GradCheckView, NeuronView
 
 NEURON_TABLE_ROWS = 500  # samples in the neuron view's table (data with more than two inputs)
 
 
-# -- reports (training process -> app) -----------------------------------------------------------
-@dataclass(frozen=True)
-class GradCheckView:
-    """A finite-difference check of node `index` (`name`) of the graph of step `step`:
-    the analytic gradient (backpropagation) against the central difference (numeric).
-
-    relative_error = |analytic - numeric| / max(|analytic|, |numeric|); `error` says why the
-    node could not be checked (then the numbers are NaN)."""
-
-    step: int
-    index: int
-    name: str
-    analytic: float
-    numeric: float
-    relative_error: float
-    ok: bool
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class NeuronView:
-    """Neuron `neuron` of layer `layer` (`name`, e.g. "L0.N3") after step `step`.
-
-    Two inputs: `grid` holds its output on `rows` lists of `cols` points over `bounds` =
-    (x_min, x_max, y_min, y_max), top row first, and `points` the training samples (x, y, class).
-    More inputs: `samples` holds (inputs, class, output) per training sample, `grid` is empty.
-    `weights` are (name, value, gradient) of its weights and bias.
-    """
-
-    step: int
-    name: str
-    layer: int
-    neuron: int
-    layers: int
-    activation: str
-    weights: tuple[tuple[str, float, float], ...]
-    grid: tuple[tuple[float, ...], ...] = ()
-    bounds: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)
-    points: tuple[tuple[float, float, int], ...] = ()
-    samples: tuple[tuple[tuple[float, ...], int, float], ...] = ()
-
-
-# -- the training process's side -----------------------------------------------------------------
 class ShownGraph:
     """The graph of step `step` as the app shows it: live root, parameters as they were."""
 
@@ -77,6 +34,7 @@ class ShownGraph:
         root: Value,
         params: Sequence[tuple[str, Value]],
         forward_values: Sequence[float],
+        split: bool = False,
     ) -> None:
         self.step = step
         self.root = root
@@ -85,6 +43,11 @@ class ShownGraph:
         self._leaves = [(p, x, p.grad) for (_, p), x in zip(params, forward_values)]
         with self.as_it_was():
             self.snapshot: GraphSnapshot = snapshot(root)
+        # split: each dot shown as the lecture's * and + nodes; origins maps a shown index to
+        # the graph's own (-1 for a node the split made, which no Value stands for)
+        self.origins: tuple[int, ...] | None = None
+        if split:
+            self.snapshot, self.origins = split_dots_origins(self.snapshot)
 
     @contextmanager
     def as_it_was(self) -> Iterator[None]:
@@ -101,6 +64,15 @@ class ShownGraph:
     def check(self, index: int | None = None, name: str | None = None) -> GradCheckView:
         """Check node `index`, or the parameter called `name`, by a central difference."""
         order = topological_order(self.root)
+        shown = index
+        if index is not None and self.origins is not None and name is None:
+            if not 0 <= index < len(self.origins):
+                return self._failed(-1, str(index), f"no node {index} in this graph")
+            index = self.origins[index]
+            if index < 0:
+                label = self.snapshot.name(shown)
+                return self._failed(shown, label, "a * or + of a split neuron: check its inputs, "
+                                    "or show neurons fused (u) and check the dot")  # fmt: skip
         if name is not None:
             p = self.params.get(name)
             where = {node: i for i, node in enumerate(order)}
@@ -110,15 +82,19 @@ class ShownGraph:
         if index is None or not 0 <= index < len(order):
             return self._failed(-1, str(name or index), f"no node {index} in this graph")
         node = order[index]
-        label = name or self.snapshot.name(index)
+        if self.origins is not None:  # the index the app shows the node at
+            shown = self.origins.index(index) if index in self.origins else -1
+        else:
+            shown = index
+        label = name or self.snapshot.name(shown)
         try:
             with self.as_it_was():
                 result = check_node(self.root, node)
         except ValueError as exc:
-            return self._failed(index, label, str(exc))
+            return self._failed(shown, label, str(exc))
         return GradCheckView(
             self.step,
-            index,
+            shown,
             label,
             result.analytic,
             result.numeric,

@@ -1,0 +1,78 @@
+"""The App's defences, apart from what microgradtui does: notices shown as text, a command
+palette and a screen stack that fast keys cannot break, and drawing that follows the terminal.
+
+Each was a crash or a wrong picture users met (issues 12 and 13; tests/test_crash.py): a user
+string read as markup, a palette closed twice by `enter enter`, the main screen popped by a late
+escape, colours or characters the terminal cannot show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+from textual.app import App
+from textual.await_complete import AwaitComplete
+from textual.command import CommandListItem, SimpleProvider
+from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
+from textual.theme import ThemeProvider
+from textual.widget import AwaitMount
+
+from tui.screens.on_top import Palette
+from tui.terminal import follow_terminal
+
+ReturnType = TypeVar("ReturnType")
+
+
+class GuardedApp(App[ReturnType]):
+    """A Textual App with the defences above; it keeps no state but the terminal's filters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.terminal_filters = follow_terminal(self.console)  # TERM and the locale
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        return [*super().get_line_filters(), *self.terminal_filters]
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A notice, shown as text: notices quote paths, CSV labels and values the user typed,
+        which `[` would otherwise turn into markup (or a MarkupError)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, in a version that a late second enter cannot close twice (and
+        without Textual's fixed id, which a palette just closed may still hold: DuplicateIds)."""
+        if self.use_command_palette and not Palette.is_open(self):
+            self.push_screen(Palette())
+
+    def search_themes(self) -> None:
+        """The palette's "Theme" list, in the same guarded palette."""
+        self.push_screen(Palette(providers=[ThemeProvider], placeholder="Search for themes…"))
+
+    def search_commands(
+        self, commands: Sequence[CommandListItem], placeholder: str = "Search for commands…"
+    ) -> AwaitMount:
+        """A list of commands, in the same guarded palette."""
+        provider = SimpleProvider(self.screen, commands)
+        return self.push_screen(Palette(providers=[provider], placeholder=placeholder))
+
+    def action_show_help_panel(self) -> None:
+        """Textual's keys panel (the palette's "Keys"): not on a screen already taken down (a
+        palette command that ran as the app quit raised MountError, seen in a tmux storm)."""
+        if self.screen.is_attached:
+            super().action_show_help_panel()
+
+    def pop_screen(self) -> AwaitComplete:
+        """Never the main screen: a late close of a closed modal pops nothing."""
+        if len(self.screen_stack) <= 1:
+            return AwaitComplete.nothing()
+        return super().pop_screen()
