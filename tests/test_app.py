@@ -189,3 +189,16 @@ async def test_resumes_a_saved_checkpoint(tmp_path, monkeypatch):
         assert len(app.query_one(LossPlot).steps) == 3
         await pilot.press("n")
         await wait_for(pilot, lambda: step(app) == 4)
+
+
+async def test_zero_sets_the_learning_rate_back_to_the_runs_initial_value():
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("plus", "plus")
+        await wait_for(pilot, lambda: "lr 0.4 " in status(app) + " ")
+        await pilot.press("0")
+        await wait_for(pilot, lambda: "lr 0.1 " in status(app) + " ")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: step(app) == 1)
+        assert app.last_report.lr == FAST.lr
+        await wait_for(pilot, lambda: any("initial 0.1" in n.message for n in app._notifications))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import queue
 
 from micrograd.train import TrainConfig, Trainer
-from tui.probes import GradCheckView, NeuronView, ShownGraph, neuron_view
-from tui.session import Notice, _Runner
+from tui.protocol import AskNeuron, CheckGradient, GradCheckView, NeuronView, Notice, Reset, Step
+from tui.training.loop import TrainingLoop
+from tui.training.shown_graph import ShownGraph, neuron_view
 
 SMALL = TrainConfig(samples=20, hidden=(4,), lr=0.1, seed=7, steps=1000)
 
@@ -52,12 +53,12 @@ def test_checks_the_shown_graph_after_training_moved_on():
 def test_runner_answers_gradcheck_and_neuron_commands():
     commands: queue.Queue = queue.Queue()
     reports: queue.Queue = queue.Queue()
-    runner = _Runner(SMALL, True, commands, reports, None)
-    runner.handle((1, "step"))
-    runner.handle((2, "gradcheck", 1, 0, None))
-    runner.handle((3, "gradcheck", 7, 0, None))  # not the shown step
-    runner.handle((4, "neuron", 0, 3, 10, 5))
-    runner.handle((5, "neuron", 4, 0, 10, 5))
+    runner = TrainingLoop(SMALL, True, commands, reports, None)
+    runner.handle(1, Step())
+    runner.handle(2, CheckGradient(1, 0, None))
+    runner.handle(3, CheckGradient(7, 0, None))  # not the shown step
+    runner.handle(4, AskNeuron(0, 3, 10, 5))
+    runner.handle(5, AskNeuron(4, 0, 10, 5))
     got = []
     while not reports.empty():
         got.append(reports.get())
@@ -79,7 +80,7 @@ def test_neuron_view_per_sample_for_more_than_two_inputs():
 
 
 def _model_views(reports: queue.Queue) -> list:
-    from tui.session import ModelView
+    from tui.protocol import ModelView
 
     got = []
     while not reports.empty():
@@ -90,17 +91,17 @@ def _model_views(reports: queue.Queue) -> list:
 def test_the_model_view_shows_each_parameters_last_update():
     commands: queue.Queue = queue.Queue()
     reports: queue.Queue = queue.Queue()
-    runner = _Runner(SMALL, True, commands, reports, None)
+    runner = TrainingLoop(SMALL, True, commands, reports, None)
     params = runner.trainer.model.named_parameters()
-    runner.handle((1, "step"))
+    runner.handle(1, Step())
     before = [p.data for _, p in params]
-    runner.handle((2, "step"))
+    runner.handle(2, Step())
     view = _model_views(reports)[-1]
     assert view.step == 2
     assert [row[0] for row in view.params] == [name for name, _ in params]
     assert [row[1] for row in view.params] == [p.data for _, p in params]
     assert [row[3] for row in view.params] == [p.data - b for (_, p), b in zip(params, before)]
     assert sum(row[3] != 0.0 for row in view.params) > len(params) // 2
-    runner.handle((3, "reset"))  # new weights: nothing updated yet
+    runner.handle(3, Reset())  # new weights: nothing updated yet
     view = _model_views(reports)[-1]
     assert view.step == 0 and all(row[3] == 0.0 for row in view.params)

@@ -341,13 +341,14 @@ def test_a_failed_save_in_the_app_is_a_notice_the_run_goes_on_the_old_file_stays
 
     Run in this process so the refusal can be simulated (the tests run as root, who may write
     anywhere); tests/test_app.py below drives the same through the app with real folders."""
-    from tui.session import Notice, _Runner
+    from tui.protocol import Notice, Save
+    from tui.training.loop import TrainingLoop
 
     reports = _ListQueue()
-    runner = _Runner(TrainConfig(samples=20, hidden=(4,), seed=1), False, None, reports, None)
+    runner = TrainingLoop(TrainConfig(samples=20, hidden=(4,), seed=1), False, None, reports, None)
     runner.do_step()
     target = tmp_path / "run.json"
-    runner.save(target)
+    runner.handle(1, Save(str(target)))
     before = target.read_bytes()
     runner.do_step()
 
@@ -355,7 +356,7 @@ def test_a_failed_save_in_the_app_is_a_notice_the_run_goes_on_the_old_file_stays
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(fileio.tempfile, "mkstemp", read_only)
-    runner.save(target)
+    runner.handle(1, Save(str(target)))
     notices = [r for r in reports if isinstance(r, Notice)]
     assert notices[-1].severity == "error"
     assert notices[-1].text == (

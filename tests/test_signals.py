@@ -214,7 +214,8 @@ def test_a_closed_output_pipe_stops_headless_after_the_step_and_still_saves(tmp_
 PARENT = """
 import sys, threading, time
 from micrograd.train import TrainConfig
-from tui.session import DatasetView, Session
+from tui.protocol import DatasetView
+from tui.session import Session
 
 def start():
     session = Session(TrainConfig(samples=20, hidden=(1024, 1024), seed=1))

@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from textual import events, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid, Vertical
 from textual.message import Message
@@ -30,19 +30,34 @@ from textual.widgets import Footer, Static
 
 from micrograd.train import StepReport, TrainConfig
 from tui.inspect_actions import InspectActions
+from tui.keys import bindings, palette_entries
 from tui.play_actions import PlayActions
-from tui.screens.help import HelpScreen
-from tui.session import (
+from tui.protocol import (
+    DataEdited,
     DatasetView,
+    ExportDot,
+    GradCheckView,
     GraphView,
     LrChanged,
     ModelView,
+    NeuronView,
+    NextDataset,
     Notice,
+    Pause,
     Progress,
     Report,
-    Session,
+    Reset,
+    ResetLr,
+    Resume,
+    Save,
+    ScaleLr,
+    SendGraph,
+    SetGrid,
+    Step,
     Stopped,
 )
+from tui.screens.help import HelpScreen
+from tui.session import Session
 from tui.widgets.dataset import BoundaryView, DatasetPane
 from tui.widgets.graph import GraphTree
 from tui.widgets.health import GradientHealth
@@ -61,34 +76,6 @@ NARROW = (100, 32)  # below this width or height: the compact layout
 TOO_SMALL = (60, 16)  # below this: a notice instead of the panes (keys still work)
 LEAVE_GRACE = 5.0  # seconds the app has to exit after a signal or a lost server, else it is ended
 
-# (name in the command palette, action, help)
-ACTIONS = (
-    ("Run / pause", "toggle_run", "Start or pause training"),
-    ("One step", "step_once", "Pause and take exactly one step"),
-    ("Double the learning rate", "scale_lr(2.0)", "lr x 2, from the next step"),
-    ("Halve the learning rate", "scale_lr(0.5)", "lr / 2, from the next step"),
-    ("Raise the learning rate 10%", "scale_lr(1.1)", "lr x 1.1, from the next step"),
-    ("Lower the learning rate 10%", "scale_lr(0.9)", "lr x 0.9, from the next step"),
-    ("Reset", "reset", "New weights, same config; restarts a stopped training process"),
-    ("Next dataset", "next_dataset", "Train on the next dataset"),
-    ("Log scale", "toggle_log", "Loss plot: log / linear y axis"),
-    ("Zoom pane", "zoom", "Show the focused pane alone, or all panes again"),
-    ("Save checkpoint", "save", "Write the run to a JSON file in the current folder"),
-    ("Export graph as DOT", "export_dot", "Write the shown graph as Graphviz DOT"),
-    ("Backprop: next node", "backprop_next", "Walk the backward pass of the shown graph"),
-    ("Backprop: stop", "backprop_stop", "End the backprop walk"),
-    ("Gradient check", "gradcheck", "Finite-difference check of the selected node or parameter"),
-    ("Neuron view", "neuron", "The selected neuron's output over the input plane, its weights"),
-    ("Settings", "settings", "Data, model and training settings: a new run"),
-    ("Regenerate data: next noise level", "regenerate('noise')", "Same dataset, more noise"),
-    ("Regenerate data: next seed", "regenerate('seed')", "Same dataset, another draw"),
-    ("Gradients strip", "toggle_health", "Show or hide each layer's gradient norm over time"),
-    ("Export loss history as CSV", "export_loss", "Write the loss history to the current folder"),
-    ("Save screenshot (SVG)", "screenshot_svg", "Write the screen as SVG to the current folder"),
-    ("Help", "help", "Every key"),
-    ("Quit", "quit", "Stop training and leave"),
-)
-
 
 class Reported(Message):
     """A report arrived from the training process."""
@@ -102,24 +89,20 @@ class ActionsProvider(Provider):
     """The command palette offers every action the keys do."""
 
     async def discover(self) -> Hits:
-        for name, action, helptext in ACTIONS:
-            yield DiscoveryHit(name, partial(self.app.run_action, action), help=helptext)
+        for k in palette_entries():
+            yield DiscoveryHit(k.name, partial(self.app.run_action, k.action), help=k.help)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, action, helptext in ACTIONS:
-            score = matcher.match(name)
+        for k in palette_entries():
+            score = matcher.match(k.name)
             if score > 0:
                 yield Hit(
                     score,
-                    matcher.highlight(name),
-                    partial(self.app.run_action, action),
-                    help=helptext,
+                    matcher.highlight(k.name),
+                    partial(self.app.run_action, k.action),
+                    help=k.help,
                 )
-
-
-def _key(key: str, action: str, description: str, display: str | None = None, **kw) -> Binding:
-    return Binding(key, action, description, key_display=display, priority=True, **kw)
 
 
 class MicrogradApp(InspectActions, PlayActions, App[int]):
@@ -128,33 +111,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
     CSS_PATH = str(Path(__file__).with_name("app.tcss").resolve())
     TITLE = "microgradtui"
     COMMANDS = App.COMMANDS | {ActionsProvider}
-    BINDINGS = [
-        _key("space", "toggle_run", "Run", "space"),
-        _key("n", "step_once", "Step"),
-        _key("plus", "scale_lr(2.0)", "lr×2", "+"),
-        _key("minus", "scale_lr(0.5)", "lr÷2", "-"),
-        _key("r", "reset", "Reset"),
-        _key("d", "next_dataset", "Data"),
-        _key("z", "zoom", "Zoom"),
-        _key("question_mark", "help", "Help", "?"),
-        _key("q", "quit", "Quit"),
-        _key("right_square_bracket", "scale_lr(1.1)", "lr+10%", "]", show=False),
-        _key("left_square_bracket", "scale_lr(0.9)", "lr-10%", "[", show=False),
-        _key("l", "toggle_log", "Log scale", show=False),
-        _key("s", "save", "Save", show=False),
-        _key("e", "export_dot", "Export DOT", show=False),
-        _key("b", "backprop_next", "Backprop"),
-        _key("B", "backprop_stop", "Stop backprop", show=False),
-        Binding("escape", "backprop_stop", "Stop backprop", show=False),
-        _key("c", "gradcheck", "Check grad"),
-        _key("v", "neuron", "Neuron"),
-        _key("o", "settings", "Settings"),
-        _key("h", "toggle_health", "Gradients", show=False),
-        _key("N", "regenerate('noise')", "Noise", show=False),
-        _key("S", "regenerate('seed')", "New seed", show=False),
-        _key("w", "export_loss", "Loss CSV", show=False),
-        _key("p", "screenshot_svg", "Screenshot", show=False),
-    ]
+    BINDINGS = bindings("app")
 
     def __init__(
         self,
@@ -288,9 +245,22 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         if not self.is_running or not self._pumping:
             return
         report = message.report
-        handler = getattr(self, f"_on_{type(report).__name__.lower()}", None)
-        if handler is not None:
-            handler(report)
+        self.report_handlers()[type(report)](report)
+
+    def report_handlers(self) -> dict[type[Report], Callable[[Any], None]]:
+        """Where each report goes (a test checks that every report class has a place)."""
+        return {
+            Progress: self._on_progress,
+            DatasetView: self._on_datasetview,
+            ModelView: self._on_modelview,
+            GraphView: self._on_graphview,
+            LrChanged: self._on_lrchanged,
+            Notice: self._on_notice,
+            Stopped: self._on_stopped,
+            DataEdited: self._on_dataedited,
+            GradCheckView: self._on_gradcheckview,
+            NeuronView: self._on_neuronview,
+        }
 
     def _on_progress(self, p: Progress) -> None:
         self.reported_state = p.state
@@ -379,14 +349,14 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
 
     # -- widget messages ---------------------------------------------------------------------
     def on_boundary_view_grid_resized(self, message: BoundaryView.GridResized) -> None:
-        self.session.send("set_grid", message.cols, message.rows)
+        self.session.send(SetGrid(message.cols, message.rows))
 
     def on_graph_tree_node_chosen(self, message: GraphTree.NodeChosen) -> None:
         self.show_detail(message.snapshot, message.index)
 
     def _request_graph(self) -> None:
         if self.state == "running" and self.query_one("#graph").display and self.walk is None:
-            self.session.send("send_graph")
+            self.session.send(SendGraph())
 
     # -- actions -----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -402,28 +372,31 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         if self._if_stopped():
             return
         self.state = "paused" if self.state == "running" else "running"
-        self._state_serial = self.session.send("pause" if self.state == "paused" else "resume")
+        self._state_serial = self.session.send(Pause() if self.state == "paused" else Resume())
         self.query_one(StatusLine).show(state=self.state)
 
     def action_step_once(self) -> None:
         if self._if_stopped():
             return
         if self.state == "running":
-            self.session.send("pause")
+            self.session.send(Pause())
         self.state = "paused"
-        self._state_serial = self.session.send("step")
+        self._state_serial = self.session.send(Step())
         self.query_one(StatusLine).show(state=self.state)
 
     def action_scale_lr(self, factor: float) -> None:
         self.lr = self.lr * factor
-        self._lr_serial = self.session.send("scale_lr", factor)
+        self._lr_serial = self.session.send(ScaleLr(factor))
         self.query_one(StatusLine).show(lr=self.lr)
+
+    def action_reset_lr(self) -> None:
+        self._lr_serial = self.session.send(ResetLr())
 
     def action_reset(self) -> None:
         if self.training_stopped:
             self.restart_session()
         else:
-            self.session.send("reset")
+            self.session.send(Reset())
 
     def restart_session(self) -> None:
         """A new training process from the same configuration (or checkpoint), running."""
@@ -442,7 +415,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self.notify("Restarted the training process")
 
     def action_next_dataset(self) -> None:
-        self.session.send("next_dataset")
+        self.session.send(NextDataset())
 
     def action_toggle_log(self) -> None:
         log = self.query_one(LossPlot).toggle_log()
@@ -467,11 +440,11 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
     def action_save(self) -> None:
         step = self.last_report.step if self.last_report else 0
         path = self.save_folder / f"microgradtui-{Path(self.dataset_name).stem}-step{step}.json"
-        self.session.send("save", str(path))
+        self.session.send(Save(str(path)))
 
     def action_export_dot(self) -> None:
         path = self.save_folder / f"microgradtui-graph-step{max(self.graph_step, 0)}.dot"
-        self.session.send("export_dot", str(path))
+        self.session.send(ExportDot(str(path)))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from tui.backprop import BackpropWalk
 from tui.formatting import fmt_number
-from tui.probes import GradCheckView, NeuronView
+from tui.protocol import AskNeuron, CheckGradient, GradCheckView, NeuronView
 from tui.screens.neuron import NeuronScreen
 from tui.widgets.graph import GraphTree
 from tui.widgets.node_detail import NodeDetail
@@ -131,9 +131,9 @@ class InspectActions:
             return
         kind, what = self.selection()
         if kind == "param":
-            self.session.send("gradcheck", tree.step, None, what)
+            self.session.send(CheckGradient(tree.step, name=what))
         elif kind == "node":
-            self.session.send("gradcheck", tree.step, what, None)
+            self.session.send(CheckGradient(tree.step, index=what))
         else:
             self.notify("Select a graph node or a parameter row first, then press c", timeout=4)
             return
@@ -178,7 +178,7 @@ class InspectActions:
         self.push_screen(NeuronScreen(layer, neuron, self.request_neuron))
 
     def request_neuron(self: Any, layer: int, neuron: int, cols: int, rows: int) -> None:
-        self.session.send("neuron", layer, neuron, cols, rows)
+        self.session.send(AskNeuron(layer, neuron, cols, rows))
 
     def _on_neuronview(self: Any, view: NeuronView) -> None:
         screen = self.screen

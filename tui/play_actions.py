@@ -21,9 +21,9 @@ from typing import Any
 
 from micrograd.fileio import WriteError, write_new
 from micrograd.train import TrainConfig
-from tui.run_edits import DataEdited
+from tui.formatting import taken_note
+from tui.protocol import AddPoint, Configure, DataEdited, ExportHistory, RemovePoint
 from tui.screens.settings import SettingsScreen
-from tui.session import taken_note
 from tui.widgets.dataset import BoundaryView, DatasetPane
 from tui.widgets.health import GradientHealth
 from tui.widgets.status import StatusLine
@@ -79,11 +79,11 @@ class PlayActions:
 
     # -- data ----------------------------------------------------------------------------------
     def on_boundary_view_point_edit(self: Any, message: BoundaryView.PointEdit) -> None:
-        point = [message.x, message.y]
+        point = (message.x, message.y)
         if message.label is None:
-            self.session.send("remove_point", point)
+            self.session.send(RemovePoint(point))
         else:
-            self.session.send("add_point", point, message.label)
+            self.session.send(AddPoint(point, message.label))
 
     def action_regenerate(self: Any, what: str) -> None:
         config = self.run_config
@@ -108,7 +108,7 @@ class PlayActions:
 
     def start_run(self: Any, config: TrainConfig, why: str) -> None:
         """A new run with `config` in the training process (which says if it cannot)."""
-        self.session.send("configure", config.to_dict(), why)
+        self.session.send(Configure(config.to_dict(), why))
         if self.replay is None:  # a restart after a crash starts from these settings
             self.session.config = config
             self.session.load = None
@@ -125,7 +125,7 @@ class PlayActions:
 
     def action_export_loss(self: Any) -> None:
         name = f"microgradtui-loss-step{self._step_shown()}.csv"
-        self.session.send("export_history", str(self.save_folder / name))
+        self.session.send(ExportHistory(str(self.save_folder / name)))
 
     def action_screenshot_svg(self: Any) -> None:
         name = f"microgradtui-screen-step{self._step_shown()}.svg"

@@ -1,4 +1,4 @@
-"""The help screen (`?`): every key, what each pane shows, and how to leave."""
+"""The help screen (`?`): every key (from `tui.keys`), what each pane shows, and how to leave."""
 
 from __future__ import annotations
 
@@ -10,37 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS = (
-    ("space", "run / pause"),
-    ("n", "one step (when paused)"),
-    ("+  -", "double / halve the learning rate"),
-    ("]  [", "raise / lower the learning rate by 10%"),
-    ("r", "reset: new weights, same config"),
-    ("d", "next dataset"),
-    ("tab  shift+tab", "move between panes"),
-    ("z", "zoom the focused pane (again: back)"),
-    ("arrows  enter", "browse the table and the tree"),
-    ("left  right", "graph: collapse / expand (or go to parent / first child)"),
-    ("g", "parameters: sort by |gradient| (again: network order)"),
-    ("l", "loss: log scale on / off"),
-    ("s", "save a checkpoint (JSON) in the current folder"),
-    ("e", "export the shown graph as Graphviz DOT"),
-    ("b", "backprop walk: the next node of the shown graph's backward pass"),
-    ("B  escape", "stop the backprop walk"),
-    ("c", "gradient check of the selected graph node or parameter (finite differences)"),
-    ("v", "neuron view of the selected parameter row L0.N3.* or graph node L0.N3"),
-    ("o", "settings: data, model, training (applying starts a new run)"),
-    ("N  S", "regenerate the data: next noise level / next seed (a new run)"),
-    (
-        "1 2 3  x",
-        "dataset pane cursor (arrows): add a class 0/1/2 point / remove the nearest",
-    ),
-    ("h", "gradients strip: each layer's gradient norm over time (on / off)"),
-    ("w  p", "write the loss history as CSV / the screen as SVG, in the current folder"),
-    ("ctrl+p", "command palette: every action by name"),
-    ("?", "this help"),
-    ("q", "quit"),
-)
+from tui.keys import help_lines
 
 PANES = (
     (
@@ -67,7 +37,7 @@ def help_text() -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
-    for key, what in KEYS:
+    for key, what in help_lines():
         table.add_row(key, what)
     table.add_row("", "")
     for pane, what in PANES:

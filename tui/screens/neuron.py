@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.formatting import fmt_number
-from tui.probes import NeuronView
+from tui.protocol import NeuronView
 from tui.widgets.dataset import POINT_COLOURS
 
 GRID = (48, 16)  # grid points asked for (cols, rows); the heatmap shows one per cell

@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable
 
 from tui.formatting import fmt_number
+from tui.keys import bindings
 
 TRAIN_GLYPHS = "●▲■◆★"
 TEST_GLYPHS = "○△□◇☆"
@@ -50,10 +51,7 @@ class BoundaryView(Widget, can_focus=True):
         Binding("down", "move(0, 1)", "Down", show=False),
         Binding("left", "move(-1, 0)", "Left", show=False),
         Binding("right", "move(1, 0)", "Right", show=False),
-        Binding("1", "add_point(0)", "Add point", key_display="1-3"),
-        Binding("2", "add_point(1)", "Add class 1", show=False),
-        Binding("3", "add_point(2)", "Add class 2", show=False),
-        Binding("x", "remove_point", "Remove point"),
+        *bindings("dataset"),  # 1 2 3 x
     ]
 
     class PointEdit(Message):

@@ -16,6 +16,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui.formatting import fmt_number
+from tui.keys import bindings
 
 PAGE = 20  # children shown per page under a wide node
 
@@ -49,8 +50,7 @@ class GraphTree(Tree):
     """The graph of one step. Node data: ("node", index) or ("more", parent index, offset)."""
 
     BINDINGS = [
-        Binding("left", "collapse_or_parent", "Collapse", show=False),
-        Binding("right", "expand_or_child", "Expand", show=False),
+        *bindings("graph"),  # left, right
         Binding("shift+space", "nothing", show=False),  # expand-all would add the whole graph
     ]
 

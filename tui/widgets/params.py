@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from tui.formatting import fmt_number
+from tui.keys import bindings
 
 # DataTable keeps 10,000 rendered cells and 1,000 rendered rows and lines. This table changes
 # every second, so entries for anything but the visible window are never used again, yet they
@@ -34,7 +34,7 @@ class ParamTable(DataTable):
 
     DIRECT_WRITES = True  # see _write_cells; False: always through update_cell
 
-    BINDINGS = [Binding("g", "sort_by_grad", "Sort |grad|", show=False)]
+    BINDINGS = bindings("params")
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)

@@ -15,59 +15,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from micrograd.engine import Value, topological_order
 from micrograd.gradcheck import check_node
 from micrograd.graph import GraphSnapshot, snapshot
 from micrograd.nn import MLP
+from tui.protocol import GradCheckView, NeuronView
 
 NEURON_TABLE_ROWS = 500  # samples in the neuron view's table (data with more than two inputs)
 
 
-# -- reports (training process -> app) -----------------------------------------------------------
-@dataclass(frozen=True)
-class GradCheckView:
-    """A finite-difference check of node `index` (`name`) of the graph of step `step`:
-    the analytic gradient (backpropagation) against the central difference (numeric).
-
-    relative_error = |analytic - numeric| / max(|analytic|, |numeric|); `error` says why the
-    node could not be checked (then the numbers are NaN)."""
-
-    step: int
-    index: int
-    name: str
-    analytic: float
-    numeric: float
-    relative_error: float
-    ok: bool
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class NeuronView:
-    """Neuron `neuron` of layer `layer` (`name`, e.g. "L0.N3") after step `step`.
-
-    Two inputs: `grid` holds its output on `rows` lists of `cols` points over `bounds` =
-    (x_min, x_max, y_min, y_max), top row first, and `points` the training samples (x, y, class).
-    More inputs: `samples` holds (inputs, class, output) per training sample, `grid` is empty.
-    `weights` are (name, value, gradient) of its weights and bias.
-    """
-
-    step: int
-    name: str
-    layer: int
-    neuron: int
-    layers: int
-    activation: str
-    weights: tuple[tuple[str, float, float], ...]
-    grid: tuple[tuple[float, ...], ...] = ()
-    bounds: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)
-    points: tuple[tuple[float, float, int], ...] = ()
-    samples: tuple[tuple[tuple[float, ...], int, float], ...] = ()
-
-
-# -- the training process's side -----------------------------------------------------------------
 class ShownGraph:
     """The graph of step `step` as the app shows it: live root, parameters as they were."""
 

@@ -1,44 +1,18 @@
-"""Edits of a run, on the training process's side: its data (add or remove a point), its loss
-history as CSV, and which commands a replay refuses (READ_ONLY).
+"""Edits of a run, on the training process's side: its data (add or remove a point), and its
+loss history as CSV.
 
-Plain data and functions on a `Trainer`, no UI: `tui.session` calls them between steps.
+Plain data and functions on a `Trainer`, no UI: the training loop calls them between steps.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
-from typing import Any
 
 from micrograd.train import Trainer
-
-# Commands that would change a replayed run: a replay shows a saved run and never trains.
-READ_ONLY = frozenset(
-    {
-        "set_lr",
-        "scale_lr",
-        "resume",
-        "step",
-        "reset",
-        "next_dataset",
-        "add_point",
-        "remove_point",
-        "configure",
-    }
-)
+from tui.protocol import AddPoint, DataEdited, RemovePoint
 
 HISTORY_COLUMNS = ("step", "loss", "accuracy", "lr", "test_loss", "test_accuracy", "seconds")
-
-
-@dataclass(frozen=True)
-class DataEdited:
-    """The training data after an edit (the model and the history are kept)."""
-
-    X_train: list[list[float]]
-    y_train: list[int]
-    X_test: list[list[float]]
-    y_test: list[int]
 
 
 def data_edited(trainer: Trainer) -> DataEdited:
@@ -48,22 +22,22 @@ def data_edited(trainer: Trainer) -> DataEdited:
     )
 
 
-def edit_data(trainer: Trainer, name: str, args: tuple[Any, ...]) -> tuple[str, str]:
-    """Apply "add_point" (x, label) or "remove_point" (x) to the trainer's data; returns the
-    notice (text, severity). The next step trains on the edited data."""
+def edit_data(trainer: Trainer, edit: AddPoint | RemovePoint) -> tuple[str, str]:
+    """Apply `edit` to the trainer's data; returns the notice (text, severity). The next step
+    trains on the edited data."""
     data = trainer.data
     if data.input_dim != 2:
         return ("Points can be added and removed on data with two inputs only", "warning")
     try:
-        if name == "add_point":
-            x, label = args
+        if isinstance(edit, AddPoint):
+            x, label = edit.x, edit.label
             data.add_point(x, label)
             return (
                 f"Added a class {label} point at ({x[0]:.2f}, {x[1]:.2f}): "
                 f"{len(data.X_train)} training samples",
                 "information",
             )
-        point, label, was_test = data.remove_nearest(args[0])
+        point, label, was_test = data.remove_nearest(edit.x)
     except (ValueError, TypeError, IndexError) as exc:
         return (f"Data unchanged: {exc}", "warning")
     where = "test" if was_test else "training"

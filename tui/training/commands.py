@@ -1,0 +1,232 @@
+"""What the training loop does for each command: one function per command class, in `HANDLERS`.
+
+Each takes the loop and the command; a test checks that every `tui.protocol.Command` has one.
+The `Trainer` owns the learning rate: `ScaleLr` and `ResetLr` change it here, and the app shows
+what the next `Progress` and `LrChanged` say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from micrograd import checkpoint, fileio
+from micrograd.data import DATASETS
+from micrograd.graph import to_dot
+from micrograd.train import TrainConfig, Trainer
+from tui.formatting import taken_note
+from tui.protocol import (
+    AddPoint,
+    AskNeuron,
+    CheckGradient,
+    Command,
+    Configure,
+    ExportDot,
+    ExportHistory,
+    LrChanged,
+    NextDataset,
+    Notice,
+    Pause,
+    RemovePoint,
+    Reset,
+    ResetLr,
+    Resume,
+    Save,
+    ScaleLr,
+    SendGraph,
+    SetGrid,
+    Step,
+    Stop,
+)
+from tui.training.edits import data_edited, edit_data, history_csv
+from tui.training.views import neuron_report
+
+if TYPE_CHECKING:
+    from tui.training.loop import TrainingLoop
+
+
+# -- the learning rate -----------------------------------------------------------------------
+def _set_lr(run: TrainingLoop, lr: float) -> None:
+    """The trainer's base learning rate, from the next step; the app hears the rate it got."""
+    try:
+        run.trainer.set_lr(lr)
+    except ValueError as exc:
+        run.send(Notice(f"Learning rate unchanged: {exc}", "warning"))
+    else:
+        run.send(LrChanged(run.step_count + 1, run.trainer.lr))
+    run.flush_progress(force=True)
+
+
+def scale_lr(run: TrainingLoop, c: ScaleLr) -> None:
+    _set_lr(run, run.trainer.base_lr * c.factor)
+
+
+def reset_lr(run: TrainingLoop, c: ResetLr) -> None:
+    initial = run.config.lr
+    _set_lr(run, initial)
+    run.send(Notice(f"Learning rate back to the run's initial {initial:.4g}"))
+
+
+# -- running ----------------------------------------------------------------------------------
+def pause(run: TrainingLoop, c: Pause) -> None:
+    if run.state == "running":
+        run.state = "paused"
+        run.publish_now()
+
+
+def resume(run: TrainingLoop, c: Resume) -> None:
+    run.state = "running"
+    run.flush_progress(force=True)
+
+
+def step(run: TrainingLoop, c: Step) -> None:
+    if run.state != "running":
+        run.state = "paused"
+        run.do_step()
+        run.publish_now()
+
+
+def stop(run: TrainingLoop, c: Stop) -> None:
+    run.stopping = True
+
+
+# -- new runs ---------------------------------------------------------------------------------
+def reset(run: TrainingLoop, c: Reset) -> None:
+    lr = run.trainer.base_lr
+    seed = run.config.seed + 1 + run.step_count  # new weights, same config
+    run.trainer.reset(seed=seed)
+    run.new_trainer(run.trainer)
+    run.send_model(force=True)
+    run.send(Notice(f"Reset: new weights (seed {seed}), lr {lr:.4g}"))
+
+
+def next_dataset(run: TrainingLoop, c: NextDataset) -> None:
+    names = list(DATASETS)
+    current = run.config.dataset
+    nxt = names[(names.index(current) + 1) % len(names)] if current in names else names[0]
+    lr = run.trainer.base_lr
+    try:
+        config = replace(run.config, dataset=nxt, csv=None)
+        try:
+            trainer = Trainer(config)
+        except ValueError:  # e.g. a two-class loss for three classes: let it choose
+            trainer = Trainer(replace(config, loss="auto"))
+        trainer.set_lr(lr)
+    except ValueError as exc:
+        run.send(Notice(f"Cannot train on {nxt}: {exc}", "warning"))
+        return
+    run.new_trainer(trainer)
+    run.send_model(force=True)
+    run.send(Notice(f"Dataset: {nxt}"))
+
+
+def configure(run: TrainingLoop, c: Configure) -> None:
+    """A new run with these settings; a setting that does not fit leaves the run as it was."""
+    try:
+        trainer = Trainer(TrainConfig.from_dict(c.config))
+    except ValueError as exc:  # ConfigError, CSVError, a bad value: one sentence
+        run.send(Notice(f"{c.why} not applied: {exc}", "warning"))
+        return
+    run.new_trainer(trainer)
+    run.send_model(force=True)
+    s = run.config
+    run.send(
+        Notice(
+            f"{c.why}: the run was reset ({s.dataset if s.csv is None else s.csv}, "
+            f"{s.samples} samples, noise {s.noise:g}, seed {s.seed}; hidden "
+            f"{','.join(map(str, s.hidden))} {s.activation}, {s.optimizer} lr {s.lr:g})"
+        )
+    )
+
+
+# -- the data -------------------------------------------------------------------------------
+def edit_point(run: TrainingLoop, c: AddPoint | RemovePoint) -> None:
+    text, severity = edit_data(run.trainer, c)
+    if severity == "information":
+        run.send(data_edited(run.trainer))
+        run.model_dirty = True
+        run.send_model(force=True)
+    run.send(Notice(text, severity))
+
+
+def set_grid(run: TrainingLoop, c: SetGrid) -> None:
+    if run.grid.resize(c.cols, c.rows):
+        run.send_model(force=True)
+
+
+# -- looking inside -----------------------------------------------------------------------------
+def send_graph(run: TrainingLoop, c: SendGraph) -> None:
+    run.send_graph()
+
+
+def check_gradient(run: TrainingLoop, c: CheckGradient) -> None:
+    """Check a node (or parameter) of the shown graph, which is kept even if training has moved
+    on; `c.step` says which graph the app shows."""
+    shown = run.shown
+    if shown is None or shown.step != c.step:
+        run.send(Notice(f"The graph of step {c.step} is gone (reset?): take a step", "warning"))
+        return
+    run.send(shown.check(index=c.index, name=c.name))
+
+
+def ask_neuron(run: TrainingLoop, c: AskNeuron) -> None:
+    run.send(neuron_report(run.trainer, c))
+
+
+# -- files ------------------------------------------------------------------------------------
+def save(run: TrainingLoop, c: Save) -> None:
+    """Save under `c.path`, a name the app chose: never over a file already there."""
+    path = Path(c.path)
+    try:
+        written = checkpoint.save(run.trainer, path, new_name=True)
+    except checkpoint.CheckpointError as exc:  # its message names the file and the reason
+        run.send(Notice(f"Could not save: {exc}", "error"))
+        return
+    run.send(Notice(f"Saved step {run.step_count} to {written}{taken_note(path, written)}"))
+
+
+def _write(run: TrainingLoop, path: Path, text: str, what: str) -> None:
+    try:
+        written = fileio.write_new(path, text)
+    except fileio.WriteError as exc:
+        run.send(Notice(f"Could not export: {exc}", "error"))
+        return
+    run.send(Notice(f"Wrote {what} to {written}{taken_note(path, written)}"))
+
+
+def export_history(run: TrainingLoop, c: ExportHistory) -> None:
+    n = len(run.trainer.history)
+    what = f"the loss history ({n} step{'s' * (n != 1)})"
+    _write(run, Path(c.path), history_csv(run.trainer), what)
+
+
+def export_dot(run: TrainingLoop, c: ExportDot) -> None:
+    shown = run.shown or run.shown_graph()  # the graph the app shows, else the last step's
+    if shown is None:
+        run.send(Notice("No graph yet: take a step first (n)", "warning"))
+        return
+    _write(run, Path(c.path), to_dot(shown.snapshot), f"the graph of step {shown.step}")
+
+
+HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
+    ScaleLr: scale_lr,
+    ResetLr: reset_lr,
+    Pause: pause,
+    Resume: resume,
+    Step: step,
+    Stop: stop,
+    Reset: reset,
+    NextDataset: next_dataset,
+    Configure: configure,
+    AddPoint: edit_point,
+    RemovePoint: edit_point,
+    SetGrid: set_grid,
+    SendGraph: send_graph,
+    CheckGradient: check_gradient,
+    AskNeuron: ask_neuron,
+    Save: save,
+    ExportDot: export_dot,
+    ExportHistory: export_history,
+}
