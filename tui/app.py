@@ -58,13 +58,17 @@ from tui.protocol import (
 )
 from tui.screens.help import HelpScreen
 from tui.session import Session
+from tui.tensor_app import TensorPanes
 from tui.widgets.dataset import BoundaryView, DatasetPane
+from tui.widgets.digits import DigitsView
 from tui.widgets.graph import GraphTree
 from tui.widgets.health import GradientHealth
 from tui.widgets.loss import LossPlot
 from tui.widgets.node_detail import NodeDetail
 from tui.widgets.params import ParamTable
 from tui.widgets.status import StatusLine
+from tui.widgets.tensor_detail import TensorNodeDetail
+from tui.widgets.tensor_params import TensorParamTable
 
 GRAPH_EVERY = 2.0  # seconds between graph refreshes while running
 TABLE_EVERY = 0.9  # seconds between parameter-table updates while running
@@ -108,7 +112,7 @@ class ActionsProvider(Provider):
 class MicrogradApp(InspectActions, PlayActions, App[int]):
     """Four panes (Dataset, Loss, Parameters, Graph), a status line and the footer."""
 
-    CSS_PATH = str(Path(__file__).with_name("app.tcss").resolve())
+    CSS_PATH = [str(Path(__file__).with_name(n).resolve()) for n in ("app.tcss", "tensor.tcss")]
     TITLE = "microgradtui"
     COMMANDS = App.COMMANDS | {ActionsProvider}
     BINDINGS = bindings("app")
@@ -141,6 +145,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self._pumping = True
         self.training_stopped = False  # the training process died: `r` restarts it
         self.handle_signals = False  # run_app: SIGTERM/SIGHUP end the app cleanly
+        self.tensor = TensorPanes(self)  # what a run on the tensor engine shows
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -149,9 +154,11 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
             yield DatasetPane(id="dataset", classes="pane")
             yield LossPlot(id="loss", classes="pane")
             yield ParamTable(id="params", classes="pane")
+            yield TensorParamTable(id="tparams")  # a pane on the tensor engine (TensorPanes)
             with Vertical(id="graph", classes="pane"):
                 yield GraphTree(id="tree")
                 yield NodeDetail(id="detail-pane")
+                yield TensorNodeDetail(id="tdetail-pane")
             yield GradientHealth(id="health")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -160,6 +167,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
             ("dataset", "Dataset"),
             ("loss", "Loss"),
             ("params", "Parameters"),
+            ("tparams", "Parameters"),
             ("graph", "Graph"),
             ("health", "Gradients"),
         ):
@@ -260,6 +268,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
             DataEdited: self._on_dataedited,
             GradCheckView: self._on_gradcheckview,
             NeuronView: self._on_neuronview,
+            **self.tensor.handlers(),
         }
 
     def _on_progress(self, p: Progress) -> None:
@@ -301,6 +310,7 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self.query_one(StatusLine).show(
             what=f"{d.name} {d.architecture}", step=0, loss=None, accuracy=None, test_loss=None
         )
+        self.tensor.new_run(d)
         self.play_dataset_view(d)
 
     def _on_modelview(self, m: ModelView) -> None:
@@ -325,9 +335,10 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
 
     def _on_graphview(self, g: GraphView) -> None:
         self.graph_step = g.step
-        self.query_one(GraphTree).set_snapshot(g.snapshot, g.step)
-        self.query_one("#graph").border_subtitle = f"step {g.step}, {len(g.snapshot)} nodes"
-        self.walk_graph_arrived(g.snapshot)
+        snapshot = self.tensor.tree_snapshot(g.snapshot)
+        self.query_one(GraphTree).set_snapshot(snapshot, g.step)
+        self.query_one("#graph").border_subtitle = f"step {g.step}, {len(snapshot)} nodes"
+        self.walk_graph_arrived(snapshot)
 
     def _on_lrchanged(self, c: LrChanged) -> None:
         self.query_one(LossPlot).mark_lr(c.step, c.lr)
@@ -352,7 +363,17 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self.session.send(SetGrid(message.cols, message.rows))
 
     def on_graph_tree_node_chosen(self, message: GraphTree.NodeChosen) -> None:
-        self.show_detail(message.snapshot, message.index)
+        if not self.tensor.show_detail(message.snapshot, message.index):
+            self.show_detail(message.snapshot, message.index)
+
+    def on_tensor_param_table_array_chosen(self, message: TensorParamTable.ArrayChosen) -> None:
+        self.tensor.open_array(message.name)
+
+    def on_digits_view_page_requested(self, message: DigitsView.PageRequested) -> None:
+        self.tensor.ask_page(message.start)
+
+    def on_digits_view_image_chosen(self, message: DigitsView.ImageChosen) -> None:
+        self.tensor.choose_image(message.index)
 
     def _request_graph(self) -> None:
         if self.state == "running" and self.query_one("#graph").display and self.walk is None:
@@ -445,6 +466,12 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
     def action_export_dot(self) -> None:
         path = self.save_folder / f"microgradtui-graph-step{max(self.graph_step, 0)}.dot"
         self.session.send(ExportDot(str(path)))
+
+    def action_filters(self) -> None:
+        self.tensor.open_filters()
+
+    def action_compare_engines(self) -> None:
+        self.tensor.open_engines()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

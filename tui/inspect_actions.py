@@ -53,6 +53,8 @@ class InspectActions:
 
     # -- the backprop debugger ---------------------------------------------------------------
     def action_backprop_next(self: Any) -> None:
+        if self.tensor.scalar_only("backprop walk"):
+            return
         tree = self.query_one(GraphTree)
         if tree.snapshot is None:
             self.notify("No graph yet: take a step first (n)", timeout=3)
@@ -161,6 +163,8 @@ class InspectActions:
 
     # -- the neuron view ---------------------------------------------------------------------
     def action_neuron(self: Any) -> None:
+        if self.tensor.scalar_only("neuron view"):
+            return
         kind, what = self.selection()
         name = ""
         if kind == "param":

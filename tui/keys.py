@@ -92,6 +92,12 @@ KEYS: tuple[Key, ...] = (
     Key("3", "add_point(2)", "Add class 2", "dataset pane: add a class 2 point", bound="dataset"),
     Key("x", "remove_point", "Remove point", "dataset pane: remove the nearest point",
         footer=True, bound="dataset"),
+    Key("f", "filters", "Filters",
+        "conv filters: each Conv2d layer's kernels and grads, one image's feature maps "
+        "(tensor engine, --conv)", "Conv filters and feature maps"),
+    Key("t", "compare_engines", "2 engines",
+        "same step, two engines: the scalar and the tensor graph's nodes, links, ms a step, "
+        "loss", "Same step, two engines"),
     Key("h", "toggle_health", "Gradients",
         "gradients strip: each layer's gradient norm over time (on / off)", "Gradients strip"),
     Key("w", "export_loss", "Loss CSV", "write the loss history as CSV in the current folder",

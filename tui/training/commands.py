@@ -15,13 +15,18 @@ from typing import TYPE_CHECKING, Any
 from micrograd import checkpoint, fileio
 from micrograd.data import DATASETS
 from micrograd.graph import to_dot
+from micrograd.tensor import to_dot as tensor_dot
 from micrograd.train import TrainConfig, Trainer
 from tui.formatting import taken_note
 from tui.protocol import (
     AddPoint,
+    AskArray,
+    AskFilters,
     AskNeuron,
+    AskPage,
     CheckGradient,
     Command,
+    CompareEngines,
     Configure,
     ExportDot,
     ExportHistory,
@@ -41,6 +46,14 @@ from tui.protocol import (
     Stop,
 )
 from tui.training.edits import data_edited, edit_data, history_csv
+from tui.training.tensor import (
+    SCALAR_ONLY,
+    ask_array,
+    ask_filters,
+    ask_page,
+    compare_engines,
+    is_tensor,
+)
 from tui.training.views import neuron_report
 
 if TYPE_CHECKING:
@@ -172,6 +185,9 @@ def check_gradient(run: TrainingLoop, c: CheckGradient) -> None:
 
 
 def ask_neuron(run: TrainingLoop, c: AskNeuron) -> None:
+    if is_tensor(run.trainer):
+        run.send(Notice(f"The neuron view {SCALAR_ONLY}", "warning"))
+        return
     run.send(neuron_report(run.trainer, c))
 
 
@@ -207,7 +223,8 @@ def export_dot(run: TrainingLoop, c: ExportDot) -> None:
     if shown is None:
         run.send(Notice("No graph yet: take a step first (n)", "warning"))
         return
-    _write(run, Path(c.path), to_dot(shown.snapshot), f"the graph of step {shown.step}")
+    dot = tensor_dot(shown.snapshot) if is_tensor(run.trainer) else to_dot(shown.snapshot)
+    _write(run, Path(c.path), dot, f"the graph of step {shown.step}")
 
 
 HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
@@ -229,4 +246,8 @@ HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
     Save: save,
     ExportDot: export_dot,
     ExportHistory: export_history,
+    AskArray: ask_array,
+    AskFilters: ask_filters,
+    AskPage: ask_page,
+    CompareEngines: compare_engines,
 }

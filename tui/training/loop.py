@@ -18,8 +18,10 @@ from typing import Any
 from micrograd import checkpoint
 from micrograd.train import StepReport, TrainConfig, Trainer
 from tui.protocol import Command, GraphView, Notice, Progress, Report
+from tui.tensor_views import copy_params
 from tui.training.commands import HANDLERS
 from tui.training.shown_graph import ShownGraph
+from tui.training.tensor import TensorShown, is_tensor, model_reports
 from tui.training.views import BoundaryGrid, dataset_view, model_view
 
 PROGRESS_EVERY = 0.1  # seconds between loss batches while running
@@ -50,7 +52,8 @@ class TrainingLoop:
         self.last_progress = 0.0
         self.last_model = 0.0
         self.model_dirty = True
-        self.shown: ShownGraph | None = None  # the graph of the shown snapshot, kept alive
+        self.shown: ShownGraph | TensorShown | None = None  # the shown graph, kept alive
+        self.page_start = 0  # a tensor run's page of images (AskPage)
         self.forward_params: list[float] = []  # the parameters as the last step's forward saw them
         self.finished_notice = False
         self.stopping = False
@@ -109,7 +112,11 @@ class TrainingLoop:
         now = time.monotonic()
         if not force and (not self.model_dirty or now - self.last_model < MODEL_EVERY):
             return
-        self.send(model_view(self.trainer, self.params, self.forward_params, self.grid))
+        if is_tensor(self.trainer):
+            for report in model_reports(self):
+                self.send(report)
+        else:
+            self.send(model_view(self.trainer, self.params, self.forward_params, self.grid))
         self.model_dirty = False
         self.last_model = now
 
@@ -119,13 +126,16 @@ class TrainingLoop:
         self.send_model(force=True)
         self.send_graph()
 
-    def shown_graph(self) -> ShownGraph | None:
+    def shown_graph(self) -> ShownGraph | TensorShown | None:
         """The graph of the last step, as the app is (or will be) shown it; None before one."""
         root = self.trainer.last_root
         if root is None:
             return None
         if self.shown is None or self.shown.step != self.step_count:
-            self.shown = ShownGraph(self.step_count, root, self.params, self.forward_params)
+            if is_tensor(self.trainer):
+                self.shown = TensorShown(self.step_count, root)
+            else:
+                self.shown = ShownGraph(self.step_count, root, self.params, self.forward_params)
         return self.shown
 
     def send_graph(self) -> None:
@@ -145,7 +155,10 @@ class TrainingLoop:
 
     # -- the loop --------------------------------------------------------------------------
     def do_step(self) -> None:
-        self.forward_params = [p.data for _, p in self.params]
+        if is_tensor(self.trainer):  # arrays, updated in place: copies
+            self.forward_params = copy_params(self.trainer)
+        else:
+            self.forward_params = [p.data for _, p in self.params]
         report = self.trainer.step()
         self.pending.append(report)
         self.step_times.append(time.monotonic())

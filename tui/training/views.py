@@ -9,6 +9,7 @@ from typing import Any
 from micrograd import health
 from micrograd.losses import predict_class
 from micrograd.train import Trainer
+from tui import tensor_views
 from tui.protocol import AskNeuron, DatasetView, ModelView, NeuronView, Notice
 from tui.training.shown_graph import neuron_view
 
@@ -67,7 +68,12 @@ class BoundaryGrid:
 def dataset_view(trainer: Trainer) -> DatasetView:
     """What is being learned, from the trainer's data, model and settings."""
     t, data, config = trainer, trainer.data, trainer.config
-    sizes = [t.input_dim, *(len(layer.neurons) for layer in t.model.layers)]
+    if t.tensor_run is not None:
+        architecture = f"{tensor_views.model_summary(t)} tensor"
+    else:
+        architecture = "-".join(
+            str(n) for n in [t.input_dim, *(len(x.neurons) for x in t.model.layers)]
+        )
     return DatasetView(
         name=config.dataset if config.csv is None else str(config.csv),
         X_train=[list(map(float, x)) for x in data.X_train],
@@ -78,7 +84,7 @@ def dataset_view(trainer: Trainer) -> DatasetView:
         input_dim=t.input_dim,
         lr=t.lr,
         param_names=tuple(name for name, _ in t.model.named_parameters()),
-        architecture="-".join(map(str, sizes)),
+        architecture=architecture,
         classes=tuple(data.classes),
         config=config.to_dict(),
     )

@@ -6,7 +6,7 @@ blocks, two pixel rows per line, each with the model's class under it; a wrong o
 `shades=True` for a terminal without colour or UTF-8) each pixel is one character of
 `SHADES`. Arrows move a cursor over the images and post `ImageChosen` (for the filter view's
 feature maps); page keys post `PageRequested`. `ConfusionMatrix` counts true class (rows)
-against predicted class (columns), the diagonal in brackets.
+against predicted class (columns): the diagonal (right) bold green, mistakes red, zeros `.`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
@@ -222,7 +222,7 @@ class DigitsView(StripsView):
 
 
 class ConfusionMatrix(Static):
-    """True class (rows) against predicted class (columns); the diagonal, right, in brackets."""
+    """True class (rows) against predicted class (columns), counts of the shown split."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__("no predictions yet", markup=False, **kwargs)
@@ -235,33 +235,34 @@ class ConfusionMatrix(Static):
 
 
 def confusion_text(confusion: Any, classes: Sequence[str] = ()) -> Text:
+    """Rows: the true class; columns: the predicted one. The diagonal (right) in bold green,
+    other counts (mistakes) in red, zeros as `.`; the last line the share right."""
     counts = confusion.counts
     n = len(counts)
-    width = len(str(max((max(r) for r in counts), default=0))) + 3  # " [12]"
+    width = len(str(max((max(r) for r in counts), default=0))) + 1
     text = Text(no_wrap=True)
-    text.append("true \\ predicted\n", "underline")
-    text.append("     " + "".join(f"{c:>{width}}" for c in range(n)) + "\n", "bold")
+    text.append("t\\p" + "".join(f"{c:>{width}}" for c in range(n)) + "\n", "bold")
     for t, row in enumerate(counts):
-        text.append(f"{t:>3}  ", "bold")
+        text.append(f"{t:>3}", "bold")
         for p, v in enumerate(row):
             if t == p:
-                text.append(f"[{v}]".rjust(width), "bold green")
+                text.append(f"{v:>{width}}", "bold green")
             elif v:
-                text.append(f"{v}".rjust(width), "bold red")
+                text.append(f"{v:>{width}}", "bold red")
             else:
                 text.append(".".rjust(width), "dim")
         if classes and t < len(classes):
-            text.append(f"  {classes[t]}", "dim")
+            text.append(f" {classes[t]}", "dim")
         text.append("\n")
     total, correct = confusion.total, confusion.correct
     if total:
         text.append(f"{correct}/{total} right ({100 * correct / total:.1f}%)")
-        text.append(f" on the {confusion.split} images, step {confusion.step}")
+        text.append(f"\n{confusion.split} images, step {confusion.step}", "dim")
     return text
 
 
-class DigitsPane(Vertical):
-    """The Dataset pane for image data: the page of images over the confusion matrix."""
+class DigitsPane(Horizontal):
+    """The Dataset pane for image data: the page of images beside the confusion matrix."""
 
     def __init__(self, shades: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -61,6 +61,12 @@ class EnginesView(Static):
 
     def __init__(self, **kwargs) -> None:
         super().__init__("measuring both engines on this config …", **kwargs)
+        self.comparison: Any = None
 
     def show_comparison(self, cmp: Any) -> None:
-        self.update(Group(comparison_table(cmp), comparison_summary(cmp)))
+        self.comparison = cmp
+        self.update(comparison_renderable(cmp))
+
+
+def comparison_renderable(cmp: Any) -> Group:
+    return Group(comparison_table(cmp), comparison_summary(cmp))

@@ -1,0 +1,117 @@
+"""The app on the tensor engine, driven with Pilot: a real training process, small runs."""
+
+from __future__ import annotations
+
+import numpy as np
+from apphelp import SIZE, notices, status, step, wait_for
+
+from micrograd.tensor import RULES
+from micrograd.train import TrainConfig
+from tui.app import MicrogradApp
+from tui.screens.tensor import ArrayScreen, EnginesScreen, FiltersScreen
+from tui.widgets.digits import ConfusionMatrix, DigitsView, label_text
+from tui.widgets.engines import EnginesView, comparison_renderable
+from tui.widgets.graph import GraphTree
+from tui.widgets.heatmap import ArrayPairView, Heatmap
+from tui.widgets.tensor_detail import TensorNodeDetail
+from tui.widgets.tensor_params import TensorParamTable
+
+CONV = TrainConfig(
+    engine="tensor", dataset="digits", samples=300, test_fraction=0.2, conv=(4,), hidden=(16,),
+    optimizer="adam", lr=0.01, batch_size=32, steps=100_000, seed=5,
+)  # fmt: skip
+MOONS = TrainConfig(engine="tensor", samples=40, hidden=(4,), lr=0.1, steps=100_000, seed=7)
+
+
+def shown(app, selector: str) -> str:
+    """The text of the widget `selector` on the screen on top."""
+    return str(app.screen.query_one(selector).render())
+
+
+def engines(app) -> str:
+    """The engines comparison as the console would write it."""
+    from rich.console import Console
+
+    cmp = app.screen.query_one(EnginesView).comparison
+    if cmp is None:
+        return ""
+    console = Console(width=100)
+    with console.capture() as capture:
+        console.print(comparison_renderable(cmp))
+    return capture.get()
+
+
+async def test_a_conv_run_on_digits_fills_the_panes(tmp_path):
+    app = MicrogradApp(CONV, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.tensor.active)
+        await pilot.press("n", "n")
+        table = app.query_one(TensorParamTable)
+        await wait_for(pilot, lambda: step(app) == 2 and table.row_count == 6)
+        assert "digits conv 4 + 64-16-10 tensor" in status(app)
+        assert not app.query_one("#params").display and table.display
+        assert [str(table.get_cell_at((i, 0))) for i in range(6)][:3] == ["C0.K", "C0.b", "L0.W"]
+        assert str(table.get_cell_at((0, 1))) == "4x1x3x3"
+        view = app.query_one(DigitsView)
+        await wait_for(pilot, lambda: view.page is not None and view.page.step == 2)
+        page = view.page
+        text = "\n".join(view.lines_text())
+        for p, t in zip(page.predicted, page.true):
+            if p != t:
+                assert label_text(p, t) in text  # each wrong one marked as such
+        matrix = app.query_one(ConfusionMatrix)
+        assert sum(map(sum, matrix.counts)) == 60 and matrix.display
+        assert "acc train" in app.query_one("#loss").border_title
+        # the graph: one node per array op, with its shape and the rule in matrix form
+        tree = app.query_one(GraphTree)
+        await wait_for(pilot, lambda: tree.snapshot is not None and tree.step == 2)
+        assert "conv2d" in tree.snapshot.ops and len(tree.snapshot) < 40
+        assert str(tree.root.label).startswith("loss = add scalar")
+        tree.focus()
+        await pilot.press("down")
+        detail = app.query_one(TensorNodeDetail)
+        assert detail.display and not app.query_one("#detail-pane").display
+        await wait_for(pilot, lambda: "backward:" in detail.shown_text())
+        node = tree.snapshot.node(tree.cursor_node.data[1])
+        assert RULES[node.op].text in detail.shown_text()
+        # enter on a parameter row: its arrays as heatmaps
+        table.focus()
+        await pilot.press("down", "down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ArrayScreen))
+        pair = app.screen.query_one(ArrayPairView)
+        left = pair.query_one("#pair-values", Heatmap)
+        await wait_for(pilot, lambda: left.values.shape == (64, 16))
+        await pilot.press("right")
+        assert pair.cursor_text().startswith("L0.W[0, 1] = ")
+        await pilot.press("escape")
+        # the filter view
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, FiltersScreen))
+        await wait_for(pilot, lambda: "C0: 4 filters of 1x3x3" in shown(app, "#filters-text"))
+        await pilot.press("escape")
+        # the backprop walk is the scalar engine's
+        await pilot.press("b")
+        await wait_for(pilot, lambda: any("scalar engine" in n for n in notices(app)))
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, EnginesScreen))
+        await wait_for(pilot, lambda: "no conv layers" in engines(app), timeout=20)
+
+
+async def test_moons_on_tensors_compares_the_engines_at_80x24():
+    app = MicrogradApp(MOONS, paused=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.tensor.active)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: step(app) == 1)
+        assert "tensor" in status(app)
+        assert not app.query_one("#dataset").has_class("-images")
+        assert app.query_one("#boundary").display
+        await pilot.press("t")
+        await wait_for(pilot, lambda: "Both losses agree" in engines(app), timeout=20)
+        text = engines(app)
+        assert "nodes a step" in text and "scalar engine" in text
+        await pilot.press("escape")
+        await pilot.press("f")
+        await wait_for(pilot, lambda: any("for a conv model" in n for n in notices(app)))
+        assert not isinstance(app.screen, FiltersScreen)
+        np.testing.assert_equal(app.query_one(TensorParamTable).row_count, 4)

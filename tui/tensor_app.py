@@ -1,0 +1,158 @@
+"""The app's side of a tensor run: which panes show it, and where its reports go.
+
+`TensorPanes` is owned by the App (a plain object, not a mixin). At each new run (`DatasetView`)
+it says whether the run is on tensors and switches the panes: the Parameters pane shows one row
+per array (`TensorParamTable`, enter opens the array as heatmaps), the Graph pane one node per
+array op (`TensorTreeSnapshot`) with the tensor detail, and for image data the Dataset pane the
+page of images and the confusion matrix. The Loss pane's title carries train and test accuracy.
+The array, filter and engines screens ask for their reports through it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tui.protocol import (
+    ArrayReport,
+    AskArray,
+    AskFilters,
+    AskPage,
+    CompareEngines,
+    DatasetView,
+    EnginesReport,
+    FiltersReport,
+    TensorModel,
+)
+from tui.screens.tensor import ArrayScreen, EnginesScreen, FiltersScreen
+from tui.widgets.digits import DigitsPane
+from tui.widgets.tensor_detail import TensorNodeDetail, TensorTreeSnapshot
+from tui.widgets.tensor_params import TensorParamTable
+
+if TYPE_CHECKING:
+    from tui.app import MicrogradApp
+
+
+def _percent(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+class TensorPanes:
+    """What the App does differently for a run on the tensor engine."""
+
+    def __init__(self, app: MicrogradApp, shades: bool = False) -> None:
+        self.app = app
+        self.shades = shades  # draw heatmaps and images as characters (no colour or UTF-8)
+        self.active = False  # the run is on the tensor engine
+        self.images = False  # its samples are images (the digits page)
+        self.conv = False  # it has conv layers (the filter view)
+        self.classes: tuple[str, ...] = ()
+        self.image_index = 0  # of the shown split, for the feature maps
+
+    # -- a new run -------------------------------------------------------------------------------
+    def new_run(self, d: DatasetView) -> None:
+        config = d.config or {}
+        self.active = config.get("engine") == "tensor"
+        self.conv = self.active and bool(config.get("conv"))
+        digits = config.get("dataset") == "digits" and not config.get("csv")
+        self.images = self.active and bool(config.get("image_shape") or digits)
+        self.classes = tuple(d.classes)
+        self.image_index = 0
+        app = self.app
+        app.query_one("#panes").set_class(self.active, "-tensor")
+        # the Parameters pane is the shown table: `.pane` (zoom, focus styles) on that one only
+        app.query_one("#params").set_class(not self.active, "pane")
+        app.query_one("#tparams").set_class(self.active, "pane")
+        app.query_one("#dataset").set_class(self.images, "-images")
+        app.query_one("#loss").border_title = "Loss"
+        table = app.query_one(TensorParamTable)
+        table.set_rows(())
+        if self.active and app.focused is not None and app.focused.id == "params":
+            table.focus()
+
+    # -- reports ---------------------------------------------------------------------------------
+    def on_model(self, r: TensorModel) -> None:
+        v = r.view
+        app = self.app
+        app.query_one(TensorParamTable).set_rows(v.params)
+        app.query_one(
+            "#loss"
+        ).border_title = (
+            f"Loss · acc train {_percent(v.train_accuracy)} test {_percent(v.test_accuracy)}"
+        )
+        if self.images and v.page is not None:
+            pane = app.query_one(DigitsPane)
+            pane.show_page(v.page)
+            pane.show_confusion(v.confusion, self.classes)
+
+    def on_array(self, r: ArrayReport) -> None:
+        screen = self.app.screen
+        if isinstance(screen, ArrayScreen):
+            screen.show_arrays(r.arrays)
+
+    def on_filters(self, r: FiltersReport) -> None:
+        screen = self.app.screen
+        if isinstance(screen, FiltersScreen):
+            screen.show_filters(r.filters, r.maps)
+
+    def on_engines(self, r: EnginesReport) -> None:
+        screen = self.app.screen
+        if isinstance(screen, EnginesScreen):
+            screen.show_comparison(r.comparison)
+
+    def handlers(self) -> dict[type, Any]:
+        return {
+            TensorModel: self.on_model,
+            ArrayReport: self.on_array,
+            FiltersReport: self.on_filters,
+            EnginesReport: self.on_engines,
+        }
+
+    # -- the graph ---------------------------------------------------------------------------------
+    def tree_snapshot(self, snapshot: Any) -> Any:
+        """What the tree browses: a tensor graph wrapped as the tree reads a snapshot."""
+        return TensorTreeSnapshot(snapshot) if hasattr(snapshot, "nodes") else snapshot
+
+    def show_detail(self, snapshot: Any, index: int) -> bool:
+        """Show a tensor node's detail; False if the snapshot is the scalar engine's."""
+        if not isinstance(snapshot, TensorTreeSnapshot):
+            return False
+        self.app.query_one(TensorNodeDetail).show_node(snapshot.snap, index)
+        return True
+
+    # -- screens and requests --------------------------------------------------------------------
+    def open_array(self, name: str) -> None:
+        self.app.push_screen(ArrayScreen(name, self._ask_array, shades=self.shades))
+
+    def _ask_array(self, name: str) -> None:
+        self.app.session.send(AskArray(name))
+
+    def open_filters(self) -> None:
+        if not self.conv:
+            self.app.notify(
+                "The filter view is for a conv model: --engine tensor --conv 8,16", timeout=4
+            )
+            return
+        self.app.push_screen(FiltersScreen(self._ask_filters, self.image_index))
+
+    def _ask_filters(self, index: int) -> None:
+        self.image_index = index
+        self.app.session.send(AskFilters(index))
+
+    def open_engines(self) -> None:
+        self.app.push_screen(EnginesScreen())
+        self.app.session.send(CompareEngines())
+        self.app.notify("Measuring the first steps on both engines …", timeout=3)
+
+    def ask_page(self, start: int) -> None:
+        self.app.session.send(AskPage(start))
+
+    def choose_image(self, index: int) -> None:
+        self.image_index = index
+
+    def scalar_only(self, what: str) -> bool:
+        """On a tensor run, say that `what` works on the scalar engine's nodes; True if so."""
+        if self.active:
+            self.app.notify(
+                f"The {what} works on the scalar engine's nodes only, so far", timeout=4
+            )
+        return self.active

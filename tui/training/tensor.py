@@ -1,0 +1,109 @@
+"""The training process on the tensor engine: its reports, and the commands only it answers.
+
+A tensor run's parameters are arrays, so its model report is a `TensorModel` (parameter arrays'
+norms, accuracies, the confusion matrix, a page of images; built by `tui.tensor_views`) beside a
+`ModelView` holding only the decision boundary (two inputs) or the per-sample predictions. Its
+graph is a `micrograd.tensor.TensorGraphSnapshot`, one node per array op. The gradient check,
+the backprop walk and the neuron view work on the scalar engine's nodes only, so far: asked on a
+tensor run, they answer with a notice.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from micrograd.tensor import snapshot as tensor_snapshot
+from micrograd.train import Trainer, image_shape_of
+from tui import tensor_views
+from tui.protocol import (
+    ArrayReport,
+    AskArray,
+    AskFilters,
+    AskPage,
+    CompareEngines,
+    EnginesReport,
+    FiltersReport,
+    GradCheckView,
+    ModelView,
+    Notice,
+    TensorModel,
+)
+from tui.training.views import bounds_of
+
+if TYPE_CHECKING:
+    from tui.training.loop import TrainingLoop
+
+SCALAR_ONLY = "works on the scalar engine's nodes only, so far"
+
+
+def is_tensor(trainer: Trainer) -> bool:
+    return trainer.tensor_run is not None
+
+
+class TensorShown:
+    """The graph of step `step` of a tensor run, as the app is shown it."""
+
+    def __init__(self, step: int, root: Any) -> None:
+        self.step = step
+        self.snapshot = tensor_snapshot(root)
+
+    def check(self, index: int | None = None, name: str | None = None) -> GradCheckView:
+        nan = math.nan
+        why = f"the gradient check {SCALAR_ONLY} (micrograd.gradcheck checks a Value)"
+        return GradCheckView(self.step, -1 if index is None else index, str(name or index),
+                             nan, nan, nan, False, why)  # fmt: skip
+
+
+def model_reports(run: TrainingLoop) -> tuple[ModelView, TensorModel]:
+    """The tensor model's two reports: the boundary or per-sample predictions, and the rest."""
+    t, grid = run.trainer, run.grid
+    cells: tuple[tuple[float, ...], ...] = ()
+    bounds = (0.0, 1.0, 0.0, 1.0)
+    samples: tuple[float, ...] = ()
+    if t.input_dim == 2:
+        cols, rows = grid.size
+        bounds = bounds_of([*t.data.X_train, *t.data.X_test])
+        flat = [float(v) for v in t.predict_grid(grid.centres(bounds))]
+        cells = tuple(tuple(flat[r * cols : (r + 1) * cols]) for r in range(rows))
+    elif not image_shape_of(t.config, t.data):
+        samples = tuple(float(v) for v in t.predict_grid(t.data.X_train))
+    view = tensor_views.tensor_model_view(t, run.forward_params, run.page_start)
+    return ModelView(t.step_count, (), cells, bounds, samples), TensorModel(view)
+
+
+def ask_array(run: TrainingLoop, c: AskArray) -> None:
+    if not is_tensor(run.trainer):
+        run.send(Notice("Parameter arrays are the tensor engine's (--engine tensor)", "warning"))
+        return
+    try:
+        run.send(ArrayReport(tensor_views.param_arrays(run.trainer, c.name)))
+    except KeyError:
+        run.send(Notice(f"This model has no parameter array {c.name}", "warning"))
+
+
+def ask_filters(run: TrainingLoop, c: AskFilters) -> None:
+    t = run.trainer
+    if not is_tensor(t) or not tensor_views.conv_layers(t):
+        run.send(Notice("The filter view is for a conv model: --engine tensor --conv 8,16",
+                        "warning"))  # fmt: skip
+        return
+    split = tensor_views.shown_split(t)
+    run.send(
+        FiltersReport(tensor_views.conv_filters(t), tensor_views.feature_maps(t, c.index, split))
+    )
+
+
+def ask_page(run: TrainingLoop, c: AskPage) -> None:
+    run.page_start = max(0, int(c.start))
+    if is_tensor(run.trainer):
+        run.send_model(force=True)
+
+
+def compare_engines(run: TrainingLoop, c: CompareEngines) -> None:
+    try:
+        comparison = tensor_views.compare_engines(run.config)
+    except ValueError as exc:
+        run.send(Notice(f"Could not compare the engines: {exc}", "warning"))
+        return
+    run.send(EnginesReport(comparison))
