@@ -127,3 +127,15 @@ async def test_engines_screen_shows_both_graphs_sizes():
         assert "Both losses agree" in shown
         await pilot.press("escape")
         assert app.screen is not screen
+
+
+async def test_rows_given_before_the_table_is_mounted_are_shown(trainer):
+    app = App()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = TensorParamTable()
+        rows = tv.param_rows(trainer)
+        app.mount(table)
+        table.set_rows(rows)  # before its on_mount added the columns
+        await pilot.pause()
+        assert table.row_count == len(rows)
+        assert str(table.get_cell_at((0, 0))) == "C0.K"

@@ -60,15 +60,12 @@ from tui.screens.help import HelpScreen
 from tui.session import Session
 from tui.tensor_app import TensorPanes
 from tui.widgets.dataset import BoundaryView, DatasetPane
-from tui.widgets.digits import DigitsView
 from tui.widgets.graph import GraphTree
 from tui.widgets.health import GradientHealth
 from tui.widgets.loss import LossPlot
 from tui.widgets.node_detail import NodeDetail
 from tui.widgets.params import ParamTable
 from tui.widgets.status import StatusLine
-from tui.widgets.tensor_detail import TensorNodeDetail
-from tui.widgets.tensor_params import TensorParamTable
 
 GRAPH_EVERY = 2.0  # seconds between graph refreshes while running
 TABLE_EVERY = 0.9  # seconds between parameter-table updates while running
@@ -154,11 +151,9 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
             yield DatasetPane(id="dataset", classes="pane")
             yield LossPlot(id="loss", classes="pane")
             yield ParamTable(id="params", classes="pane")
-            yield TensorParamTable(id="tparams")  # a pane on the tensor engine (TensorPanes)
             with Vertical(id="graph", classes="pane"):
                 yield GraphTree(id="tree")
                 yield NodeDetail(id="detail-pane")
-                yield TensorNodeDetail(id="tdetail-pane")
             yield GradientHealth(id="health")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -167,7 +162,6 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
             ("dataset", "Dataset"),
             ("loss", "Loss"),
             ("params", "Parameters"),
-            ("tparams", "Parameters"),
             ("graph", "Graph"),
             ("health", "Gradients"),
         ):
@@ -366,13 +360,14 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         if not self.tensor.show_detail(message.snapshot, message.index):
             self.show_detail(message.snapshot, message.index)
 
-    def on_tensor_param_table_array_chosen(self, message: TensorParamTable.ArrayChosen) -> None:
+    # the tensor panes' messages (their widgets are mounted by TensorPanes on a tensor run)
+    def on_tensor_param_table_array_chosen(self, message: Any) -> None:
         self.tensor.open_array(message.name)
 
-    def on_digits_view_page_requested(self, message: DigitsView.PageRequested) -> None:
+    def on_digits_view_page_requested(self, message: Any) -> None:
         self.tensor.ask_page(message.start)
 
-    def on_digits_view_image_chosen(self, message: DigitsView.ImageChosen) -> None:
+    def on_digits_view_image_chosen(self, message: Any) -> None:
         self.tensor.choose_image(message.index)
 
     def _request_graph(self) -> None:

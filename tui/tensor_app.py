@@ -6,11 +6,16 @@ per array (`TensorParamTable`, enter opens the array as heatmaps), the Graph pan
 array op (`TensorTreeSnapshot`) with the tensor detail, and for image data the Dataset pane the
 page of images and the confusion matrix. The Loss pane's title carries train and test accuracy.
 The array, filter and engines screens ask for their reports through it.
+
+Its widgets are mounted at the first tensor run, and their modules (numpy) imported then: a run
+on the scalar engine starts as fast as before.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from textual.css.query import NoMatches
 
 from tui.protocol import (
     ArrayReport,
@@ -23,10 +28,6 @@ from tui.protocol import (
     FiltersReport,
     TensorModel,
 )
-from tui.screens.tensor import ArrayScreen, EnginesScreen, FiltersScreen
-from tui.widgets.digits import DigitsPane
-from tui.widgets.tensor_detail import TensorNodeDetail, TensorTreeSnapshot
-from tui.widgets.tensor_params import TensorParamTable
 
 if TYPE_CHECKING:
     from tui.app import MicrogradApp
@@ -47,6 +48,22 @@ class TensorPanes:
         self.conv = False  # it has conv layers (the filter view)
         self.classes: tuple[str, ...] = ()
         self.image_index = 0  # of the shown split, for the feature maps
+        self.mounted = False
+
+    def _mount(self) -> None:
+        """The tensor panes' widgets, beside the scalar ones (CSS shows one or the other)."""
+        from tui.widgets.digits import DigitsPane
+        from tui.widgets.tensor_detail import TensorNodeDetail
+        from tui.widgets.tensor_params import TensorParamTable
+
+        app = self.app
+        table = TensorParamTable(id="tparams")
+        table.border_title = "Parameters"
+        table.border_subtitle = "enter: heatmaps"
+        app.query_one("#panes").mount(table, after="#params")
+        app.query_one("#graph").mount(TensorNodeDetail(id="tdetail-pane"))
+        app.query_one("#dataset").mount(DigitsPane(shades=self.shades, id="digits"))
+        self.mounted = True
 
     # -- a new run -------------------------------------------------------------------------------
     def new_run(self, d: DatasetView) -> None:
@@ -58,43 +75,58 @@ class TensorPanes:
         self.classes = tuple(d.classes)
         self.image_index = 0
         app = self.app
+        if self.active and not self.mounted:
+            self._mount()
         app.query_one("#panes").set_class(self.active, "-tensor")
         # the Parameters pane is the shown table: `.pane` (zoom, focus styles) on that one only
         app.query_one("#params").set_class(not self.active, "pane")
-        app.query_one("#tparams").set_class(self.active, "pane")
+        if self.mounted:
+            app.query_one("#tparams").set_class(self.active, "pane")
         app.query_one("#dataset").set_class(self.images, "-images")
         app.query_one("#loss").border_title = "Loss"
-        table = app.query_one(TensorParamTable)
-        table.set_rows(())
-        if self.active and app.focused is not None and app.focused.id == "params":
-            table.focus()
+        if self.mounted:
+            app.query_one("#tparams").set_rows(())
+        if self.active and (app.focused is None or app.focused.id == "params"):
+            app.call_after_refresh(app.query_one("#tparams").focus)
 
     # -- reports ---------------------------------------------------------------------------------
     def on_model(self, r: TensorModel) -> None:
         v = r.view
         app = self.app
-        app.query_one(TensorParamTable).set_rows(v.params)
+        try:
+            app.query_one("#tparams").set_rows(v.params)
+        except NoMatches:  # not mounted yet, or the app is leaving
+            return
         app.query_one(
             "#loss"
         ).border_title = (
             f"Loss · acc train {_percent(v.train_accuracy)} test {_percent(v.test_accuracy)}"
         )
         if self.images and v.page is not None:
-            pane = app.query_one(DigitsPane)
-            pane.show_page(v.page)
-            pane.show_confusion(v.confusion, self.classes)
+            pane = app.query_one("#digits")
+            try:
+                pane.show_page(v.page)
+                pane.show_confusion(v.confusion, self.classes)
+            except NoMatches:  # its children not composed yet: the next report shows them
+                pass
 
     def on_array(self, r: ArrayReport) -> None:
+        from tui.screens.tensor import ArrayScreen
+
         screen = self.app.screen
         if isinstance(screen, ArrayScreen):
             screen.show_arrays(r.arrays)
 
     def on_filters(self, r: FiltersReport) -> None:
+        from tui.screens.tensor import FiltersScreen
+
         screen = self.app.screen
         if isinstance(screen, FiltersScreen):
             screen.show_filters(r.filters, r.maps)
 
     def on_engines(self, r: EnginesReport) -> None:
+        from tui.screens.tensor import EnginesScreen
+
         screen = self.app.screen
         if isinstance(screen, EnginesScreen):
             screen.show_comparison(r.comparison)
@@ -110,17 +142,23 @@ class TensorPanes:
     # -- the graph ---------------------------------------------------------------------------------
     def tree_snapshot(self, snapshot: Any) -> Any:
         """What the tree browses: a tensor graph wrapped as the tree reads a snapshot."""
-        return TensorTreeSnapshot(snapshot) if hasattr(snapshot, "nodes") else snapshot
+        if not hasattr(snapshot, "nodes"):
+            return snapshot
+        from tui.widgets.tensor_detail import TensorTreeSnapshot
+
+        return TensorTreeSnapshot(snapshot)
 
     def show_detail(self, snapshot: Any, index: int) -> bool:
         """Show a tensor node's detail; False if the snapshot is the scalar engine's."""
-        if not isinstance(snapshot, TensorTreeSnapshot):
+        if not hasattr(snapshot, "tree_label"):
             return False
-        self.app.query_one(TensorNodeDetail).show_node(snapshot.snap, index)
+        self.app.query_one("#tdetail-pane").show_node(snapshot.snap, index)
         return True
 
     # -- screens and requests --------------------------------------------------------------------
     def open_array(self, name: str) -> None:
+        from tui.screens.tensor import ArrayScreen
+
         self.app.push_screen(ArrayScreen(name, self._ask_array, shades=self.shades))
 
     def _ask_array(self, name: str) -> None:
@@ -132,6 +170,8 @@ class TensorPanes:
                 "The filter view is for a conv model: --engine tensor --conv 8,16", timeout=4
             )
             return
+        from tui.screens.tensor import FiltersScreen
+
         self.app.push_screen(FiltersScreen(self._ask_filters, self.image_index))
 
     def _ask_filters(self, index: int) -> None:
@@ -139,6 +179,8 @@ class TensorPanes:
         self.app.session.send(AskFilters(index))
 
     def open_engines(self) -> None:
+        from tui.screens.tensor import EnginesScreen
+
         self.app.push_screen(EnginesScreen())
         self.app.session.send(CompareEngines())
         self.app.notify("Measuring the first steps on both engines …", timeout=3)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from micrograd import checkpoint, fileio
 from micrograd.data import DATASETS
 from micrograd.graph import to_dot
-from micrograd.tensor import to_dot as tensor_dot
 from micrograd.train import TrainConfig, Trainer
 from tui.formatting import taken_note
 from tui.protocol import (
@@ -46,14 +45,6 @@ from tui.protocol import (
     Stop,
 )
 from tui.training.edits import data_edited, edit_data, history_csv
-from tui.training.tensor import (
-    SCALAR_ONLY,
-    ask_array,
-    ask_filters,
-    ask_page,
-    compare_engines,
-    is_tensor,
-)
 from tui.training.views import neuron_report
 
 if TYPE_CHECKING:
@@ -185,8 +176,9 @@ def check_gradient(run: TrainingLoop, c: CheckGradient) -> None:
 
 
 def ask_neuron(run: TrainingLoop, c: AskNeuron) -> None:
-    if is_tensor(run.trainer):
-        run.send(Notice(f"The neuron view {SCALAR_ONLY}", "warning"))
+    if run.trainer.tensor_run is not None:
+        run.send(Notice("The neuron view works on the scalar engine's nodes only, so far",
+                        "warning"))  # fmt: skip
         return
     run.send(neuron_report(run.trainer, c))
 
@@ -223,8 +215,24 @@ def export_dot(run: TrainingLoop, c: ExportDot) -> None:
     if shown is None:
         run.send(Notice("No graph yet: take a step first (n)", "warning"))
         return
-    dot = tensor_dot(shown.snapshot) if is_tensor(run.trainer) else to_dot(shown.snapshot)
+    if run.trainer.tensor_run is not None:
+        from micrograd.tensor import to_dot as tensor_dot
+
+        dot = tensor_dot(shown.snapshot)
+    else:
+        dot = to_dot(shown.snapshot)
     _write(run, Path(c.path), dot, f"the graph of step {shown.step}")
+
+
+# -- a tensor run's own (tui.training.tensor, which imports numpy: only when asked) ----------------
+def _tensor(name: str) -> Callable[[TrainingLoop, Any], None]:
+    def handler(run: TrainingLoop, c: Any) -> None:
+        from tui.training import tensor
+
+        getattr(tensor, name)(run, c)
+
+    handler.__name__ = name
+    return handler
 
 
 HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
@@ -246,8 +254,8 @@ HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
     Save: save,
     ExportDot: export_dot,
     ExportHistory: export_history,
-    AskArray: ask_array,
-    AskFilters: ask_filters,
-    AskPage: ask_page,
-    CompareEngines: compare_engines,
+    AskArray: _tensor("ask_array"),
+    AskFilters: _tensor("ask_filters"),
+    AskPage: _tensor("ask_page"),
+    CompareEngines: _tensor("compare_engines"),
 }

@@ -18,10 +18,8 @@ from typing import Any
 from micrograd import checkpoint
 from micrograd.train import StepReport, TrainConfig, Trainer
 from tui.protocol import Command, GraphView, Notice, Progress, Report
-from tui.tensor_views import copy_params
 from tui.training.commands import HANDLERS
 from tui.training.shown_graph import ShownGraph
-from tui.training.tensor import TensorShown, is_tensor, model_reports
 from tui.training.views import BoundaryGrid, dataset_view, model_view
 
 PROGRESS_EVERY = 0.1  # seconds between loss batches while running
@@ -52,7 +50,7 @@ class TrainingLoop:
         self.last_progress = 0.0
         self.last_model = 0.0
         self.model_dirty = True
-        self.shown: ShownGraph | TensorShown | None = None  # the shown graph, kept alive
+        self.shown: Any = None  # the shown graph (ShownGraph, TensorShown), kept alive
         self.page_start = 0  # a tensor run's page of images (AskPage)
         self.forward_params: list[float] = []  # the parameters as the last step's forward saw them
         self.finished_notice = False
@@ -112,7 +110,9 @@ class TrainingLoop:
         now = time.monotonic()
         if not force and (not self.model_dirty or now - self.last_model < MODEL_EVERY):
             return
-        if is_tensor(self.trainer):
+        if self.trainer.tensor_run is not None:
+            from tui.training.tensor import model_reports  # numpy: for tensor runs only
+
             for report in model_reports(self):
                 self.send(report)
         else:
@@ -126,13 +126,15 @@ class TrainingLoop:
         self.send_model(force=True)
         self.send_graph()
 
-    def shown_graph(self) -> ShownGraph | TensorShown | None:
+    def shown_graph(self) -> Any:
         """The graph of the last step, as the app is (or will be) shown it; None before one."""
         root = self.trainer.last_root
         if root is None:
             return None
         if self.shown is None or self.shown.step != self.step_count:
-            if is_tensor(self.trainer):
+            if self.trainer.tensor_run is not None:
+                from tui.training.tensor import TensorShown
+
                 self.shown = TensorShown(self.step_count, root)
             else:
                 self.shown = ShownGraph(self.step_count, root, self.params, self.forward_params)
@@ -155,7 +157,9 @@ class TrainingLoop:
 
     # -- the loop --------------------------------------------------------------------------
     def do_step(self) -> None:
-        if is_tensor(self.trainer):  # arrays, updated in place: copies
+        if self.trainer.tensor_run is not None:  # arrays, updated in place: copies
+            from tui.tensor_views import copy_params
+
             self.forward_params = copy_params(self.trainer)
         else:
             self.forward_params = [p.data for _, p in self.params]

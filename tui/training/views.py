@@ -9,7 +9,6 @@ from typing import Any
 from micrograd import health
 from micrograd.losses import predict_class
 from micrograd.train import Trainer
-from tui import tensor_views
 from tui.protocol import AskNeuron, DatasetView, ModelView, NeuronView, Notice
 from tui.training.shown_graph import neuron_view
 
@@ -69,6 +68,8 @@ def dataset_view(trainer: Trainer) -> DatasetView:
     """What is being learned, from the trainer's data, model and settings."""
     t, data, config = trainer, trainer.data, trainer.config
     if t.tensor_run is not None:
+        from tui import tensor_views  # numpy: for tensor runs only
+
         architecture = f"{tensor_views.model_summary(t)} tensor"
     else:
         architecture = "-".join(

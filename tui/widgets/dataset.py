@@ -256,10 +256,6 @@ class DatasetPane(Vertical):
     def compose(self):
         yield BoundaryView(id="boundary")
         yield SamplesTable(id="samples")
-        from tui.widgets.digits import DigitsPane  # it draws with the neuron view's shades,
-        # and that module reads this one's colours: imported here, not at the top
-
-        yield DigitsPane(id="digits")
 
     def show_dataset(
         self, name: str, input_dim: int, X_train, y_train, X_test, y_test, classes=()

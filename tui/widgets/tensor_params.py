@@ -35,13 +35,20 @@ class TensorParamTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.names: tuple[str, ...] = ()
         self._shown: dict[str, tuple[str, ...]] = {}
+        self._waiting: Sequence[Any] | None = None  # rows given before the columns exist
 
     def on_mount(self) -> None:
         for label, key in COLUMNS:
             self.add_column(label, key=key)
+        if self._waiting is not None:
+            self.set_rows(self._waiting)
 
     def set_rows(self, rows: Sequence[Any]) -> None:
         """`ParamRow`s; a new set of names rebuilds the table, else changed cells are redrawn."""
+        if not self.columns:  # mounted a moment ago: its columns come with on_mount
+            self._waiting = rows
+            return
+        self._waiting = None
         names = tuple(r.name for r in rows)
         if names != self.names:
             self.clear()
