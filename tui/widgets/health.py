@@ -104,12 +104,16 @@ class GradientHealth(Widget):
                 text.append("\n")
             text.append(f"{labels[i]:<4}", "bold")
             text.append(" " * (spark_width - len(row)))
-            for v in row:
-                if not math.isfinite(v):
-                    text.append("!", "bold red")
-                else:
+            bars: list[str] = []  # one span per run of bars: a span per cell made this
+            for v in row:  # strip the slowest thing on screen to render
+                if math.isfinite(v):
                     level = (math.log10(max(v, FLOOR)) - lo) / span
-                    text.append(BARS[min(len(BARS) - 1, int(level * len(BARS)))], "cyan")
+                    bars.append(BARS[min(len(BARS) - 1, int(level * len(BARS)))])
+                    continue
+                text.append("".join(bars), "cyan")
+                text.append("!", "bold red")
+                bars = []
+            text.append("".join(bars), "cyan")
             tail = tails[i]
             style = "yellow" if self.conditions.get(labels[i]) else ""
             text.append(tail, style)

@@ -1,11 +1,12 @@
 """The Parameters pane: every parameter's value, gradient and last update.
 
-Updated about once a second, and only the cells whose shown text changed. `g` sorts by
-|gradient| (largest first) and toggles back to the network's order.
+Updated about once a second while training runs (`offer`), and only the cells whose shown text
+changed. `g` sorts by |gradient| (largest first) and toggles back to the network's order.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from textual.widgets import DataTable
@@ -19,6 +20,12 @@ from tui.keys import bindings
 # filled the caches over minutes and the app's memory grew (benchmarks/README.md). Room for a
 # few screens of rows is plenty.
 CACHE_SIZES = {"_cell_render_cache": 400, "_row_render_cache": 100, "_line_cache": 200}
+
+TABLE_EVERY = 0.9  # seconds between updates while running
+# While running, the table takes its values this long after the boundary and gradient strip
+# that came in the same report: each then redraws in a frame of its own, so a key press never
+# waits behind all three at once (key-to-screen p95, benchmarks/app_latency.py).
+TABLE_LAG = 0.25
 
 # (label, key, width)
 COLUMNS = (
@@ -42,6 +49,8 @@ class ParamTable(DataTable):
         self.sorted_by_grad = False
         self._shown: dict[str, tuple[str, str, str]] = {}
         self._grads: dict[str, float] = {}
+        self._offered_at = 0.0
+        self._due: Sequence[tuple[str, float, float, float]] | None = None  # waits TABLE_LAG
         for attribute, size in CACHE_SIZES.items():  # Textual internals: skip if renamed
             cache = getattr(self, attribute, None)
             if cache is not None and hasattr(cache, "maxsize"):
@@ -53,6 +62,7 @@ class ParamTable(DataTable):
 
     def set_names(self, names: Sequence[str]) -> None:
         """A new model: one row per parameter, in the network's order."""
+        self._due = None  # values of the previous model
         self.clear()
         self.names = tuple(names)
         self._shown = {}
@@ -60,6 +70,24 @@ class ParamTable(DataTable):
         for name in names:
             self.add_row(name, "", "", "", key=name)
             self._shown[name] = ("", "", "")
+
+    def offer(self, params: Sequence[tuple[str, float, float, float]], running: bool) -> None:
+        """New values: shown at once when paused; while running at most every TABLE_EVERY
+        seconds, TABLE_LAG after they came."""
+        now = time.monotonic()
+        if not running:
+            self._offered_at = now
+            self._due = None
+            self.set_values(params)
+        elif now - self._offered_at >= TABLE_EVERY:
+            self._offered_at = now
+            self._due = params
+            self.set_timer(TABLE_LAG, self._fill_due)
+
+    def _fill_due(self) -> None:
+        if self._due is not None and self.is_mounted:
+            self.set_values(self._due)
+            self._due = None
 
     def set_values(self, params: Sequence[tuple[str, float, float, float]]) -> None:
         """(name, value, grad, last update) for every parameter; redraws changed cells only."""

@@ -1,0 +1,152 @@
+"""The app's mirror of the run in the training process: plain Python, no Textual, so that unit
+tests drive it without an app.
+
+What the keys ask is sent at once (`send`, which numbers each command) and the run state is
+updated optimistically (space shows "paused" before the training process has paused); every
+`Progress` says the serial of the last command applied, so a report sent before the key press
+cannot undo the key's state. The learning rate is the one the training process last reported:
+the `Trainer` owns it, and the app only asks for changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from micrograd.train import StepReport, TrainConfig
+from tui.protocol import (
+    Command,
+    DatasetView,
+    Pause,
+    Progress,
+    Reset,
+    ResetLr,
+    Resume,
+    ScaleLr,
+    Step,
+)
+
+
+@dataclass(frozen=True)
+class RunShown:
+    """What the status line shows: one value, so it repaints only when something changed."""
+
+    step: int = 0
+    loss: float | None = None
+    accuracy: float | None = None
+    test_loss: float | None = None
+    lr: float | None = None
+    rate: float = 0.0
+    state: str = "starting"
+    what: str = ""
+
+
+class RunMirror:
+    """The run as the app knows it: state, lr, the last step, the settings, the serials."""
+
+    def __init__(
+        self, send: Callable[[Command], int], config: TrainConfig, paused: bool = False
+    ) -> None:
+        self.send = send  # queues a command; returns its serial
+        self.config = config  # the run's settings as the training process last said
+        self.state = "paused" if paused else "running"  # as the keys left it
+        self.reported_state = "starting"  # as the training process last said
+        self.lr: float | None = config.lr  # as the training process last said (its rate)
+        self.last_report: StepReport | None = None
+        self.test_loss: float | None = None
+        self.rate = 0.0
+        self.dataset_name = config.dataset
+        self.what = ""  # the data and the model, e.g. "moons 2-16-16-1"
+        self.stopped = False  # the training process died: `r` restarts it
+        self._state_serial = 0  # of the last run/pause command sent
+
+    # -- keys ---------------------------------------------------------------------------------
+    def toggle_run(self) -> None:
+        self.state = "paused" if self.state == "running" else "running"
+        self._state_serial = self.send(Pause() if self.state == "paused" else Resume())
+
+    def step_once(self) -> None:
+        if self.state == "running":
+            self.send(Pause())
+        self.state = "paused"
+        self._state_serial = self.send(Step())
+
+    def scale_lr(self, factor: float) -> None:
+        self.send(ScaleLr(factor))
+
+    def reset_lr(self) -> None:
+        self.send(ResetLr())
+
+    def reset(self) -> None:
+        self.send(Reset())
+
+    def restarted(self, send: Callable[[Command], int]) -> None:
+        """A new training process (after the old one died), running; it numbers anew."""
+        self.send = send
+        self._state_serial = 0
+        self.stopped = False
+        self.state = "running"
+        self.reported_state = "starting"
+        self.rate = 0.0
+
+    # -- reports ------------------------------------------------------------------------------
+    def progress(self, p: Progress) -> None:
+        self.reported_state = p.state
+        if p.serial >= self._state_serial:  # else a run/pause command is on its way
+            self.state = p.state
+        self.lr = p.lr
+        self.rate = p.steps_per_second
+        if p.reports:
+            self.last_report = p.reports[-1]
+            tests = [r.test_loss for r in p.reports if r.test_loss is not None]
+            if tests:
+                self.test_loss = tests[-1]
+
+    def new_run(self, d: DatasetView) -> None:
+        """A new run (start, reset, new data, new settings): its data, model and rate."""
+        self.dataset_name = d.name
+        self.what = f"{d.name} {d.architecture}"
+        self.lr = d.lr
+        self.last_report = None
+        self.test_loss = None
+        if d.config is not None:
+            try:
+                self.config = TrainConfig.from_dict(d.config)
+            except (TypeError, ValueError):
+                pass
+
+    def died(self) -> None:
+        self.stopped = True
+        self.state = "stopped"
+        self.rate = 0.0
+
+    # -- what it shows ------------------------------------------------------------------------
+    @property
+    def step(self) -> int:
+        return self.last_report.step if self.last_report else 0
+
+    @property
+    def run_config(self) -> TrainConfig:
+        """The run's settings with the learning rate it runs at now."""
+        try:
+            return replace(self.config, lr=self.lr)
+        except (ValueError, TypeError):
+            return self.config
+
+    def shown(self, what_prefix: str = "") -> RunShown:
+        r = self.last_report
+        return RunShown(
+            step=self.step,
+            loss=r.loss if r else None,
+            accuracy=r.accuracy if r else None,
+            test_loss=self.test_loss,
+            lr=self.lr,
+            rate=self.rate,
+            state=self.state,
+            what=what_prefix + self.what,
+        )
+
+    def save_name(self) -> str:
+        """The checkpoint's file name for the shown step."""
+        return f"microgradtui-{Path(self.dataset_name).stem}-step{self.step}.json"
