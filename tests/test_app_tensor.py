@@ -48,7 +48,7 @@ async def test_a_conv_run_on_digits_fills_the_panes(tmp_path):
         await pilot.press("n", "n")
         table = app.query_one(TensorParamTable)
         await wait_for(pilot, lambda: step(app) == 2 and table.row_count == 6)
-        assert "digits conv 4 + 64-16-10 tensor" in status(app)
+        assert "digits tensor conv 4 + 64-16-10" in status(app)
         assert not app.query_one("#params").display and table.display
         assert [str(table.get_cell_at((i, 0))) for i in range(6)][:3] == ["C0.K", "C0.b", "L0.W"]
         assert str(table.get_cell_at((0, 1))) == "4x1x3x3"

@@ -44,14 +44,14 @@ async def test_filters_show_weights_and_grads_strongest_where_the_largest_is():
         await pilot.pause()
         lines = shown(app, "filters")
         assert lines[0].startswith("C0: 2 filters of 1x3x3, step 3")
-        assert "grads |max| 0.5" in lines[0]
-        f0 = lines[2:5]  # filter 0: weights block, " | ", grads block
+        assert "grads |max| 0.5" in lines[1]
+        f0 = lines[3:6]  # filter 0: weights block, " | ", grads block
         assert f0[0][:6] == "··≡≡··" and f0[0].count("≡") == 2
         assert f0[1].split("|")[1].strip() == "##"  # the one grad, strongest, in the middle
-        f1 = lines[6:9]
+        f1 = lines[7:10]
         assert f1[2][:2] == "##" and "#" not in f1[0] + f1[1]
         c1 = lines.index(next(line for line in lines if line.startswith("C1")))
-        assert "grads: none yet" in lines[c1] and "|" not in lines[c1 + 2]
+        assert "grads: none yet" in lines[c1 + 1] and "|" not in lines[c1 + 3]
         app.query_one(FilterView).focus()
         await pilot.press("right", "left")
         assert app.steps == [1, -1]

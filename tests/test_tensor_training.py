@@ -56,7 +56,7 @@ def test_a_conv_run_reports_arrays_images_filters_and_a_tensor_graph(tmp_path):
     reports: queue.Queue = queue.Queue()
     loop = TrainingLoop(CONV, True, queue.Queue(), reports, None)
     (d,) = of(DatasetView, drain(reports))
-    assert d.architecture == "conv 3 + 48-8-10 tensor"
+    assert d.architecture == "tensor conv 3 + 48-8-10"
     assert d.param_names == ("C0.K", "C0.b", "L0.W", "L0.b", "L1.W", "L1.b")
     loop.handle(1, Step())
     loop.handle(2, Step())

@@ -70,7 +70,8 @@ def dataset_view(trainer: Trainer) -> DatasetView:
     if t.tensor_run is not None:
         from tui import tensor_views  # numpy: for tensor runs only
 
-        architecture = f"{tensor_views.model_summary(t)} tensor"
+        architecture = f"tensor {tensor_views.model_summary(t)}"  # the engine first: it is
+        # what the status line at 80 columns still shows
     else:
         architecture = "-".join(
             str(n) for n in [t.input_dim, *(len(x.neurons) for x in t.model.layers)]

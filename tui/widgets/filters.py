@@ -70,7 +70,7 @@ def filters_text(filters: Any) -> Text:
         g = None if layer.grads is None else np.asarray(layer.grads)
         ws, gs = scale_of(w), (scale_of(g) if g is not None else 0.0)
         text.append(f"{layer.name}", "bold")
-        text.append(f": {cout} filters of {cin}x{kh}x{kw}, step {filters.step}   ")
+        text.append(f": {cout} filters of {cin}x{kh}x{kw}, step {filters.step}\n")
         text.append(f"weights |max| {fmt_number(ws)}", "underline")
         text.append("  |  ")
         grads = "grads: none yet" if g is None else f"grads |max| {fmt_number(gs)}"
