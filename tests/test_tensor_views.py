@@ -78,7 +78,9 @@ def test_confusion_counts_and_accuracy_match_the_trainer(conv_trainer):
 def test_digits_page_holds_the_images_and_marks_the_wrong_ones(conv_trainer):
     t = conv_trainer
     preds = tv.predictions(t, "test")
-    page = tv.digits_page(t, preds, start=24, size=24)
+    page = tv.digits_page(t, "test", start=24, size=24)
+    from_preds = tv.digits_page(t, "test", start=24, size=24, preds=preds)
+    assert from_preds.predicted == page.predicted and from_preds.indices == page.indices
     assert page.start == 24 and page.indices == tuple(range(24, 48)) and page.total == 60
     for k, i in enumerate(page.indices):
         np.testing.assert_allclose(page.images[k].ravel(), t.data.X_test[i])
@@ -86,9 +88,9 @@ def test_digits_page_holds_the_images_and_marks_the_wrong_ones(conv_trainer):
     predicted = t.predict_grid(t.data.X_test)
     wrong = tuple(k for k, i in enumerate(page.indices) if predicted[i] != page.true[k])
     assert page.wrong == wrong
-    last = tv.digits_page(t, preds, start=10_000, size=24)
+    last = tv.digits_page(t, "test", start=10_000, size=24)
     assert last.start == 48 and last.indices == tuple(range(48, 60))
-    assert tv.digits_page(Trainer(replace(DIGITS, dataset="moons", batch_size=0)), preds) is None
+    assert tv.digits_page(Trainer(replace(DIGITS, dataset="moons", batch_size=0))) is None
 
 
 def test_image_of_scales_a_csv_range_to_one():
@@ -144,7 +146,7 @@ def test_views_pickle(conv_trainer):
         tv.param_rows(t),
         tv.param_arrays(t, "L0.W"),
         tv.confusion(preds),
-        tv.digits_page(t, preds),
+        tv.digits_page(t, preds=preds),
         tv.conv_filters(t),
         tv.feature_maps(t, 0),
     ):
@@ -156,12 +158,18 @@ def test_tensor_model_view_and_summary(conv_trainer):
     t = conv_trainer
     view = tv.tensor_model_view(t, page_start=24)
     assert view.step == t.step_count and len(view.params) == 8
-    assert view.test_accuracy == pytest.approx(t.evaluate(t.data.X_test, t.data.y_test)[1])
-    assert view.train_accuracy == pytest.approx(t.evaluate(t.data.X_train, t.data.y_train)[1])
+    h = list(t.history)
+    assert view.train_accuracy == pytest.approx(sum(r.accuracy for r in h[-20:]) / len(h[-20:]))
+    tests = [r.test_accuracy for r in h if r.test_accuracy is not None]
+    assert tests and view.test_accuracy == tests[-1]  # step 10's evaluation
     assert view.confusion.split == "test" and view.confusion.total == 60
     assert view.page.start == 24
+    assert tv.tensor_model_view(t, page_start=24, with_confusion=False).confusion is None
+    assert tv.tensor_model_view(t, with_confusion=False).page.predicted == (
+        tv.digits_page(t).predicted
+    )
     assert tv.model_summary(t) == "conv 4,6 + 24-16-10"
     moons = Trainer(TrainConfig(engine="tensor", samples=30, hidden=(5, 3)))
     assert tv.model_summary(moons) == "2-5-3-1"
     mv = tv.tensor_model_view(moons)
-    assert mv.page is None and mv.test_accuracy is None and mv.confusion.split == "train"
+    assert mv.page is None and mv.train_accuracy is None and mv.confusion.split == "train"

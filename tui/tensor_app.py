@@ -106,7 +106,8 @@ class TensorPanes:
             pane = app.query_one("#digits")
             try:
                 pane.show_page(v.page)
-                pane.show_confusion(v.confusion, self.classes)
+                if v.confusion is not None:  # else the last one stays
+                    pane.show_confusion(v.confusion, self.classes)
             except NoMatches:  # its children not composed yet: the next report shows them
                 pass
 

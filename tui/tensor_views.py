@@ -7,9 +7,9 @@ widgets render it. Each builder reads the trainer and changes nothing in it.
 - `param_rows`: one row per parameter array: name, shape, the norms of its value, its gradient
   and its last update; `param_arrays`: one parameter's values and gradient as 2-D arrays, for a
   heatmap.
-- `predictions` (one forward pass over a split) feeds `digits_page` (a page of images with the
-  predicted and true labels) and `confusion` (true class x predicted class counts); `accuracies`
-  gives train and test accuracy.
+- `predictions` (one forward pass over a split) feeds `confusion` (true class x predicted class
+  counts) and `accuracies` (train and test); `digits_page` is a page of images with their
+  predicted and true labels; `tensor_model_view` puts them together, throttled.
 - `conv_filters`: each Conv2d layer's kernels and their gradients; `feature_maps`: what each
   Conv2d layer makes of one image.
 - `compare_engines`: the same first step on both engines (same config and seed): the size of
@@ -219,27 +219,44 @@ def image_of(sample: Sequence[float], shape: Sequence[int]) -> np.ndarray:
     return np.clip(a, 0.0, 1.0)
 
 
+def predictions_of(trainer: Trainer, split: str, indices: Sequence[int]) -> np.ndarray:
+    """The model's class for the samples `indices` of `split` (one forward pass, no graph)."""
+    run = _tensor_run(trainer)
+    X, _ = _split(trainer, split)
+    if not len(indices):
+        return np.zeros(0, dtype=np.int64)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return np.asarray(predict_classes(run.loss_name, run.outputs([X[i] for i in indices])))
+
+
 def digits_page(
-    trainer: Trainer, preds: Predictions, start: int = 0, size: int = PAGE_SIZE
+    trainer: Trainer,
+    split: str = "test",
+    start: int = 0,
+    size: int = PAGE_SIZE,
+    preds: Predictions | None = None,
 ) -> DigitsPage | None:
-    """The page of `size` images from `start` (clamped to the split); None if the data are
-    not images (no image shape)."""
+    """The page of `size` images of `split` from `start` (clamped to the split), predicted by
+    the model now (or read from `preds`); None if the data are not images (no image shape)."""
     shape = image_shape_of(trainer.config, trainer.data)
-    X, _ = _split(trainer, preds.split)
+    X, y = _split(trainer, split)
     if shape is None or not X:
         return None
     total = len(X)
     start = max(0, min(start, (total - 1) // size * size))
     idx = tuple(range(start, min(total, start + size)))
+    predicted = (
+        preds.predicted[list(idx)] if preds is not None else predictions_of(trainer, split, idx)
+    )
     return DigitsPage(
-        preds.step,
-        preds.split,
+        trainer.step_count,
+        split,
         start,
         total,
         idx,
         tuple(image_of(X[i], shape) for i in idx),
-        tuple(int(preds.predicted[i]) for i in idx),
-        tuple(int(preds.true[i]) for i in idx),
+        tuple(int(p) for p in predicted),
+        tuple(int(y[i]) for i in idx),
     )
 
 
@@ -383,31 +400,51 @@ def compare_engines(
 
 @dataclass(frozen=True)
 class TensorModelView:
-    """The tensor model now: its parameter arrays, accuracy on both splits, the confusion matrix
-    of the shown split and, for image data, a page of its images with their predictions."""
+    """The tensor model now: its parameter arrays, train and test accuracy, the confusion matrix
+    of the shown split (None: not recomputed this time) and, for image data, a page of its
+    images with their predictions."""
 
     step: int
     params: tuple[ParamRow, ...]
     train_accuracy: float | None
     test_accuracy: float | None
-    confusion: Confusion
+    confusion: Confusion | None
     page: DigitsPage | None
 
 
+RECENT = 20  # the last steps whose batch accuracies make the train accuracy shown
+
+
+def recent_accuracies(trainer: Trainer) -> tuple[float | None, float | None]:
+    """(train, test) accuracy from the history, at no cost: the mean batch accuracy of the last
+    RECENT steps, and the last test evaluation (every `eval_every` steps); None before any."""
+    h = trainer.history
+    n = len(h)
+    recent = h[max(0, n - RECENT) :]
+    train = statistics.fmean(r.accuracy for r in recent) if recent else None
+    window = h[max(0, n - 2 * trainer.config.eval_every - 1) :]
+    test = next((r.test_accuracy for r in reversed(window) if r.test_accuracy is not None), None)
+    return train, test
+
+
 def tensor_model_view(
-    trainer: Trainer, before: Sequence[np.ndarray] = (), page_start: int = 0
+    trainer: Trainer,
+    before: Sequence[np.ndarray] = (),
+    page_start: int = 0,
+    with_confusion: bool = True,
 ) -> TensorModelView:
-    """Two forward passes (train and test split, no graph) and the parameters' norms."""
-    train = predictions(trainer, "train")
-    test = predictions(trainer, "test")
-    shown = test if shown_split(trainer) == "test" else train
+    """The parameters' norms, the accuracies from the history, the page of images (a forward
+    pass over its images) and, `with_confusion`, the confusion matrix (one over the split)."""
+    split = shown_split(trainer)
+    preds = predictions(trainer, split) if with_confusion else None
+    train, test = recent_accuracies(trainer)
     return TensorModelView(
         trainer.step_count,
         param_rows(trainer, before),
-        train.accuracy,
-        test.accuracy,
-        confusion(shown),
-        digits_page(trainer, shown, page_start),
+        train,
+        test,
+        None if preds is None else confusion(preds),
+        digits_page(trainer, split, page_start, preds=preds),
     )
 
 

@@ -52,6 +52,7 @@ class TrainingLoop:
         self.model_dirty = True
         self.shown: Any = None  # the shown graph (ShownGraph, TensorShown), kept alive
         self.page_start = 0  # a tensor run's page of images (AskPage)
+        self.confusion_time = 0.0  # when its last confusion matrix was made
         self.forward_params: list[float] = []  # the parameters as the last step's forward saw them
         self.finished_notice = False
         self.stopping = False
@@ -113,7 +114,7 @@ class TrainingLoop:
         if self.trainer.tensor_run is not None:
             from tui.training.tensor import model_reports  # numpy: for tensor runs only
 
-            for report in model_reports(self):
+            for report in model_reports(self, force):
                 self.send(report)
         else:
             self.send(model_view(self.trainer, self.params, self.forward_params, self.grid))

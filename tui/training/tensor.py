@@ -11,6 +11,7 @@ tensor run, they answer with a notice.
 from __future__ import annotations
 
 import math
+import time
 from typing import TYPE_CHECKING, Any
 
 from micrograd.tensor import snapshot as tensor_snapshot
@@ -34,6 +35,7 @@ from tui.training.views import bounds_of
 if TYPE_CHECKING:
     from tui.training.loop import TrainingLoop
 
+CONFUSION_EVERY = 2.0  # seconds between confusion matrices while running
 SCALAR_ONLY = "works on the scalar engine's nodes only, so far"
 
 
@@ -55,8 +57,10 @@ class TensorShown:
                              nan, nan, nan, False, why)  # fmt: skip
 
 
-def model_reports(run: TrainingLoop) -> tuple[ModelView, TensorModel]:
-    """The tensor model's two reports: the boundary or per-sample predictions, and the rest."""
+def model_reports(run: TrainingLoop, force: bool = False) -> tuple[ModelView, TensorModel]:
+    """The tensor model's two reports: the boundary or per-sample predictions, and the rest
+    (its confusion matrix, a forward pass over the shown split, at most every CONFUSION_EVERY
+    seconds while running)."""
     t, grid = run.trainer, run.grid
     cells: tuple[tuple[float, ...], ...] = ()
     bounds = (0.0, 1.0, 0.0, 1.0)
@@ -68,7 +72,11 @@ def model_reports(run: TrainingLoop) -> tuple[ModelView, TensorModel]:
         cells = tuple(tuple(flat[r * cols : (r + 1) * cols]) for r in range(rows))
     elif not image_shape_of(t.config, t.data):
         samples = tuple(float(v) for v in t.predict_grid(t.data.X_train))
-    view = tensor_views.tensor_model_view(t, run.forward_params, run.page_start)
+    now = time.monotonic()
+    fresh = force or run.state != "running" or now - run.confusion_time >= CONFUSION_EVERY
+    if fresh:
+        run.confusion_time = now
+    view = tensor_views.tensor_model_view(t, run.forward_params, run.page_start, fresh)
     return ModelView(t.step_count, (), cells, bounds, samples), TensorModel(view)
 
 
