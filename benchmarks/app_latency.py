@@ -867,6 +867,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run: fewer of everything")
     parser.add_argument("--json", metavar="PATH", help="also write all figures to PATH as JSON")
     args = parser.parse_args(argv)
+    sys.path.insert(0, str(REPO))
+    from tui.training import one_blas_thread
+
+    one_blas_thread()  # the headless runs as the app's training process has it (numpy loads later)
     if args.quick:
         args.repeats, args.presses, args.window, args.rounds = 2, 10, 3.0, 1
         args.mem_steps, args.warmup, args.diag_presses = 2000, 1.0, 10
