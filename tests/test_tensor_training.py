@@ -118,3 +118,30 @@ def test_scalar_runs_answer_tensor_commands_with_a_notice(command):
     loop.handle(1, command)
     (n,) = drain(reports)
     assert isinstance(n, Notice) and n.severity == "warning"
+
+
+def test_one_blas_thread_unless_the_user_chose(monkeypatch):
+    from tui.training import BLAS_THREADS, one_blas_thread
+
+    for name in BLAS_THREADS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    one_blas_thread()
+    import os
+
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1" and os.environ["MKL_NUM_THREADS"] == "1"
+    assert os.environ["OMP_NUM_THREADS"] == "4"
+
+
+def test_the_app_and_its_training_process_load_numpy_only_for_a_tensor_run():
+    """numpy must load after one_blas_thread (else OpenBLAS has started its threads), and a
+    scalar run should not pay for it at all."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tui.app, tui.cli, tui.session, tui.training, tui.training.loop; "
+        "print('numpy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
