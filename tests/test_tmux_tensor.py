@@ -51,7 +51,7 @@ def test_tensor_run_in_a_terminal(term: Terminal, size: tuple[int, int]) -> None
         assert "tensor conv 4 + 64-16-10" in status_line(text)
     assert all(len(row) <= width for row in text.splitlines())
     text = term.wait_for(lambda s: "C0.K" in s and "4x1x3x3" in s, "the parameter arrays")
-    text = term.wait_for(lambda s: "test images 1-" in s, "the digits page")
+    text = term.wait_for(lambda s: "test 1-24/60 " in s, "the digits page")
     if width >= 100:
         text = term.wait_for(lambda s: "right (" in s, "the confusion matrix")
         assert re.search(r"\d+/60 right \(", text)

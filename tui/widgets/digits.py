@@ -179,10 +179,9 @@ class DigitsView(StripsView):
             return Text("no images yet", "dim")
         n = len(page.indices)
         text = Text(no_wrap=True)
-        text.append(f"{page.split} images {page.start + 1}-{page.start + n} of {page.total}")
+        text.append(f"{page.split} {page.start + 1}-{page.start + n}/{page.total} ")
         wrong = sum(p != t for p, t in zip(page.predicted, page.true))
-        text.append(f"  step {page.step}  ")
-        text.append(f"{wrong} wrong here (X)", WRONG_STYLE if wrong else RIGHT_STYLE)
+        text.append(f"{wrong} wrong (X)", WRONG_STYLE if wrong else RIGHT_STYLE)
         return text
 
     def build_strips(self, width: int) -> list[Strip]:
