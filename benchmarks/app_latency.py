@@ -62,7 +62,8 @@ REPO = Path(__file__).resolve().parent.parent
 SIZE = (120, 40)
 TITLES = ("Dataset", "Loss", "Parameters", "Graph")
 STATUS_RE = re.compile(
-    r"\bstep (\d+)  loss (\S+)  (?:test \S+  )?acc (\S+)%  lr (\S+)  (\S+) steps/s  (\w+)"
+    r"\bstep (\d+)  loss (\S+)  (?:test \S+  )?acc (\S+)%  lr (\S+)(?: \((\S+) asked\))?  "
+    r"(\S+) steps/s  (\w+)"
 )
 RUN_ARGS = ["--steps", "1000000"]  # the default config, training that does not stop by itself
 # A tiny, fast model (about 2,000 steps/s): a diagnosis case, not the memory default, because at
@@ -295,8 +296,9 @@ def parse_status(lines: list[str]) -> tuple[int, dict] | None:
     for row, line in enumerate(lines):
         m = STATUS_RE.search(line)
         if m:
-            step, loss, acc, lr, rate, state = m.groups()
-            return row, {"step": int(step), "lr": lr, "rate": rate, "state": state}
+            step, loss, acc, lr, asked, rate, state = m.groups()
+            fields = {"step": int(step), "lr": lr, "asked": asked, "rate": rate, "state": state}
+            return row, fields
     return None
 
 
@@ -444,8 +446,13 @@ def quadrants(lines: list[str]) -> dict[str, str]:
 def measure_keys(t: Tmux, presses: int, poll_sleep: float, seed: int, label: str) -> dict:
     """`presses` alternate +/- presses; each until the status line shows the new lr.
 
+    Two times per press: until the screen answers the key (the status line shows the change
+    asked for, `lr 0.5 (×2 asked)`, or already the new lr: what the UI thread's responsiveness
+    decides), and until it shows the new lr (the training process applied it and said so: a
+    round trip through it, a step included). The first is the key-to-screen latency.
+
     Every poll reads the whole screen, so each press also records which panes were repainted
-    between the press and the frame that showed it (what the UI was busy with meanwhile).
+    between the press and the frame that answered it (what the UI was busy with meanwhile).
     """
     row, status = parse_status(t.screen()) or (None, None)
     if row is None or status is None:
@@ -453,6 +460,7 @@ def measure_keys(t: Tmux, presses: int, poll_sleep: float, seed: int, label: str
     rng = random.Random(seed)
     lr = float(status["lr"])
     latencies: list[float] = []
+    applied: list[float] = []  # until the new lr is shown
     changed: list[list[str]] = []  # per seen press: the panes repainted meanwhile
     polls: list[float] = []  # cost of one capture-pane round trip
     intervals: list[float] = []  # from one poll's start to the next
@@ -469,6 +477,7 @@ def measure_keys(t: Tmux, presses: int, poll_sleep: float, seed: int, label: str
         t.send_key(key)
         sends.append(time.perf_counter() - t0)
         last_start = None
+        answered = False
         while True:
             start = time.perf_counter()
             if last_start is not None:
@@ -478,12 +487,15 @@ def measure_keys(t: Tmux, presses: int, poll_sleep: float, seed: int, label: str
             now = time.perf_counter()
             polls.append(now - start)
             m = STATUS_RE.search(lines[row] if len(lines) > row else "")
-            if m and m.group(4) == want:
+            if m and not answered and (m.group(4) == want or m.group(5)):
+                answered = True
                 latencies.append(now - t0)
                 after = quadrants(lines)
                 changed.append([k for k in before if before.get(k) != after.get(k)])
-                if m.group(6) != "running":
+                if m.group(7) != "running":
                     not_running += 1
+            if m and m.group(4) == want and not m.group(5):
+                applied.append(now - t0)
                 break
             if now - t0 > 3.0:
                 timeouts += 1
@@ -492,6 +504,7 @@ def measure_keys(t: Tmux, presses: int, poll_sleep: float, seed: int, label: str
                 time.sleep(poll_sleep)
         lr = new_lr
     ms = [x * 1000 for x in latencies]
+    applied_ms = [x * 1000 for x in applied]
     slow = [c for x, c in zip(ms, changed) if x > TARGETS["latency_p50_ms"]]
     fast = [c for x, c in zip(ms, changed) if x <= TARGETS["latency_p50_ms"]]
     result = {
@@ -505,6 +518,8 @@ def measure_keys(t: Tmux, presses: int, poll_sleep: float, seed: int, label: str
         "p50_ms": statistics.median(ms) if ms else None,
         "p95_ms": percentile(ms, 95) if ms else None,
         "max_ms": max(ms) if ms else None,
+        "applied_p50_ms": statistics.median(applied_ms) if applied_ms else None,
+        "applied_p95_ms": percentile(applied_ms, 95) if applied_ms else None,
         "min_ms": min(ms) if ms else None,
         "slow_presses": len(slow),
         "slow_repainted": {k: sum(k in c for c in slow) for k in TITLES},
@@ -516,7 +531,8 @@ def measure_keys(t: Tmux, presses: int, poll_sleep: float, seed: int, label: str
     }
     print(
         f"  keys ({label}): p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
-        f"max {result['max_ms']:.1f} ms over {len(ms)}/{presses}",
+        f"max {result['max_ms']:.1f} ms over {len(ms)}/{presses}; lr applied: "
+        f"p50 {result['applied_p50_ms'] or 0:.1f} ms, p95 {result['applied_p95_ms'] or 0:.1f} ms",
         file=sys.stderr,
     )
     return result
@@ -720,6 +736,15 @@ def report(res: dict) -> None:
         rows.append(
             ("key -> screen min / max", f"{k['min_ms']:.1f} / {k['max_ms']:.1f} ms", "-", "")
         )
+        if k["applied_p50_ms"] is not None:
+            rows.append(
+                (
+                    "key -> new lr shown (training process round trip) p50 / p95",
+                    f"{k['applied_p50_ms']:.1f} / {k['applied_p95_ms']:.1f} ms",
+                    "-",
+                    "",
+                )
+            )
         rows.append(
             (
                 "poll: capture-pane cost / interval (median)",

@@ -47,12 +47,15 @@ def test_the_learning_rate_is_the_reported_one_the_app_multiplies_nothing():
     mirror = RunMirror(sent, CONFIG)
     mirror.scale_lr(2.0)
     assert sent == [ScaleLr(2.0)] and mirror.lr == 0.1  # asked, not yet applied
+    assert mirror.shown().lr_asked == "×2"  # the key is answered at once
+    mirror.progress(Progress((), "running", 0.0, 0.1, serial=0))  # sent before the key
+    assert mirror.shown().lr_asked == "×2"
     mirror.progress(Progress((), "running", 0.0, 0.2, serial=1))
-    assert mirror.lr == 0.2 and mirror.run_config.lr == 0.2
+    assert mirror.lr == 0.2 and mirror.run_config.lr == 0.2 and mirror.shown().lr_asked == ""
     mirror.reset_lr()
-    assert sent[-1] == ResetLr()
+    assert sent[-1] == ResetLr() and mirror.shown().lr_asked == "initial"
     mirror.progress(Progress((), "running", 0.0, 0.1, serial=2))
-    assert mirror.shown().lr == 0.1
+    assert mirror.shown().lr == 0.1 and not mirror.shown().lr_asked
 
 
 def test_a_new_run_takes_its_settings_and_forgets_the_old_steps():
@@ -83,3 +86,13 @@ def test_a_dead_training_process_and_its_restart():
     mirror.progress(Progress((), "running", 0.0, 0.1, serial=0))  # numbered anew: applies
     mirror.toggle_run()
     assert second == [Pause()] and first == [Pause()]
+
+
+def test_regenerating_the_data_takes_the_next_noise_level_or_seed():
+    mirror = RunMirror(Sent(), CONFIG)  # moons, noise 0.1
+    config, why = mirror.regenerated("noise")
+    assert config.noise == 0.2 and why == "Data regenerated with noise 0.2"
+    config, why = mirror.regenerated("seed")
+    assert config.seed == 8 and config.noise == 0.1
+    top = RunMirror(Sent(), TrainConfig(noise=0.5))
+    assert top.regenerated("noise")[0].noise == 0.0  # round to the first

@@ -5,7 +5,8 @@ What the keys ask is sent at once (`send`, which numbers each command) and the r
 updated optimistically (space shows "paused" before the training process has paused); every
 `Progress` says the serial of the last command applied, so a report sent before the key press
 cannot undo the key's state. The learning rate is the one the training process last reported:
-the `Trainer` owns it, and the app only asks for changes.
+the `Trainer` owns it, and the app only asks for changes; until the answer comes, the status
+line shows what was asked (`lr 0.5 (×2 asked)`), so the key is answered at once.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ from tui.protocol import (
     Step,
 )
 
+NOISE_LEVELS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
+
+
+def next_noise(noise: float) -> float:
+    """The next of NOISE_LEVELS above `noise`, round to the first after the last."""
+    return next((n for n in NOISE_LEVELS if n > noise + 1e-12), NOISE_LEVELS[0])
+
 
 @dataclass(frozen=True)
 class RunShown:
@@ -37,6 +45,7 @@ class RunShown:
     accuracy: float | None = None
     test_loss: float | None = None
     lr: float | None = None
+    lr_asked: str = ""  # a change asked for and not applied yet: "×2", "initial"
     rate: float = 0.0
     state: str = "starting"
     what: str = ""
@@ -59,7 +68,9 @@ class RunMirror:
         self.dataset_name = config.dataset
         self.what = ""  # the data and the model, e.g. "moons 2-16-16-1"
         self.stopped = False  # the training process died: `r` restarts it
+        self.lr_asked = ""  # the lr change asked for, until the training process applies it
         self._state_serial = 0  # of the last run/pause command sent
+        self._lr_serial = 0  # of the last lr command sent
 
     # -- keys ---------------------------------------------------------------------------------
     def toggle_run(self) -> None:
@@ -73,10 +84,12 @@ class RunMirror:
         self._state_serial = self.send(Step())
 
     def scale_lr(self, factor: float) -> None:
-        self.send(ScaleLr(factor))
+        self.lr_asked = f"×{factor:g}"
+        self._lr_serial = self.send(ScaleLr(factor))
 
     def reset_lr(self) -> None:
-        self.send(ResetLr())
+        self.lr_asked = "initial"
+        self._lr_serial = self.send(ResetLr())
 
     def reset(self) -> None:
         self.send(Reset())
@@ -84,7 +97,8 @@ class RunMirror:
     def restarted(self, send: Callable[[Command], int]) -> None:
         """A new training process (after the old one died), running; it numbers anew."""
         self.send = send
-        self._state_serial = 0
+        self._state_serial = self._lr_serial = 0
+        self.lr_asked = ""
         self.stopped = False
         self.state = "running"
         self.reported_state = "starting"
@@ -96,6 +110,8 @@ class RunMirror:
         if p.serial >= self._state_serial:  # else a run/pause command is on its way
             self.state = p.state
         self.lr = p.lr
+        if p.serial >= self._lr_serial:  # the lr asked for is applied (or refused)
+            self.lr_asked = ""
         self.rate = p.steps_per_second
         if p.reports:
             self.last_report = p.reports[-1]
@@ -142,10 +158,23 @@ class RunMirror:
             accuracy=r.accuracy if r else None,
             test_loss=self.test_loss,
             lr=self.lr,
+            lr_asked=self.lr_asked,
             rate=self.rate,
             state=self.state,
             what=what_prefix + self.what,
         )
+
+    def regenerated(self, what: str) -> tuple[TrainConfig, str] | None:
+        """The run's settings with the data drawn anew ("noise": the next noise level, "seed":
+        the next seed) and the notice's reason; None for a CSV, whose data is not drawn."""
+        config = self.run_config
+        if config.csv is not None:
+            return None
+        if what == "noise":
+            config = replace(config, noise=next_noise(config.noise))
+            return config, f"Data regenerated with noise {config.noise:g}"
+        config = replace(config, seed=config.seed + 1)
+        return config, f"Data regenerated with seed {config.seed}"
 
     def save_name(self) -> str:
         """The checkpoint's file name for the shown step."""

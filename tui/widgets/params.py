@@ -22,6 +22,7 @@ from tui.keys import bindings
 CACHE_SIZES = {"_cell_render_cache": 400, "_row_render_cache": 100, "_line_cache": 200}
 
 TABLE_EVERY = 0.9  # seconds between updates while running
+BUSY_TABLE_EVERY = 2.0  # the same while keys are being pressed: a redraw holds a key back
 # While running, the table takes its values this long after the boundary and gradient strip
 # that came in the same report: each then redraws in a frame of its own, so a key press never
 # waits behind all three at once (key-to-screen p95, benchmarks/app_latency.py).
@@ -71,15 +72,17 @@ class ParamTable(DataTable):
             self.add_row(name, "", "", "", key=name)
             self._shown[name] = ("", "", "")
 
-    def offer(self, params: Sequence[tuple[str, float, float, float]], running: bool) -> None:
+    def offer(
+        self, params: Sequence[tuple[str, float, float, float]], running: bool, busy: bool = False
+    ) -> None:
         """New values: shown at once when paused; while running at most every TABLE_EVERY
-        seconds, TABLE_LAG after they came."""
+        seconds (BUSY_TABLE_EVERY while keys are `busy`), TABLE_LAG after they came."""
         now = time.monotonic()
         if not running:
             self._offered_at = now
             self._due = None
             self.set_values(params)
-        elif now - self._offered_at >= TABLE_EVERY:
+        elif now - self._offered_at >= (BUSY_TABLE_EVERY if busy else TABLE_EVERY):
             self._offered_at = now
             self._due = params
             self.set_timer(TABLE_LAG, self._fill_due)
@@ -124,6 +127,12 @@ class ParamTable(DataTable):
         if changes:
             self._update_count += 1
             self.refresh()
+
+    def selected_name(self) -> str | None:
+        """The parameter under the cursor, if the table has rows."""
+        if not self.row_count:
+            return None
+        return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
 
     def _sort(self) -> None:
         grads = self._grads
