@@ -98,6 +98,13 @@ KEYS: tuple[Key, ...] = (
     Key("t", "compare_engines", "2 engines",
         "same step, two engines: the scalar and the tensor graph's nodes, links, ms a step, "
         "loss", "Same step, two engines"),
+    Key("m", "toggle_shades", "Shades",
+        "heatmaps and digit images: shading characters instead of colours (again: colours)",
+        bound="heatmap"),
+    Key("pagedown", "page(1)", "Next page", "digits: the next page of images", footer=True,
+        bound="digits", display="PgDn"),
+    Key("pageup", "page(-1)", "Prev page", "digits: the previous page of images",
+        bound="digits", display="PgUp"),
     Key("h", "toggle_health", "Gradients",
         "gradients strip: each layer's gradient norm over time (on / off)", "Gradients strip"),
     Key("w", "export_loss", "Loss CSV", "write the loss history as CSV in the current folder",

@@ -32,6 +32,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from tui.formatting import fmt_number
+from tui.keys import bindings
 from tui.screens.neuron import heat_style
 
 UPPER_HALF = "▀"
@@ -129,7 +130,7 @@ class Heatmap(StripsView):
         Binding("pagedown", "move(8, 0)", show=False),
         Binding("home", "jump(0)", show=False),
         Binding("end", "jump(1)", show=False),
-        Binding("m", "toggle_shades", "Shades"),
+        *bindings("heatmap"),  # m
     ]
 
     class CursorMoved(Message):
