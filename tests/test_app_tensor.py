@@ -115,3 +115,16 @@ async def test_moons_on_tensors_compares_the_engines_at_80x24():
         await wait_for(pilot, lambda: any("for a conv model" in n for n in notices(app)))
         assert not isinstance(app.screen, FiltersScreen)
         np.testing.assert_equal(app.query_one(TensorParamTable).row_count, 4)
+
+
+async def test_without_colour_the_images_are_drawn_as_shading(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = MicrogradApp(CONV, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.tensor.active)
+        await pilot.press("n")
+        view = app.query_one(DigitsView)
+        await wait_for(pilot, lambda: view.page is not None)
+        assert view.shades and app.tensor.shades
+        text = "".join(view.lines_text())
+        assert "▀" not in text and "@" in text  # a digit's brightest pixels

@@ -33,6 +33,19 @@ if TYPE_CHECKING:
     from tui.app import MicrogradApp
 
 
+# Line filters after which colour cannot carry a heatmap: Textual's NoColor (NO_COLOR) and
+# Monochrome, and the app's AsciiFilter (no UTF-8: half blocks would all become `#`).
+PLAIN_FILTERS = {"NoColor", "Monochrome", "AsciiFilter"}
+
+
+def plain_terminal(app: Any) -> bool:
+    """Whether heatmaps and images should be drawn as shading characters: the terminal has no
+    colour or only 16 (a palette too coarse for a colour scale), or no UTF-8."""
+    if app.console.color_system in (None, "standard", "windows"):
+        return True
+    return any(type(f).__name__ in PLAIN_FILTERS for f in app.get_line_filters())
+
+
 def _percent(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
@@ -57,6 +70,7 @@ class TensorPanes:
         from tui.widgets.tensor_params import TensorParamTable
 
         app = self.app
+        self.shades = self.shades or plain_terminal(app)
         table = TensorParamTable(id="tparams")
         table.border_title = "Parameters"
         table.border_subtitle = "enter: heatmaps"

@@ -27,7 +27,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from tui.keys import bindings
-from tui.widgets.heatmap import UPPER_HALF, StripsView
+from tui.widgets.heatmap import PLAIN, UPPER_HALF, StripsView
 
 SHADES = " .:-=+*#%@"  # dark to bright, one character per pixel in shades mode
 GREYS = 12  # grey levels in half-block mode
@@ -185,7 +185,10 @@ class DigitsView(StripsView):
         return text
 
     def build_strips(self, width: int) -> list[Strip]:
-        out = [Strip(list(self.header().render(self.app.console)))] if self.is_attached else []
+        out = []
+        if self.is_attached:
+            header = self.header().render(self.app.console)
+            out.append(Strip([Segment(t, st or PLAIN) for t, st, _ in header]))
         page = self.page
         if page is None or not page.images:
             return out
@@ -197,7 +200,7 @@ class DigitsView(StripsView):
                 segments: list[Segment] = []
                 for k in chunk:
                     segments += self._pixels(np.asarray(page.images[k]), line, h, w)
-                    segments.append(Segment(" " * (tile - w + GAP)))
+                    segments.append(Segment(" " * (tile - w + GAP), PLAIN))
                 out.append(Strip(segments).simplify())
             segments = []
             for k in chunk:
@@ -205,13 +208,13 @@ class DigitsView(StripsView):
                 style = RIGHT_STYLE if page.predicted[k] == page.true[k] else WRONG_STYLE
                 if k == self.selected:
                     style = style + SELECTED
-                segments += [Segment(text, style), Segment(" " * GAP)]
+                segments += [Segment(text, style), Segment(" " * GAP, PLAIN)]
             out.append(Strip(segments).simplify())
         return out
 
     def _pixels(self, image: np.ndarray, line: int, h: int, w: int) -> list[Segment]:
         if self.shades:
-            return [Segment("".join(shade(v) for v in image[line]))]
+            return [Segment("".join(shade(v) for v in image[line]), PLAIN)]
         top = 2 * line
         segments = []
         for c in range(w):

@@ -44,6 +44,7 @@ BAD_COLOUR = "#ff0000"  # NaN or inf
 CURSOR_COLOUR = "#ff00ff"
 CURSOR_STYLE = Style(color="#ffffff", bgcolor="#af00af", bold=True, reverse=True)
 COLOUR_LEVELS = len(POSITIVE_COLOURS)
+PLAIN = Style()  # never None: Textual's Monochrome filter (NO_COLOR) reads every segment's style
 
 
 def scale_of(values: Any) -> float:
@@ -109,8 +110,8 @@ class StripsView(ScrollView, can_focus=True):
         line = y + sy
         width = self.size.width
         if 0 <= line < len(self._strips):
-            return self._strips[line].crop_extend(sx, sx + width, None)
-        return Strip.blank(width)
+            return self._strips[line].crop_extend(sx, sx + width, PLAIN)
+        return Strip.blank(width, PLAIN)
 
     def lines_text(self) -> list[str]:
         """The whole content as plain text lines (what tests and the ASCII filter see)."""
