@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from apphelp import SIZE, notices, status, step, wait_for
 
@@ -128,3 +130,30 @@ async def test_without_colour_the_images_are_drawn_as_shading(monkeypatch):
         assert view.shades and app.tensor.shades
         text = "".join(view.lines_text())
         assert "▀" not in text and "@" in text  # a digit's brightest pixels
+
+
+async def test_E_switches_the_engine_with_the_same_seed():
+    app = MicrogradApp(replace(MOONS, engine="scalar"), paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "moons 2-4-1" in status(app))
+        await pilot.press("E")
+        await wait_for(pilot, lambda: app.tensor.active and "moons tensor 2-4-1" in status(app))
+        assert app.run_config.seed == MOONS.seed and app.run_config.engine == "tensor"
+        await pilot.press("n")
+        await wait_for(pilot, lambda: step(app) == 1)
+        tensor_loss = app.last_report.loss
+        await pilot.press("E")
+        await wait_for(pilot, lambda: not app.tensor.active and "moons 2-4-1" in status(app))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: step(app) == 1)
+        assert abs(app.last_report.loss - tensor_loss) < 1e-9  # the same first step
+        assert app.query_one("#params").display and not app.query_one("#tparams").display
+
+
+async def test_E_keeps_a_conv_run_on_tensors():
+    app = MicrogradApp(CONV, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.tensor.active)
+        await pilot.press("E")
+        await wait_for(pilot, lambda: any("no conv layers" in n for n in notices(app)))
+        assert app.run_config.engine == "tensor"

@@ -468,6 +468,9 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
     def action_compare_engines(self) -> None:
         self.tensor.open_engines()
 
+    def action_switch_engine(self) -> None:
+        self.tensor.switch_engine()
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 

@@ -13,6 +13,7 @@ on the scalar engine starts as fast as before.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from textual.css.query import NoMatches
@@ -205,6 +206,30 @@ class TensorPanes:
 
     def choose_image(self, index: int) -> None:
         self.image_index = index
+
+    def switch_engine(self) -> None:
+        """A new run of the same settings and seed on the other engine. To the scalar engine:
+        on the CPU in float64, and only a run it can take at an interactive pace (no conv
+        layers; `check_pace`, as the settings form)."""
+        from micrograd.settings import ConfigError
+        from micrograd.train import check_pace, load_data
+
+        app = self.app
+        config = app.run_config
+        if config.engine == "tensor" and config.conv:
+            app.notify("The scalar engine has no conv layers: this run stays on tensors",
+                       severity="warning", timeout=6)  # fmt: skip
+            return
+        try:
+            if config.engine == "tensor":
+                config = replace(config, engine="scalar", device="cpu", dtype="float64")
+                check_pace(config, load_data(config))
+            else:
+                config = replace(config, engine="tensor")
+        except (ConfigError, ValueError) as exc:
+            app.notify(f"Engine unchanged: {exc}", severity="warning", timeout=8)
+            return
+        app.start_run(config, f"Engine {config.engine}, seed {config.seed}")
 
     def scalar_only(self, what: str) -> bool:
         """On a tensor run, say that `what` works on the scalar engine's nodes; True if so."""
