@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.formatting import fmt_number
+from tui.widgets.params import CACHE_SIZES
 from tui.widgets.tensor_detail import shape_text
 
 COLUMNS = (("name", "name"), ("shape", "shape"), ("|value|", "value"), ("|grad|", "grad"),
@@ -36,6 +37,10 @@ class TensorParamTable(DataTable):
         self.names: tuple[str, ...] = ()
         self._shown: dict[str, tuple[str, ...]] = {}
         self._waiting: Sequence[Any] | None = None  # rows given before the columns exist
+        for attribute, size in CACHE_SIZES.items():  # as ParamTable: else memory grows for good
+            cache = getattr(self, attribute, None)
+            if cache is not None and hasattr(cache, "maxsize"):
+                cache.maxsize = size
 
     def on_mount(self) -> None:
         for label, key in COLUMNS:
