@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from apphelp import SIZE, notices, status, step, wait_for
 
 from micrograd.tensor import RULES
@@ -43,7 +44,8 @@ def engines(app) -> str:
     return capture.get()
 
 
-async def test_a_conv_run_on_digits_fills_the_panes(tmp_path):
+async def test_a_conv_run_on_digits_fills_the_panes(tmp_path, monkeypatch):
+    monkeypatch.setenv("TERM", "xterm-256color")
     app = MicrogradApp(CONV, paused=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.tensor.active)
@@ -58,6 +60,7 @@ async def test_a_conv_run_on_digits_fills_the_panes(tmp_path):
         await wait_for(pilot, lambda: view.page is not None and view.page.step == 2)
         page = view.page
         text = "\n".join(view.lines_text())
+        assert not app.tensor.shades and "▀" in text  # colour and UTF-8: half blocks
         for p, t in zip(page.predicted, page.true):
             if p != t:
                 assert label_text(p, t) in text  # each wrong one marked as such
@@ -76,6 +79,10 @@ async def test_a_conv_run_on_digits_fills_the_panes(tmp_path):
         await wait_for(pilot, lambda: "backward:" in detail.shown_text())
         node = tree.snapshot.node(tree.cursor_node.data[1])
         assert RULES[node.op].text in detail.shown_text()
+        before = detail.shown_text()
+        # a node of the graph before (a key storm: E, then the tree announced its old cursor)
+        app.graph.show_detail(tree.snapshot, len(tree.snapshot) + 500)
+        assert detail.shown_text() == before
         # enter on a parameter row: its arrays as heatmaps
         table.focus()
         await pilot.press("down", "down", "enter")
@@ -119,8 +126,15 @@ async def test_moons_on_tensors_compares_the_engines_at_80x24():
         np.testing.assert_equal(app.query_one(TensorParamTable).row_count, 4)
 
 
-async def test_without_colour_the_images_are_drawn_as_shading(monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
+@pytest.mark.parametrize(
+    "env",
+    [{"NO_COLOR": "1"}, {"LC_ALL": "C"}, {"TERM": "xterm"}],
+    ids=["no-colour", "LANG=C", "16-colours"],
+)
+async def test_without_colour_or_utf8_the_images_are_drawn_as_shading(monkeypatch, env):
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     app = MicrogradApp(CONV, paused=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.tensor.active)
@@ -138,7 +152,7 @@ async def test_E_switches_the_engine_with_the_same_seed():
         await wait_for(pilot, lambda: "moons 2-4-1" in status(app))
         await pilot.press("E")
         await wait_for(pilot, lambda: app.tensor.active and "moons tensor 2-4-1" in status(app))
-        assert app.run_config.seed == MOONS.seed and app.run_config.engine == "tensor"
+        assert app.mirror.run_config.seed == MOONS.seed and app.mirror.run_config.engine == "tensor"
         await pilot.press("n")
         await wait_for(pilot, lambda: step(app) == 1)
         tensor_loss = app.last_report.loss
@@ -156,4 +170,4 @@ async def test_E_keeps_a_conv_run_on_tensors():
         await wait_for(pilot, lambda: app.tensor.active)
         await pilot.press("E")
         await wait_for(pilot, lambda: any("no conv layers" in n for n in notices(app)))
-        assert app.run_config.engine == "tensor"
+        assert app.mirror.run_config.engine == "tensor"

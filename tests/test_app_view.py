@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from apphelp import FAST, SIZE, step, wait_for
 from textual.geometry import Region
 from textual.strip import Strip
@@ -24,6 +25,13 @@ from tui.widgets.loss import LossPlot
 from tui.widgets.status import StatusLine
 
 BRAILLE = range(0x2800, 0x2900)
+
+
+@pytest.fixture(autouse=True)
+def truecolor(monkeypatch):
+    """The panes' full palette, whatever TERM the tests run under: with 16 colours (TERM=xterm)
+    the Dataset pane draws its regions in the terminal's standard colours (tui/terminal.py)."""
+    monkeypatch.setenv("COLORTERM", "truecolor")
 
 
 def rendered(widget: Widget) -> list[Strip]:

@@ -49,7 +49,7 @@ async def test_b_walks_the_backward_pass_node_by_node():
         tree = await one_step(app, pilot)
         snap = tree.snapshot
         await pilot.press("b", "b", "b")
-        walk = app.walk
+        walk = app.graph.walk
         assert walk is not None and walk.current.number == 3
         current = walk.current.index
         assert current == len(snap) - 3  # reverse topological order
@@ -62,11 +62,13 @@ async def test_b_walks_the_backward_pass_node_by_node():
         node = tree.reveal(leaf)
         assert node is not None and tree.cursor_node is node and node.data == ("node", leaf)
         await pilot.press("B")
-        assert app.walk is None
+        assert app.graph.walk is None
         await pilot.press("b")
-        assert app.walk.current.number == 1 and "the loss" in app.walk.describe(len(snap) - 1)
+        assert app.graph.walk.current.number == 1 and "the loss" in app.graph.walk.describe(
+            len(snap) - 1
+        )
         await pilot.press("escape")
-        assert app.walk is None
+        assert app.graph.walk is None
 
 
 async def test_c_checks_a_graph_node_and_a_parameter():
@@ -77,8 +79,8 @@ async def test_c_checks_a_graph_node_and_a_parameter():
         await pilot.press("down", "down")  # a node under the loss
         index = tree.cursor_node.data[1]
         await pilot.press("c")
-        await wait_for(pilot, lambda: (1, index) in app.checks)
-        check = app.checks[(1, index)]
+        await wait_for(pilot, lambda: (1, index) in app.graph.checks)
+        check = app.graph.checks[(1, index)]
         assert check.error is None and check.relative_error < 1e-4
         # the same run in this process: step 1's graph holds the same gradient at that node
         trainer = Trainer(FAST)
@@ -89,8 +91,8 @@ async def test_c_checks_a_graph_node_and_a_parameter():
         table.focus()
         await pilot.press("down")  # L0.N0.w1
         await pilot.press("c")
-        await wait_for(pilot, lambda: len(app.checks) == 2)
-        (param,) = [c for key, c in app.checks.items() if key != (1, index)]
+        await wait_for(pilot, lambda: len(app.graph.checks) == 2)
+        (param,) = [c for key, c in app.graph.checks.items() if key != (1, index)]
         assert param.name == "L0.N0.w1" and param.relative_error < 1e-4 and param.ok
         assert any("relative error" in n.message for n in app._notifications)
 

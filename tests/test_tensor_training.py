@@ -145,3 +145,16 @@ def test_the_app_and_its_training_process_load_numpy_only_for_a_tensor_run():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_mailbox_keeps_the_latest_tensor_report_of_each_kind():
+    from tui.mailbox import Mailbox
+
+    box = Mailbox()
+    for step in (1, 2, 3):
+        box.put(TensorModel(step))
+        box.put(ArrayReport(step))
+    box.put(Notice("hello"))
+    waiting = box.take()
+    assert [type(r).__name__ for r in waiting] == ["TensorModel", "ArrayReport", "Notice"]
+    assert waiting[0].view == 3 and waiting[1].arrays == 3

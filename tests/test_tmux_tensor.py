@@ -19,17 +19,12 @@ pytestmark = pytest.mark.skipif(
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_tmux import Terminal, status_line  # noqa: E402
+from test_tmux_play import type_keys  # noqa: E402
 
 ARGS = (
     "--engine tensor --dataset digits --samples 300 --test-fraction 0.2 --conv 4 --hidden 16 "
     "--optimizer adam --lr 0.01 --batch-size 32 --steps 100000 --seed 5 --paused"
 )
-
-
-def type_keys(term: Terminal, *keys: str) -> None:
-    for key in keys:  # one at a time, as a person types (see test_tmux_play.py)
-        term.keys(key)
-        time.sleep(0.15)
 
 
 @pytest.fixture

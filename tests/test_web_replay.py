@@ -87,3 +87,32 @@ def test_replay_refuses_a_bad_file_and_contradicting_options(tmp_path, capsys):
     assert status == 2 and "leave out --headless" in err
     status, _, err = run(["--replay", str(good)], capsys)  # pytest's stdout is no terminal
     assert status == 2 and "no terminal" in err
+
+
+async def test_served_page_points_the_browser_at_the_address_it_used():
+    """Before: with --host 0.0.0.0 the page said ws://0.0.0.0:8000/ws (unreachable elsewhere)."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from tui.serve import BrowserAddressServer
+
+    server = BrowserAddressServer("true", host="0.0.0.0", port=8000)
+    async with TestClient(TestServer(await server._make_app())) as client:
+        page = await (await client.get("/", headers={"Host": "192.0.2.7:8000"})).text()
+        assert 'data-session-websocket-url="ws://192.0.2.7:8000/ws"' in page
+        assert "0.0.0.0" not in page
+        bad = await (await client.get("/", headers={"Host": 'x"><b id=pwn>'})).text()
+        assert "pwn" not in bad and "ws://0.0.0.0:8000/ws" in bad  # not a host: the default
+    fixed = BrowserAddressServer("true", host="0.0.0.0", public_url="https://example.org")
+    async with TestClient(TestServer(await fixed._make_app())) as client:
+        page = await (await client.get("/", headers={"Host": "192.0.2.7:8000"})).text()
+        assert 'data-session-websocket-url="wss://example.org/ws"' in page
+
+
+def test_serve_uses_the_server_that_follows_the_browser(monkeypatch):
+    from tui import cli
+    from tui.serve import BrowserAddressServer
+
+    used = []
+    monkeypatch.setattr(BrowserAddressServer, "serve", lambda self: used.append(self))
+    assert cli.main(["--serve", "--host", "0.0.0.0"]) == 0
+    assert isinstance(used[0], BrowserAddressServer) and used[0].host == "0.0.0.0"

@@ -1,41 +1,58 @@
-"""The microgradtui app: composes the panes, owns the keys, and routes the training reports.
+"""The microgradtui app: composes the panes, turns keys into commands, routes each report.
 
-Training runs in a child process (`tui.session`); one thread worker blocks on its report queue
-and posts each report as a `Reported` message; the handler hands each pane its slice. If the
-training process dies, the status reads `stopped`, a notice says so, and `r` starts a new one
-from the same configuration (or checkpoint).
+Training runs in a child process (`tui.training`), reached through a `Session`; one thread
+worker blocks on its report queue and puts each report in a `Mailbox` (which coalesces what the
+UI has not taken yet), telling the UI when something waits; the UI looks up each report's class
+in `report_handlers` and hands it to the pane that shows it. The
+run as the app knows it (state, lr, last step, settings) is a plain `RunMirror`; the status line
+shows it. The keys are the table in `tui.keys`. If the training process dies, the status reads
+`stopped`, a notice says so, and `r` starts a new one from the same configuration (or
+checkpoint).
 """
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing.resource_tracker
-import os
-import select
-import signal
-import sys
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from textual import events, work
 from textual.app import App, ComposeResult
-from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.containers import Grid, Vertical
+from textual.await_complete import AwaitComplete
+from textual.command import (
+    CommandListItem,
+    DiscoveryHit,
+    Hit,
+    Hits,
+    Provider,
+    SimpleProvider,
+)
+from textual.containers import Grid
+from textual.filter import LineFilter
 from textual.message import Message
+from textual.notifications import SeverityLevel
+from textual.theme import ThemeProvider
+from textual.widget import AwaitMount
 from textual.widgets import Footer, Static
 
+from micrograd.fileio import WriteError, write_new
 from micrograd.train import StepReport, TrainConfig
-from tui.inspect_actions import InspectActions
+from tui.formatting import taken_note
+from tui.hangup import leave_on_hangup
 from tui.keys import bindings, palette_entries
-from tui.play_actions import PlayActions
+from tui.mailbox import Mailbox
 from tui.protocol import (
+    AddPoint,
+    AskNeuron,
+    CheckGradient,
+    Configure,
     DataEdited,
     DatasetView,
     ExportDot,
+    ExportHistory,
     GradCheckView,
     GraphView,
     LrChanged,
@@ -43,51 +60,45 @@ from tui.protocol import (
     NeuronView,
     NextDataset,
     Notice,
-    Pause,
     Progress,
+    RemovePoint,
     Report,
-    Reset,
-    ResetLr,
-    Resume,
     Save,
-    ScaleLr,
     SendGraph,
     SetGrid,
-    Step,
     Stopped,
 )
+from tui.run_state import RunMirror
 from tui.screens.help import HelpScreen
+from tui.screens.neuron import NEURON, NeuronScreen
+from tui.screens.on_top import Palette
+from tui.screens.settings import SettingsScreen
 from tui.session import Session
 from tui.tensor_app import TensorPanes
+from tui.terminal import follow_terminal
 from tui.widgets.dataset import BoundaryView, DatasetPane
-from tui.widgets.graph import GraphTree
+from tui.widgets.graph_pane import GraphPane
 from tui.widgets.health import GradientHealth
 from tui.widgets.loss import LossPlot
-from tui.widgets.node_detail import NodeDetail
 from tui.widgets.params import ParamTable
 from tui.widgets.status import StatusLine
 
 GRAPH_EVERY = 2.0  # seconds between graph refreshes while running
-TABLE_EVERY = 0.9  # seconds between parameter-table updates while running
-# While running, the table takes its values this long after the boundary and gradient strip
-# that came in the same report: each then redraws in a frame of its own, so a key press never
-# waits behind all three at once (key-to-screen p95, benchmarks/app_latency.py).
-TABLE_LAG = 0.25
 NARROW = (100, 32)  # below this width or height: the compact layout
 TOO_SMALL = (60, 16)  # below this: a notice instead of the panes (keys still work)
-LEAVE_GRACE = 5.0  # seconds the app has to exit after a signal or a lost server, else it is ended
+KEYS_BUSY = 1.0  # seconds after a key press during which the panes redraw less often
 
 
-class Reported(Message):
-    """A report arrived from the training process."""
+class ReportsWaiting(Message):
+    """Reports from the training process wait in `mailbox` (coalesced: `tui.mailbox`)."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, mailbox: Mailbox) -> None:
         super().__init__()
-        self.report = report
+        self.mailbox = mailbox
 
 
 class ActionsProvider(Provider):
-    """The command palette offers every action the keys do."""
+    """The command palette offers every action the keys do (`tui.keys`)."""
 
     async def discover(self) -> Hits:
         for k in palette_entries():
@@ -98,15 +109,11 @@ class ActionsProvider(Provider):
         for k in palette_entries():
             score = matcher.match(k.name)
             if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(k.name),
-                    partial(self.app.run_action, k.action),
-                    help=k.help,
-                )
+                run = partial(self.app.run_action, k.action)
+                yield Hit(score, matcher.highlight(k.name), run, help=k.help)
 
 
-class MicrogradApp(InspectActions, PlayActions, App[int]):
+class MicrogradApp(App[int]):
     """Four panes (Dataset, Loss, Parameters, Graph), a status line and the footer."""
 
     CSS_PATH = [str(Path(__file__).with_name(n).resolve()) for n in ("app.tcss", "tensor.tcss")]
@@ -122,25 +129,19 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         replay: str | None = None,
     ) -> None:
         super().__init__()
+        self.terminal_filters = follow_terminal(self.console)  # TERM and the locale
         # Start the resource tracker before Textual replaces stderr (else spawn fails).
         multiprocessing.resource_tracker.ensure_running()
         self.config = config
         self.replay = replay  # a replay shows the checkpoint `load`, read-only
         self.session = Session(config, paused or bool(replay), replay or load, bool(replay))
-        # `s` and `e` write here: the folder the app was started in, whatever happens to it later
+        self.mirror = RunMirror(self.session.send, config, paused)
+        # `s`, `e`, `w`, `p` write here: the folder the app was started in, whatever happens
         self.save_folder = Path.cwd()
-        self.state = "paused" if paused else "running"  # as the keys left it
-        self.reported_state = "starting"  # as the training process last said
-        self.lr = config.lr
-        self.last_report: StepReport | None = None
-        self.dataset_name = config.dataset
-        self.graph_step = -1
-        self._lr_serial = 0  # serials of the last lr and run/pause commands sent
-        self._state_serial = 0
-        self._table_time = 0.0
-        self._table_due: tuple | None = None  # parameters waiting for the table (TABLE_LAG)
         self._pumping = True
-        self.training_stopped = False  # the training process died: `r` restarts it
+        self.mailbox = Mailbox()  # reports waiting for the UI, one per session
+        self._replay_told = False
+        self._last_key = -KEYS_BUSY  # when the last key arrived (time.monotonic)
         self.handle_signals = False  # run_app: SIGTERM/SIGHUP end the app cleanly
         self.tensor = TensorPanes(self)  # what a run on the tensor engine shows
 
@@ -151,60 +152,66 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
             yield DatasetPane(id="dataset", classes="pane")
             yield LossPlot(id="loss", classes="pane")
             yield ParamTable(id="params", classes="pane")
-            with Vertical(id="graph", classes="pane"):
-                yield GraphTree(id="tree")
-                yield NodeDetail(id="detail-pane")
+            yield GraphPane(id="graph", classes="pane")
             yield GradientHealth(id="health")
         yield Footer(compact=True, show_command_palette=False)
 
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        return [*super().get_line_filters(), *self.terminal_filters]
+
     def on_mount(self) -> None:
-        for pane_id, title in (
-            ("dataset", "Dataset"),
-            ("loss", "Loss"),
-            ("params", "Parameters"),
-            ("graph", "Graph"),
-            ("health", "Gradients"),
+        for pane, title in (
+            (DatasetPane, "Dataset"),
+            (LossPlot, "Loss"),
+            (ParamTable, "Parameters"),
+            (GraphPane, "Graph"),
+            (GradientHealth, "Gradients"),
         ):
-            self.query_one(f"#{pane_id}").border_title = title
+            self.query_one(pane).border_title = title
         self.query_one(ParamTable).border_subtitle = "g: sort by |grad|"
-        self.query_one(StatusLine).show(state=self.state, lr=self.lr)
+        self.show_run()
         self.session.start()
         self.pump_reports()
         self.set_interval(GRAPH_EVERY, self._request_graph)
         self.query_one(ParamTable).focus()
         if self.handle_signals:
-            self._leave_on_hangup()
+            leave_on_hangup(self.leave, self.is_web)
 
-    # -- leaving when told to, or when the terminal or the server goes away -----------------------
-    def _leave_on_hangup(self) -> None:
-        """SIGTERM and SIGHUP (a closed terminal or SSH session) stop training and leave through
-        the normal exit, which restores the terminal (main screen, no mouse tracking, cursor
-        shown). In a browser, the end of the server's pipe does the same.
+    # -- what the tests and the status line read ------------------------------------------------
+    @property
+    def graph(self) -> GraphPane:
+        return self.query_one(GraphPane)
 
-        The signal handler only writes the signal to a pipe; a thread reading it asks the UI
-        thread to leave, and ends the process LEAVE_GRACE seconds later if it is still there:
-        after a real hang-up every write to the terminal fails, Textual's writer thread dies on
-        the first one, and the UI thread can block for good on its full queue."""
-        loop = asyncio.get_running_loop()
-        told, tell = os.pipe()
-        threading.Thread(
-            target=self._leave_when, args=(loop, _signal_from(told)), name="signals", daemon=True
-        ).start()
-        for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-            if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
-                signal.signal(signum, lambda signum, frame: os.write(tell, bytes([signum])))
-        if self.is_web:
-            threading.Thread(
-                target=self._leave_when, args=(loop, _server_gone), name="server", daemon=True
-            ).start()
+    @property
+    def last_report(self) -> StepReport | None:
+        return self.mirror.last_report
 
-    def _leave_when(self, loop: asyncio.AbstractEventLoop, wait: Callable[[], int]) -> None:
-        """(A thread.) Once `wait()` returns an exit status, leave; end the process if the UI
-        thread has not managed to within LEAVE_GRACE seconds."""
-        status = wait()
-        loop.call_soon_threadsafe(self.leave, status)
-        time.sleep(LEAVE_GRACE)
-        os._exit(status)  # the training process ends with this one (die_with_parent)
+    @property
+    def reported_state(self) -> str:
+        return self.mirror.reported_state
+
+    @property
+    def run_config(self) -> TrainConfig:
+        return self.mirror.run_config
+
+    @property
+    def graph_step(self) -> int:
+        return self.graph.graph_step
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._last_key = time.monotonic()
+        await super().on_event(event)
+
+    def keys_busy(self) -> bool:
+        """A key arrived within KEYS_BUSY seconds: the panes that cost most to redraw (the loss
+        plot, the parameters table) redraw less often, so fewer repaints hold a key back."""
+        return time.monotonic() - self._last_key < KEYS_BUSY
+
+    def show_run(self) -> None:
+        """The status line shows the mirror (it repaints only if what it shows changed)."""
+        prefix = f"replay of {Path(self.replay).name}: " if self.replay else ""
+        self.query_one(StatusLine).run = self.mirror.shown(prefix)
 
     def leave(self, status: int) -> None:
         """Stop the training process and exit with `status` (128 + the signal)."""
@@ -218,75 +225,69 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self.query_one("#panes").set_class(narrow, "-narrow").set_class(tiny, "-tiny")
         notice = self.query_one("#too-small", Static).set_class(tiny, "-tiny")
         if tiny:
-            notice.update(
-                f"Terminal too small ({width}x{height}): make it at least "
-                f"{TOO_SMALL[0]}x{TOO_SMALL[1]}. Training goes on; the keys still work."
-            )
+            need = f"{TOO_SMALL[0]}x{TOO_SMALL[1]}"
+            if width >= 50 and height >= 8:
+                notice.update(
+                    f"Terminal too small ({width}x{height}): make it at least {need}. "
+                    "Training goes on; the keys still work."
+                )
+            else:  # two short lines, for as little as 20x5 (status and footer take two rows)
+                notice.update(f"Terminal too small\n{width}x{height}, need {need}")
+            notice.set_class(width < 50 or height < 8, "-cramped")
 
-    # -- the report pump -------------------------------------------------------------------
+    # -- reports --------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, name="reports")
     def pump_reports(self) -> None:
-        """Block on the report queue and post each report to the UI (thread-safe)."""
+        """Block on the report queue and put each report in the mailbox, telling the UI
+        (thread-safe) when something new waits; the mailbox coalesces what the UI has not
+        taken yet, so reports never pile up faster than the UI takes them."""
         from textual.worker import get_current_worker
 
         worker = get_current_worker()
-        session = self.session
+        session, mailbox = self.session, self.mailbox
         while self._pumping and not worker.is_cancelled:
             report = session.get(timeout=0.1)
-            if report is not None:
-                self.post_message(Reported(report))
-                if isinstance(report, Stopped):
-                    return
-            elif self._pumping and session.process is not None and not session.alive:
+            if report is None and self._pumping and session.process and not session.alive:
                 code = session.process.exitcode
                 how = f"killed by signal {-code}" if code and code < 0 else f"exit status {code}"
-                self.post_message(Reported(Stopped(f"the training process ended ({how})")))
-                return
+                report = Stopped(f"the training process ended ({how})")
+            if report is not None:
+                if mailbox.put(report):
+                    self.post_message(ReportsWaiting(mailbox))
+                if isinstance(report, Stopped):
+                    return
 
-    def on_reported(self, message: Reported) -> None:
-        if not self.is_running or not self._pumping:
+    def on_reports_waiting(self, message: ReportsWaiting) -> None:
+        if not self.is_running or not self._pumping or message.mailbox is not self.mailbox:
             return
-        report = message.report
-        self.report_handlers()[type(report)](report)
+        handlers = self.report_handlers()
+        for report in message.mailbox.take():
+            handlers[type(report)](report)
 
     def report_handlers(self) -> dict[type[Report], Callable[[Any], None]]:
         """Where each report goes (a test checks that every report class has a place)."""
         return {
             Progress: self._on_progress,
-            DatasetView: self._on_datasetview,
-            ModelView: self._on_modelview,
-            GraphView: self._on_graphview,
-            LrChanged: self._on_lrchanged,
+            DatasetView: self._on_dataset_view,
+            ModelView: self._on_model_view,
+            GraphView: self._on_graph_view,
+            LrChanged: self._on_lr_changed,
             Notice: self._on_notice,
             Stopped: self._on_stopped,
-            DataEdited: self._on_dataedited,
-            GradCheckView: self._on_gradcheckview,
-            NeuronView: self._on_neuronview,
+            DataEdited: self._on_data_edited,
+            GradCheckView: self._on_grad_check_view,
+            NeuronView: self._on_neuron_view,
             **self.tensor.handlers(),
         }
 
     def _on_progress(self, p: Progress) -> None:
-        self.reported_state = p.state
-        if p.serial >= self._state_serial:  # else a run/pause command is on its way
-            self.state = p.state
-        if p.serial >= self._lr_serial:  # else an lr command is on its way: keep ours
-            self.lr = p.lr
-        status = self.query_one(StatusLine)
-        fields: dict = {"state": self.state, "rate": p.steps_per_second, "lr": self.lr}
+        self.mirror.progress(p)
         if p.reports:
-            last = p.reports[-1]
-            self.last_report = last
-            tests = [r.test_loss for r in p.reports if r.test_loss is not None]
-            fields.update(step=last.step, loss=last.loss, accuracy=last.accuracy)
-            if tests:
-                fields["test_loss"] = tests[-1]
             self.query_one(LossPlot).add_points((r.step, r.loss, r.test_loss) for r in p.reports)
-        status.show(**fields)
+        self.show_run()
 
-    def _on_datasetview(self, d: DatasetView) -> None:
-        self.dataset_name = d.name
-        self.lr = d.lr
-        self.last_report = None
+    def _on_dataset_view(self, d: DatasetView) -> None:
+        self.mirror.new_run(d)
         self.query_one(DatasetPane).show_dataset(
             d.name, d.input_dim, d.X_train, d.y_train, d.X_test, d.y_test, d.classes
         )
@@ -295,46 +296,32 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
             self.notify(f"Classes: {named}", timeout=6)
         self.query_one(LossPlot).clear_history()
         self.query_one(ParamTable).set_names(d.param_names)
-        self._table_due = None  # values of the previous model
-        self.query_one(GraphTree).clear_snapshot()
-        self.walk = None
-        self.query_one(NodeDetail).clear()
-        self.query_one("#graph").border_subtitle = ""
-        self.graph_step = -1
-        self.query_one(StatusLine).show(
-            what=f"{d.name} {d.architecture}", step=0, loss=None, accuracy=None, test_loss=None
-        )
+        self.graph.clear()
+        self.query_one(GradientHealth).clear()
         self.tensor.new_run(d)
-        self.play_dataset_view(d)
+        self.show_run()
+        if self.replay is not None and not self._replay_told:
+            self._replay_told = True
+            name = Path(self.replay).name
+            self.notify(
+                f"Replay of {name}: its loss history and final weights, read-only. "
+                f"microgradtui --load {name} trains on from there.",
+                timeout=10,
+            )
 
-    def _on_modelview(self, m: ModelView) -> None:
+    def _on_model_view(self, m: ModelView) -> None:
         self.query_one(DatasetPane).show_model(
             m.grid, m.bounds, m.sample_predictions, m.sample_outputs
         )
-        now = time.monotonic()
-        if self.state != "running":
-            self._table_time = now
-            self._table_due = None
-            self.query_one(ParamTable).set_values(m.params)
-        elif now - self._table_time >= TABLE_EVERY:
-            self._table_time = now
-            self._table_due = m.params
-            self.set_timer(TABLE_LAG, self._fill_table)
-        self.play_model_view(m)
+        running = self.mirror.state == "running"
+        self.query_one(ParamTable).offer(m.params, running, busy=self.keys_busy())
+        for text, severity in self.query_one(GradientHealth).add(m.health):
+            self.notify(text, severity=severity, timeout=8)
 
-    def _fill_table(self) -> None:
-        if self._table_due is not None:
-            self.query_one(ParamTable).set_values(self._table_due)
-            self._table_due = None
+    def _on_graph_view(self, g: GraphView) -> None:
+        self.graph.show_graph(self.tensor.tree_snapshot(g.snapshot), g.step)
 
-    def _on_graphview(self, g: GraphView) -> None:
-        self.graph_step = g.step
-        snapshot = self.tensor.tree_snapshot(g.snapshot)
-        self.query_one(GraphTree).set_snapshot(snapshot, g.step)
-        self.query_one("#graph").border_subtitle = f"step {g.step}, {len(snapshot)} nodes"
-        self.walk_graph_arrived(snapshot)
-
-    def _on_lrchanged(self, c: LrChanged) -> None:
+    def _on_lr_changed(self, c: LrChanged) -> None:
         self.query_one(LossPlot).mark_lr(c.step, c.lr)
 
     def _on_notice(self, n: Notice) -> None:
@@ -342,9 +329,8 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
 
     def _on_stopped(self, s: Stopped) -> None:
         if s.error:
-            self.training_stopped = True
-            self.state = "stopped"
-            self.query_one(StatusLine).show(state="stopped", rate=0.0)
+            self.mirror.died()
+            self.show_run()
             self.notify(
                 f"Training stopped: {s.error.strip().splitlines()[-1]}. "
                 "Press r to restart it from the same configuration.",
@@ -352,67 +338,70 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
                 timeout=30,
             )
 
-    # -- widget messages ---------------------------------------------------------------------
+    def _on_data_edited(self, e: DataEdited) -> None:
+        self.query_one(DatasetPane).show_points(e.X_train, e.y_train, e.X_test, e.y_test)
+
+    def _on_grad_check_view(self, c: GradCheckView) -> None:
+        self.graph.show_check(c)
+
+    def _on_neuron_view(self, view: NeuronView) -> None:
+        screen = self.screen
+        if isinstance(screen, NeuronScreen) and screen.name_shown == view.name:
+            screen.show_view(view)
+
+    # -- what the panes ask for -----------------------------------------------------------------
     def on_boundary_view_grid_resized(self, message: BoundaryView.GridResized) -> None:
         self.session.send(SetGrid(message.cols, message.rows))
 
-    def on_graph_tree_node_chosen(self, message: GraphTree.NodeChosen) -> None:
-        if not self.tensor.show_detail(message.snapshot, message.index):
-            self.show_detail(message.snapshot, message.index)
+    def on_boundary_view_point_edit(self, message: BoundaryView.PointEdit) -> None:
+        point = (message.x, message.y)
+        if message.label is None:
+            self.session.send(RemovePoint(point))
+        else:
+            self.session.send(AddPoint(point, message.label))
 
-    # the tensor panes' messages (their widgets are mounted by TensorPanes on a tensor run)
-    def on_tensor_param_table_array_chosen(self, message: Any) -> None:
-        self.tensor.open_array(message.name)
-
-    def on_digits_view_page_requested(self, message: Any) -> None:
-        self.tensor.ask_page(message.start)
-
-    def on_digits_view_image_chosen(self, message: Any) -> None:
-        self.tensor.choose_image(message.index)
+    def on_graph_pane_check_requested(self, message: GraphPane.CheckRequested) -> None:
+        self.session.send(CheckGradient(message.step, message.index, message.name))
 
     def _request_graph(self) -> None:
-        if self.state == "running" and self.query_one("#graph").display and self.walk is None:
+        graph = self.graph
+        if self.mirror.state == "running" and graph.display and graph.walk is None:
             self.session.send(SendGraph())
 
-    # -- actions -----------------------------------------------------------------------------
+    # -- keys (the table in tui.keys) -----------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The keys belong to the main screen: over help or the palette they pass through."""
         return not self.screen.is_modal
 
-    def _if_stopped(self) -> bool:
-        if self.training_stopped:
+    def _refused_while_stopped(self) -> bool:
+        """True (and a notice) if the training process has died: only `r` helps then."""
+        if self.mirror.stopped:
             self.notify("The training process has stopped: press r to restart it", timeout=4)
-        return self.training_stopped
+        return self.mirror.stopped
 
     def action_toggle_run(self) -> None:
-        if self._if_stopped():
-            return
-        self.state = "paused" if self.state == "running" else "running"
-        self._state_serial = self.session.send(Pause() if self.state == "paused" else Resume())
-        self.query_one(StatusLine).show(state=self.state)
+        if not self._refused_while_stopped():
+            self.mirror.toggle_run()
+            self.show_run()
 
     def action_step_once(self) -> None:
-        if self._if_stopped():
-            return
-        if self.state == "running":
-            self.session.send(Pause())
-        self.state = "paused"
-        self._state_serial = self.session.send(Step())
-        self.query_one(StatusLine).show(state=self.state)
+        if not self._refused_while_stopped():
+            self.mirror.step_once()
+            self.show_run()
 
     def action_scale_lr(self, factor: float) -> None:
-        self.lr = self.lr * factor
-        self._lr_serial = self.session.send(ScaleLr(factor))
-        self.query_one(StatusLine).show(lr=self.lr)
+        self.mirror.scale_lr(factor)
+        self.show_run()
 
     def action_reset_lr(self) -> None:
-        self._lr_serial = self.session.send(ResetLr())
+        self.mirror.reset_lr()
+        self.show_run()
 
     def action_reset(self) -> None:
-        if self.training_stopped:
+        if self.mirror.stopped:
             self.restart_session()
         else:
-            self.session.send(Reset())
+            self.mirror.reset()
 
     def restart_session(self) -> None:
         """A new training process from the same configuration (or checkpoint), running."""
@@ -420,13 +409,11 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
         self._pumping = False
         old.stop()
         self.session = Session(old.config, bool(old.replay), old.load, old.replay)
-        self._state_serial = self._lr_serial = 0  # the new process numbers commands anew
-        self.training_stopped = False
-        self.state = "running"
-        self.reported_state = "starting"
-        self.query_one(StatusLine).show(state="running", rate=0.0)
+        self.mirror.restarted(self.session.send)
+        self.show_run()
         self.session.start()
         self._pumping = True
+        self.mailbox = Mailbox()
         self.pump_reports()
         self.notify("Restarted the training process")
 
@@ -453,15 +440,12 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
             target.add_class("-zoom-target")
             panes.add_class("-zoomed")
 
-    def action_save(self) -> None:
-        step = self.last_report.step if self.last_report else 0
-        path = self.save_folder / f"microgradtui-{Path(self.dataset_name).stem}-step{step}.json"
-        self.session.send(Save(str(path)))
+    def action_toggle_health(self) -> None:
+        strip = self.query_one(GradientHealth)
+        visible = strip.display  # hidden by default in a small terminal (app.tcss)
+        strip.set_class(visible, "-hidden").set_class(not visible, "-shown")
 
-    def action_export_dot(self) -> None:
-        path = self.save_folder / f"microgradtui-graph-step{max(self.graph_step, 0)}.dot"
-        self.session.send(ExportDot(str(path)))
-
+    # a tensor run's own (tui.tensor_app), and its panes' messages
     def action_filters(self) -> None:
         self.tensor.open_filters()
 
@@ -471,9 +455,151 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
     def action_switch_engine(self) -> None:
         self.tensor.switch_engine()
 
+    def on_tensor_param_table_array_chosen(self, message: Any) -> None:
+        self.tensor.open_array(message.name)
+
+    def on_digits_view_page_requested(self, message: Any) -> None:
+        self.tensor.ask_page(message.start)
+
+    def on_digits_view_image_chosen(self, message: Any) -> None:
+        self.tensor.choose_image(message.index)
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
+    # notices, the palette and the screen stack, safe from markup and from key storms
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A notice, shown as text: notices quote paths, CSV labels and values the user typed,
+        which `[` would otherwise turn into markup (or a MarkupError)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, in a version that a late second enter cannot close twice (and
+        without Textual's fixed id, which a palette just closed may still hold: DuplicateIds)."""
+        if self.use_command_palette and not Palette.is_open(self):
+            self.push_screen(Palette())
+
+    def search_themes(self) -> None:
+        """The palette's "Theme" list, in the same guarded palette."""
+        self.push_screen(Palette(providers=[ThemeProvider], placeholder="Search for themes…"))
+
+    def search_commands(
+        self, commands: Sequence[CommandListItem], placeholder: str = "Search for commands…"
+    ) -> AwaitMount:
+        """A list of commands, in the same guarded palette."""
+        provider = SimpleProvider(self.screen, commands)
+        return self.push_screen(Palette(providers=[provider], placeholder=placeholder))
+
+    def action_show_help_panel(self) -> None:
+        """Textual's keys panel (the palette's "Keys"): not on a screen already taken down (a
+        palette command that ran as the app quit raised MountError, seen in a tmux storm)."""
+        if self.screen.is_attached:
+            super().action_show_help_panel()
+
+    def pop_screen(self) -> AwaitComplete:
+        """Never the main screen: a late close of a closed modal pops nothing."""
+        if len(self.screen_stack) <= 1:
+            return AwaitComplete.nothing()
+        return super().pop_screen()
+
+    # the graph pane's keys
+    def action_backprop_next(self) -> None:
+        if not self.tensor.scalar_only("backprop walk"):
+            self.graph.backprop_next()
+
+    def action_backprop_stop(self) -> None:
+        self.graph.backprop_stop()
+
+    def _selection(self) -> tuple[str, Any]:
+        """("param", name) or ("node", index): the focused table's row, else the graph's
+        cursor, else the table's; ("", None) when there is neither."""
+        table = self.query_one(ParamTable)
+        if isinstance(self.focused, ParamTable) and table.row_count:
+            return "param", table.selected_name()
+        index = self.graph.cursor_index()
+        if index is not None:
+            return "node", index
+        if table.row_count:
+            return "param", table.selected_name()
+        return "", None
+
+    def action_gradcheck(self) -> None:
+        kind, what = self._selection()
+        self.graph.request_check(name=what if kind == "param" else None)
+
+    def action_neuron(self) -> None:
+        if self.tensor.scalar_only("neuron view"):
+            return
+        kind, what = self._selection()
+        name = str(what) if kind == "param" else self.graph.label(what) if kind == "node" else ""
+        match = NEURON.match(name)
+        if match is None:
+            self.notify(
+                "Select a neuron first: a parameter row L0.N3.* or a graph node labelled L0.N3",
+                timeout=4,
+            )
+            return
+        self.push_screen(NeuronScreen(int(match[1]), int(match[2]), self.request_neuron))
+
+    def request_neuron(self, layer: int, neuron: int, cols: int, rows: int) -> None:
+        self.session.send(AskNeuron(layer, neuron, cols, rows))
+
+    # new runs
+    def action_regenerate(self, what: str) -> None:
+        new = self.mirror.regenerated(what)
+        if new is None:
+            self.notify("Noise and seed make generated data: this run reads a CSV", timeout=4)
+        else:
+            self.start_run(*new)
+
+    def action_settings(self) -> None:
+        self.push_screen(SettingsScreen(self.mirror.run_config), self._settings_done)
+
+    def _settings_done(self, config: TrainConfig | None) -> None:
+        if config is not None:
+            self.start_run(config, "Settings applied")
+
+    def start_run(self, config: TrainConfig, why: str) -> None:
+        """A new run with `config` in the training process (which says if it cannot)."""
+        self.session.send(Configure(config.to_dict(), why))
+        if self.replay is None:  # a restart after a crash starts from these settings
+            self.session.config = config
+            self.session.load = None
+
+    # files, each in the folder the app was started in, under a new name
+    def action_save(self) -> None:
+        self.session.send(Save(str(self.save_folder / self.mirror.save_name())))
+
+    def action_export_dot(self) -> None:
+        path = self.save_folder / f"microgradtui-graph-step{max(self.graph_step, 0)}.dot"
+        self.session.send(ExportDot(str(path)))
+
+    def action_export_loss(self) -> None:
+        name = f"microgradtui-loss-step{self.mirror.step}.csv"
+        self.session.send(ExportHistory(str(self.save_folder / name)))
+
+    def action_screenshot_svg(self) -> None:
+        name = f"microgradtui-screen-step{self.mirror.step}.svg"
+        if self.is_web:  # in a browser: Textual offers it as a download
+            self.deliver_screenshot(name)
+            return
+        path = self.save_folder / name
+        try:  # a new file: never over one already there (another run's, or an earlier `p`)
+            written = write_new(path, self.export_screenshot())
+        except WriteError as exc:
+            self.notify(f"Could not save the screenshot: {exc}", severity="error", timeout=8)
+            return
+        self.notify(f"Saved the screen to {written}{taken_note(path, written)}", timeout=4)
+
+    # leaving
     async def action_quit(self) -> None:
         self.stop_session()
         self.exit(0)
@@ -485,23 +611,6 @@ class MicrogradApp(InspectActions, PlayActions, App[int]):
 
     def on_unmount(self) -> None:
         self.stop_session()
-
-
-def _signal_from(pipe: int) -> Callable[[], int]:
-    """Wait for a signal number written to `pipe`; 128 + it, the exit status a shell shows."""
-    return lambda: 128 + os.read(pipe, 1)[0]
-
-
-def _server_gone() -> int:
-    """Wait until the pipe to the server (textual-serve) breaks: a server killed outright would
-    otherwise leave the app and its training process running for good. 128 + SIGPIPE."""
-    poller = select.poll()
-    poller.register(sys.__stdout__.fileno(), 0)  # errors and hang-ups are always reported
-    while not any(
-        event & (select.POLLERR | select.POLLHUP | select.POLLNVAL) for _, event in poller.poll()
-    ):
-        pass
-    return 128 + getattr(signal, "SIGPIPE", 13)
 
 
 def run_app(

@@ -306,10 +306,12 @@ def build_server(args: argparse.Namespace, argv: Sequence[str], server_class: ty
 def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Serve the app to web browsers with textual-serve (the `web` extra) until Ctrl-C."""
     try:
-        from textual_serve.server import Server
+        import textual_serve.server  # noqa: F401 (the web extra)
+
+        from tui.serve import BrowserAddressServer
     except ImportError:
         return _fail("--serve needs textual-serve: pip install 'microgradtui[web]'")
-    server = build_server(args, argv, Server)
+    server = build_server(args, argv, BrowserAddressServer)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
             f"{PROG}: warning: serving on {args.host}: anyone who can reach it can use the app",

@@ -74,7 +74,7 @@ class TensorPanes:
         self.shades = self.shades or plain_terminal(app)
         table = TensorParamTable(id="tparams")
         table.border_title = "Parameters"
-        table.border_subtitle = "enter: heatmaps"
+        table.border_subtitle = "tensor engine · enter: heatmaps"
         app.query_one("#panes").mount(table, after="#params")
         app.query_one("#graph").mount(TensorNodeDetail(id="tdetail-pane"))
         app.query_one("#dataset").mount(DigitsPane(shades=self.shades, id="digits"))
@@ -164,13 +164,6 @@ class TensorPanes:
 
         return TensorTreeSnapshot(snapshot)
 
-    def show_detail(self, snapshot: Any, index: int) -> bool:
-        """Show a tensor node's detail; False if the snapshot is the scalar engine's."""
-        if not hasattr(snapshot, "tree_label"):
-            return False
-        self.app.query_one("#tdetail-pane").show_node(snapshot.snap, index)
-        return True
-
     # -- screens and requests --------------------------------------------------------------------
     def open_array(self, name: str) -> None:
         from tui.screens.tensor import ArrayScreen
@@ -215,7 +208,7 @@ class TensorPanes:
         from micrograd.train import check_pace, load_data
 
         app = self.app
-        config = app.run_config
+        config = app.mirror.run_config
         if config.engine == "tensor" and config.conv:
             app.notify("The scalar engine has no conv layers: this run stays on tensors",
                        severity="warning", timeout=6)  # fmt: skip

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.keys import help_lines
+from tui.screens.on_top import OnTop
 
 PANES = (
     (
@@ -45,7 +46,7 @@ def help_text() -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(OnTop, ModalScreen[None]):
     """Lists every key; any of escape, q or ? closes it."""
 
     BINDINGS = [
@@ -55,11 +56,11 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help"):
+        # The title is set here, not in on_mount: a key storm could close the screen while it
+        # mounted, and a query in on_mount then found no #help (NoMatches, seen in tmux).
+        with VerticalScroll(id="help") as box:
+            box.border_title = "microgradtui: keys (escape closes)"
             yield Static(help_text())
-
-    def on_mount(self) -> None:
-        self.query_one("#help").border_title = "microgradtui: keys (escape closes)"
 
     def action_close(self) -> None:
         self.dismiss()

@@ -9,6 +9,7 @@ weights and bias, their values and gradients. While training runs it refreshes e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from rich.style import Style
@@ -22,8 +23,10 @@ from textual.widgets import Static
 
 from tui.formatting import fmt_number
 from tui.protocol import NeuronView
+from tui.screens.on_top import OnTop
 from tui.widgets.dataset import POINT_COLOURS
 
+NEURON = re.compile(r"^L(\d+)\.N(\d+)(?:\.|$)")  # a neuron's name, or a parameter's
 GRID = (48, 16)  # grid points asked for (cols, rows); the heatmap shows one per cell
 REFRESH_EVERY = 1.0  # seconds between refreshes while training runs
 # Per strength level 1..4 (0 is exactly zero: blank): background and character.
@@ -129,7 +132,7 @@ def formula(view: NeuronView) -> Text:
     return text
 
 
-class NeuronScreen(ModalScreen[None]):
+class NeuronScreen(OnTop, ModalScreen[None]):
     """One neuron: its output over the input plane (or per sample), its weights and grads."""
 
     BINDINGS = [
@@ -149,14 +152,14 @@ class NeuronScreen(ModalScreen[None]):
         self.last_view: NeuronView | None = None
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="neuron"):
+        with VerticalScroll(id="neuron") as box:  # titled here: see HelpScreen.compose
+            box.border_title = f"Neuron {self.name_shown} (escape closes)"
             yield Static(f"asking the training process for {self.name_shown} …", id="neuron-head")
             with Horizontal(id="neuron-body"):
                 yield Static("", id="neuron-map")
                 yield Static("", id="neuron-weights")
 
     def on_mount(self) -> None:
-        self.query_one("#neuron").border_title = f"Neuron {self.name_shown} (escape closes)"
         self.ask()
         self.set_interval(REFRESH_EVERY, self._refresh_if_running)
 

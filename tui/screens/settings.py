@@ -11,6 +11,7 @@ setting, and is shown under its field. The command line (`--headless`) takes lar
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -19,6 +20,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from micrograd.settings import ConfigError
 from micrograd.train import SETTINGS, TrainConfig, check_fit, check_pace, load_data
+from tui.screens.on_top import OnTop
 
 CSV_CHOICE = "(your CSV)"
 FIELDS = tuple(s for s in SETTINGS if s.form)  # in the schema's order
@@ -64,7 +66,7 @@ def check_form(values: dict[str, str], base: TrainConfig) -> tuple[TrainConfig |
     return config, {}
 
 
-class SettingsScreen(ModalScreen[TrainConfig | None]):
+class SettingsScreen(OnTop, ModalScreen[TrainConfig | None]):
     """The form; `ctrl+s` or Apply starts a new run with it, escape leaves it unchanged."""
 
     BINDINGS = [
@@ -115,7 +117,7 @@ class SettingsScreen(ModalScreen[TrainConfig | None]):
     def show_errors(self, errors: dict[str, str]) -> None:
         for field in FIELDS:
             message = errors.get(field.name, "")
-            self.query_one(f"#err-{field.name}", Static).update(message)
+            self.query_one(f"#err-{field.name}", Static).update(Text(message))  # quotes input
             self.query_one(f"#err-{field.name}").set_class(bool(message), "-shown")
             self.query_one(f"#set-{field.name}").set_class(bool(message), "-invalid")
         count = len(errors)

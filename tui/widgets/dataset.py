@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
@@ -31,6 +32,15 @@ REGION_CHARS = " ·:',"
 POINT_COLOURS = ("#ff8787", "#87afff", "#87d787", "#ffd787", "#d787ff")
 REGION_STRONG = ("#5f0000", "#00005f", "#005f00", "#5f5f00", "#5f005f")
 REGION_WEAK = ("#301010", "#101030", "#103010", "#303010", "#301030")
+# With 16 colours (TERM=xterm) the colours above collapse onto a few, and a class-0 point came
+# out bright red on a red region. There: regions in the standard colours (the uncertain ones
+# uncoloured, their shading character in the class colour), points in white or black, whichever
+# contrasts with their region (their class is in the marker's shape), bright class colours
+# where the region is uncoloured.
+REGION_16 = ("red", "blue", "green", "yellow", "magenta")
+POINT_ON_16 = ("bright_white", "bright_white", "black", "black", "bright_white")
+POINT_16 = ("bright_red", "bright_blue", "bright_green", "bright_yellow", "bright_magenta")
+FEW_COLOURS = ("standard", "windows")  # Textual console colour systems with 16 colours
 MAX_TABLE_ROWS = 500
 CURSOR_STYLE = Style(color="#ffffff", bgcolor="#af00af", bold=True)
 
@@ -169,6 +179,10 @@ class BoundaryView(Widget, can_focus=True):
         gr = len(grid)
         gc = len(grid[0]) if gr else 0
         cursor = self.cursor_cell() if self.has_focus else None
+        few = self.app.console.color_system in FEW_COLOURS
+        region_style, point_style = (
+            (_region_16, _point_16) if few else (_region_style, _point_style)
+        )
         out: list[Strip] = []
         for r in range(rows):
             row = grid[r * gr // rows] if gr else ()
@@ -183,11 +197,11 @@ class BoundaryView(Widget, can_focus=True):
                 elif point is not None:
                     char, style = (
                         point[0],
-                        _point_style(point[1] % len(POINT_COLOURS), k, confident),
+                        point_style(point[1] % len(POINT_COLOURS), k, confident),
                     )
                 else:
                     char = REGION_CHARS[k] if k >= 0 else " "
-                    style = _region_style(k, confident)
+                    style = region_style(k, confident)
                 if style is run_style:
                     run_text += char
                 else:
@@ -211,6 +225,22 @@ def _region_style(k: int, confident: bool) -> Style:
 def _point_style(label: int, k: int, confident: bool) -> Style:
     bg = None if k < 0 else (REGION_STRONG if confident else REGION_WEAK)[k]
     return Style(color=POINT_COLOURS[label], bgcolor=bg, bold=True)
+
+
+@lru_cache(maxsize=256)
+def _region_16(k: int, confident: bool) -> Style:
+    if k < 0:
+        return Style()
+    if confident:
+        return Style(color=POINT_ON_16[k], bgcolor=REGION_16[k])
+    return Style(color=REGION_16[k])
+
+
+@lru_cache(maxsize=256)
+def _point_16(label: int, k: int, confident: bool) -> Style:
+    if k < 0 or not confident:
+        return Style(color=POINT_16[label], bold=True)
+    return Style(color=POINT_ON_16[k], bgcolor=REGION_16[k], bold=True)
 
 
 class SamplesTable(DataTable):
@@ -272,9 +302,10 @@ class DatasetPane(Vertical):
 
     def _subtitle(self, n_train: int, n_test: int) -> None:
         name, classes = self._shown
-        self.border_subtitle = f"{name}: {n_train} train, {n_test} test"
+        subtitle = f"{name}: {n_train} train, {n_test} test"
         if classes:
-            self.border_subtitle += "; " + " ".join(f"{i}={c}" for i, c in enumerate(classes))
+            subtitle += "; " + " ".join(f"{i}={c}" for i, c in enumerate(classes))
+        self.border_subtitle = Text(subtitle)  # a path or CSV label may hold `[`: not markup
 
     def show_points(self, X_train, y_train, X_test, y_test) -> None:
         """The same run's data after an edit (points added or removed)."""

@@ -179,8 +179,11 @@ class GraphTree(Tree):
         self._announce(event.node)
 
     def _announce(self, node: TreeNode) -> None:
-        if self.snapshot is not None and node.data and node.data[0] == "node":
-            self.post_message(self.NodeChosen(self.snapshot, node.data[1]))
+        snap = self.snapshot
+        if snap is None or not node.data or node.data[0] != "node":
+            return
+        if node.data[1] < len(snap):  # a highlight of the tree before a new graph came in
+            self.post_message(self.NodeChosen(snap, node.data[1]))
 
     def action_collapse_or_parent(self) -> None:
         node = self.cursor_node

@@ -3,17 +3,39 @@
 The history is kept with bounded memory: up to `KEEP` points, and past that the older half is
 thinned to every other point (recent steps in full, older ones sparser), so a run left going
 overnight holds as much as one of a few thousand steps. What is plotted is downsampled to about
-twice the pane's width (bucket means), and the plot is rebuilt at most twice a second.
+twice the pane's width (bucket means), and the plot is rebuilt at most twice a second (once a
+second while keys are being pressed).
+
+A built figure is kept with what it was built from (the data's version, the size, the scale, the
+theme) and drawn again as it is until one of them changes: a repaint for any other reason (focus,
+a notice, the pane next door) costs no rebuild. New data is built in a thread (plotext is pure
+Python, so the UI thread still gets the interpreter every few milliseconds and a key press is
+not held back for the whole build), down to the lines of cells the screen is made of (Line API:
+the UI thread only hands them over), and shown when ready; a new size or scale is built at once,
+since the user is waiting for exactly that. Each builder has a plotext figure of its own.
+
+plotext keeps state between builds (a log axis transforms the stored values in place), so the
+figure is made anew from the raw history on every draw, a resize included; never re-built from
+what plotext already holds. On the log scale a loss of 0 (or below) has no place: it is drawn on
+the axis floor (a tenth of the smallest positive loss shown) and the subtitle says how many were.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Sequence
 
+from rich.console import Console
+from rich.text import Text
+from textual import work
+from textual.message import Message
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
 
 REDRAW_EVERY = 0.5  # seconds
+BUSY_REDRAW_EVERY = 1.0  # seconds, while keys are being pressed (`keys_busy` on the app)
 KEEP = 8192  # points of each curve held; several times the widest pane's plotted points
 MAX_LR_MARKS = 200
 
@@ -41,13 +63,35 @@ def downsample(xs: Sequence[float], ys: Sequence[float], n: int) -> tuple[list, 
     return out_x, out_y
 
 
-def _finite(xs: Iterable[float], ys: Iterable[float], log: bool) -> tuple[list, list]:
-    keep = [(x, y) for x, y in zip(xs, ys) if math.isfinite(y) and (y > 0 or not log)]
+def _finite(xs: Iterable[float], ys: Iterable[float]) -> tuple[list, list]:
+    keep = [(x, y) for x, y in zip(xs, ys) if math.isfinite(y)]
     return [x for x, _ in keep], [y for _, y in keep]
+
+
+def log_floor(*curves: Sequence[float]) -> float:
+    """Where the log axis draws a loss of 0 or below: a tenth of the smallest positive loss."""
+    positive = [y for ys in curves for y in ys if y > 0]
+    return min(positive) / 10 if positive else 1e-12
+
+
+def on_floor(ys: Sequence[float], floor: float) -> tuple[list, int]:
+    """`ys` with every value below `floor` raised to it, and how many were."""
+    return [max(y, floor) for y in ys], sum(1 for y in ys if y < floor)
+
+
+Curves = tuple[list, list, list, list, list]  # steps, losses, test steps, test losses, lr marks
 
 
 class LossPlot(PlotextPlot, can_focus=True):
     """Loss against step; `log` switches the y axis to a log scale."""
+
+    class Built(Message):
+        """A figure built in a thread for `key` (see `_key`)."""
+
+        def __init__(self, key: tuple, figure: list[Strip] | None) -> None:
+            super().__init__()
+            self.key = key
+            self.figure = figure
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -57,7 +101,13 @@ class LossPlot(PlotextPlot, can_focus=True):
         self.test_losses: list[float] = []
         self.lr_marks: list[tuple[int, float]] = []
         self.log_scale = False
-        self._dirty = True
+        self._dirty = True  # the figure shown is older than the data
+        self._version = 0  # of the data: one more at every change
+        self._asked = -1  # the version the figure shown (or being built) draws
+        self._shown: tuple[tuple, list[Strip]] | None = None  # (key, lines) on screen
+        self._building: tuple | None = None  # the key a thread is building
+        self._last_redraw = 0.0
+        self._thread_plot = Plot()  # the thread's own plotext figure
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -70,6 +120,10 @@ class LossPlot(PlotextPlot, can_focus=True):
         self.test_steps.clear()
         self.test_losses.clear()
         self.lr_marks.clear()
+        self._changed()
+
+    def _changed(self) -> None:
+        self._version += 1
         self._dirty = True
 
     def add_points(self, points: Iterable[tuple[int, float, float | None]]) -> None:
@@ -80,7 +134,7 @@ class LossPlot(PlotextPlot, can_focus=True):
             if test_loss is not None:
                 self.test_steps.append(step)
                 self.test_losses.append(test_loss)
-            self._dirty = True
+            self._changed()
         if len(self.steps) > KEEP:
             thin(self.steps, self.losses)
         if len(self.test_steps) > KEEP:
@@ -89,7 +143,7 @@ class LossPlot(PlotextPlot, can_focus=True):
     def mark_lr(self, step: int, lr: float) -> None:
         self.lr_marks.append((step, lr))
         del self.lr_marks[:-MAX_LR_MARKS]
-        self._dirty = True
+        self._changed()
 
     def toggle_log(self) -> bool:
         self.log_scale = not self.log_scale
@@ -97,30 +151,129 @@ class LossPlot(PlotextPlot, can_focus=True):
         return self.log_scale
 
     def on_resize(self) -> None:
-        self._dirty = True
+        self.refresh()  # a new size: `render` builds the figure for it
 
     def _redraw_if_dirty(self) -> None:
-        if self._dirty:
+        busy = getattr(self.app, "keys_busy", lambda: False)()
+        every = BUSY_REDRAW_EVERY if busy else REDRAW_EVERY
+        if self._building is not None or self._asked == self._version:
+            return
+        if time.monotonic() - self._last_redraw < every - 0.05:
+            return
+        if self._shown is None:
             self._redraw()
+            return
+        self._redraw(now=False)  # new data: built off the UI thread, shown when done
+        key = self._building = self._key()
+        self._build_in_thread(key, self._curves())
 
-    def _redraw(self) -> None:
-        self._dirty = False
-        plt = self.plt
-        plt.clear_figure()
-        n = max(2 * self.size.width, 20)
-        plt.xlabel("step")
-        if self.log_scale:
-            plt.yscale("log")
-        x, y = _finite(*downsample(self.steps, self.losses, n), self.log_scale)
-        if x:
-            plt.plot(x, y, marker="braille", color="cyan", label="train")
-        tx, ty = _finite(*downsample(self.test_steps, self.test_losses, n), self.log_scale)
-        if tx:
-            plt.plot(tx, ty, marker="braille", color="orange", label="test")
-        for step, _lr in self.lr_marks:
-            if not self.steps or step <= self.steps[-1]:
-                plt.vline(step, "magenta")
+    def _redraw(self, now: bool = True) -> None:
+        """Ask for a figure of the data as it is now (drawn at once, or when the thread has
+        built it), and say what it shows."""
+        self._asked = self._version
+        self._last_redraw = time.monotonic()
         scale = "log" if self.log_scale else "linear"
         marks = f", {len(self.lr_marks)} lr change(s) marked" if self.lr_marks else ""
-        self.border_subtitle = f"{scale} (l){marks}"
-        self.refresh()
+        floored = ""
+        if self.log_scale:
+            floor = log_floor(self.losses, self.test_losses)
+            n = sum(1 for y in (*self.losses, *self.test_losses) if y < floor)
+            if n:
+                floored = f", {n} loss(es) <= 0 drawn at {floor:.2g}"
+        self.border_subtitle = f"{scale} (l){floored}{marks}"
+        if now:
+            self.refresh()
+
+    def _key(self) -> tuple:
+        """What the figure is built from, but for the data itself: its version."""
+        theme = self._get_plotext_theme_name(self.app.theme)
+        return (self._asked, self.size.width, self.size.height, self.log_scale, theme)
+
+    def _curves(self) -> Curves:
+        return (
+            list(self.steps),
+            list(self.losses),
+            list(self.test_steps),
+            list(self.test_losses),
+            list(self.lr_marks),
+        )
+
+    def render_line(self, y: int) -> Strip:
+        lines = self._lines()
+        return lines[y] if 0 <= y < len(lines) else Strip.blank(self.size.width)
+
+    def _lines(self) -> list[Strip]:
+        key = self._key()
+        shown = self._shown
+        if shown is not None and shown[0] == key:
+            return shown[1]
+        if shown is not None and shown[0][1:] == key[1:] and self._building == key:
+            return shown[1]  # only the data is newer: the thread's figure comes soon
+        figure = build_figure(self.plt, key, self._curves())  # a new size or scale: now
+        self._show(key, figure)
+        return figure
+
+    def _show(self, key: tuple, figure: list[Strip]) -> None:
+        self._shown = (key, figure)
+        if key[0] == self._version:
+            self._dirty = False
+
+    @work(thread=True, group="loss-figure")
+    def _build_in_thread(self, key: tuple, curves: Curves) -> None:
+        figure = None
+        try:
+            figure = build_figure(self._thread_plot, key, curves)
+        finally:  # always said, so that the next build can start
+            self.post_message(self.Built(key, figure))
+
+    def on_loss_plot_built(self, message: Built) -> None:
+        message.stop()
+        self._building = None
+        shown = self._shown
+        if message.figure is None or message.key[1:] != self._key()[1:]:
+            return  # it failed, or the size or scale changed meanwhile (built anew already)
+        if shown is None or message.key[0] >= shown[0][0]:
+            self._show(message.key, message.figure)
+            self.refresh()
+
+
+def build_figure(plt: Plot, key: tuple, curves: Curves) -> list[Strip]:
+    """The lines of the whole figure for `key` (see `LossPlot._key`), anew from the raw
+    history (`curves`) on the plotext figure `plt`; a sentence where plotext cannot draw at this
+    size."""
+    _, width, height, log_scale, theme = key
+    steps, losses, test_steps, test_losses, lr_marks = curves
+    plt.clear_figure()
+    plt.plotsize(width, height)
+    plt._set_size(width, height)
+    plt.theme(theme)
+    n = max(2 * width, 20)
+    plt.xlabel("step")
+    x, y = _finite(*downsample(steps, losses, n))
+    tx, ty = _finite(*downsample(test_steps, test_losses, n))
+    if log_scale and (y or ty):  # plotext cannot draw an empty log axis
+        plt.yscale("log")
+        floor = log_floor(losses, test_losses)
+        y, ty = on_floor(y, floor)[0], on_floor(ty, floor)[0]
+    if x:
+        plt.plot(x, y, marker="braille", color="cyan", label="train")
+    if tx:
+        plt.plot(tx, ty, marker="braille", color="orange", label="test")
+    for step, _lr in lr_marks:
+        if not steps or step <= steps[-1]:
+            plt.vline(step, "magenta")
+    try:
+        text = Text.from_ansi(plt.build())
+    except (ArithmeticError, ValueError, TypeError, IndexError):  # plotext at an odd size
+        text = Text("(the loss plot does not fit here)", style="dim")
+    return to_strips(text, width)
+
+
+def to_strips(text: Text, width: int) -> list[Strip]:
+    """`text`'s lines as strips `width` cells wide (cropped or padded)."""
+    console = Console(width=max(width, 1), force_terminal=True, color_system="truecolor")
+    out = []
+    for line in text.split("\n", allow_blank=True):
+        segments = list(line.render(console, end=""))
+        out.append(Strip(segments).crop_extend(0, width, None))
+    return out

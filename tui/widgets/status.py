@@ -3,44 +3,40 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.reactive import reactive
+from textual.widget import Widget
 
 from tui.formatting import fmt_number
+from tui.run_state import RunShown
 
 STATE_STYLES = {"running": "bold green", "paused": "bold yellow", "diverged": "bold red"}
 
 
-class StatusLine(Static):
-    """`step <n>  loss <x>  acc <p>%  lr <x>  <r> steps/s  <state>` and what is trained."""
+class StatusLine(Widget):
+    """`step <n>  loss <x>  acc <p>%  lr <x>  <r> steps/s  <state>` and what is trained.
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__("starting", **kwargs)
-        self.step = 0
-        self.loss: float | None = None
-        self.accuracy: float | None = None
-        self.test_loss: float | None = None
-        self.lr: float | None = None
-        self.rate = 0.0
-        self.state = "starting"
-        self.what = ""
+    `run` is the widget's own reactive: setting it repaints this line only, and only when what
+    it shows changed (never a new layout)."""
 
-    def show(self, **fields: object) -> None:
-        """Set any of the fields above and redraw (without a new layout)."""
-        for key, value in fields.items():
-            setattr(self, key, value)
-        self.update(self.render_text(), layout=False)
+    run: reactive[RunShown] = reactive(RunShown, layout=False)
+
+    def render(self) -> Text:
+        return self.render_text()
 
     def render_text(self) -> Text:
-        acc = "-" if self.accuracy is None else f"{100 * self.accuracy:.1f}"
+        r = self.run
+        acc = "-" if r.accuracy is None else f"{100 * r.accuracy:.1f}"
         text = Text()
-        text.append(f"step {self.step}", "bold")
-        text.append(f"  loss {fmt_number(self.loss)}")
-        if self.test_loss is not None:
-            text.append(f"  test {fmt_number(self.test_loss)}")
+        text.append(f"step {r.step}", "bold")
+        text.append(f"  loss {fmt_number(r.loss)}")
+        if r.test_loss is not None:
+            text.append(f"  test {fmt_number(r.test_loss)}")
         text.append(f"  acc {acc}%")
-        text.append(f"  lr {fmt_number(self.lr)}", "bold")
-        text.append(f"  {self.rate:.1f} steps/s  ")
-        text.append(self.state, STATE_STYLES.get(self.state, ""))
-        if self.what:
-            text.append(f"  {self.what}", "dim")
+        text.append(f"  lr {fmt_number(r.lr)}", "bold")
+        if r.lr_asked:
+            text.append(f" ({r.lr_asked} asked)", "italic")
+        text.append(f"  {r.rate:.1f} steps/s  ")
+        text.append(r.state, STATE_STYLES.get(r.state, ""))
+        if r.what:
+            text.append(f"  {r.what}", "dim")
         return text

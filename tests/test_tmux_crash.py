@@ -1,0 +1,105 @@
+"""Crashes users met, in a real terminal (tmux): key storms sent as bursts, a terminal without a
+UTF-8 locale, and one of 20x5. See test_crash.py for the same with Pilot."""
+
+from __future__ import annotations
+
+import os
+import random
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_tmux import ARGS, Terminal, status_line  # noqa: E402
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None and not os.environ.get("CI"), reason="needs tmux"
+)
+
+# The app's keys as tmux names them; q (quit) and ctrl+p (the palette, where typed letters and
+# enter can pick "Quit") are left out: an exit there would be the user's choice, not a crash.
+TMUX_KEYS = (
+    "Space n + - ] [ r d z ? l s e b B Escape c v o h N S w p Enter Tab BTab "
+    "Up Down Left Right g 1 2 3 x C-s BSpace"
+).split()
+
+
+@pytest.fixture
+def term(tmp_path) -> Iterator[Terminal]:
+    t = Terminal(f"mgtui-crash-{os.getpid()}-{time.monotonic_ns()}", str(tmp_path))
+    yield t
+    t.tmux("kill-server")
+
+
+def start_with(term: Terminal, width: int, height: int, env: str, args: str = ARGS) -> None:
+    """Like Terminal.start, with environment variables set for the app (`env`: NAME=value ...)."""
+    command = f"env {env} {shlex.quote(sys.executable)} -m tui {args}; echo EXITED $?; sleep 30"
+    subprocess.run(
+        ["tmux", "-L", term.socket, "-f", "/dev/null", "new-session", "-d", "-s", "app"]
+        + ["-x", str(width), "-y", str(height), "-c", term.cwd, command],
+        check=True,
+        timeout=10,
+    )
+
+
+def shown_step(text: str) -> int | None:
+    """The status line's step, or None while no status line is on screen (a redraw)."""
+    words = status_line(text).split()
+    return int(words[1]) if len(words) > 1 and words[1].isdigit() else None
+
+
+def test_a_key_storm_in_bursts_leaves_the_app_alive_and_training(term: Terminal) -> None:
+    term.start(120, 40)
+    term.wait_for(lambda s: "running" in status_line(s), "a running status")
+    rng = random.Random(13)
+    for _ in range(40):  # 800 keys, 20 at a time, about 20 ms apart
+        burst = rng.choices(TMUX_KEYS, k=17)
+        at = rng.randrange(17)
+        burst[at:at] = ["C-p", "Enter", "Enter"]  # the palette, and a late second enter
+        term.keys(*burst)
+        time.sleep(0.02)
+    assert "EXITED" not in term.screen()
+    for _ in range(4):  # close whatever modal the storm left open
+        term.keys("Escape")
+        time.sleep(0.2)
+    text = term.wait_for(lambda s: "steps/s" in status_line(s), "the status line after the storm")
+    assert "EXITED" not in text
+    before = shown_step(text)
+    # The storm's escape and `[` keys make CSI sequences that the terminal's input parser may
+    # still be completing with the next keys: press n until one step shows (bounded).
+    deadline = time.monotonic() + 30
+    while shown_step(term.screen()) in (before, None):
+        assert time.monotonic() < deadline, f"no step after the storm:\n{term.screen()}"
+        term.keys("n")
+        time.sleep(1.0)
+    term.keys("q")
+    term.wait_for(lambda s: "EXITED 0" in s, "the app to exit", timeout=10)
+
+
+@pytest.mark.parametrize("env", ["LANG=C LC_ALL= LC_CTYPE=", "TERM=dumb"])
+def test_plain_terminals_show_the_app_in_ascii_or_without_colour(term: Terminal, env) -> None:
+    start_with(term, 100, 30, env)
+    text = term.wait_for(lambda s: "running" in status_line(s), "a running status")
+    assert "Dataset" in text and "EXITED" not in text
+    if env.startswith("LANG=C"):
+        time.sleep(1.0)  # a loss plot redraw
+        odd = sorted({c for c in term.screen() if not c.isascii()})
+        assert not odd, odd
+    else:
+        coloured = term.tmux("capture-pane", "-e", "-p", "-t", "app")
+        assert "38;2;" not in coloured and "48;2;" not in coloured
+    term.keys("q")
+    term.wait_for(lambda s: "EXITED 0" in s, "the app to exit", timeout=10)
+
+
+def test_the_too_small_notice_reads_whole_at_20x5(term: Terminal) -> None:
+    term.start(20, 5)
+    text = term.wait_for(lambda s: "60x16" in s, "the too-small notice")
+    assert "Terminal too small" in text and "20x5" in text, text
+    term.keys("q")
+    term.wait_for(lambda s: "EXITED 0" in s, "the app to exit", timeout=10)
