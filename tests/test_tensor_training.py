@@ -68,6 +68,7 @@ def test_a_conv_run_reports_arrays_images_filters_and_a_tensor_graph(tmp_path):
     assert view.page.split == "test" and view.page.start == 0 and view.confusion.total == 40
     (mv,) = of(ModelView, got)[-1:]
     assert mv.params == () and mv.grid == () and mv.sample_predictions == ()
+    assert mv.health.step == 2 and len(mv.health.layer_norms) == 2  # the gradient strip: L0, L1
     (g,) = of(GraphView, got)[-1:]
     assert isinstance(g.snapshot, TensorGraphSnapshot) and g.step == 2
     assert "conv2d" in g.snapshot.op_counts()

@@ -173,3 +173,11 @@ def test_tensor_model_view_and_summary(conv_trainer):
     assert tv.model_summary(moons) == "2-5-3-1"
     mv = tv.tensor_model_view(moons)
     assert mv.page is None and mv.train_accuracy is None and mv.confusion.split == "train"
+
+
+def test_dense_grad_norms_group_each_layers_arrays(conv_trainer):
+    t = conv_trainer
+    norms = tv.dense_grad_norms(t)
+    assert len(norms) == 2  # L0, L1: the conv layers are not dense
+    W, b = t.params[4], t.params[5]  # L0.W, L0.b
+    assert norms[0] == pytest.approx(np.sqrt((W.grad**2).sum() + (b.grad**2).sum()))

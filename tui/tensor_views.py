@@ -108,6 +108,18 @@ def param_rows(trainer: Trainer, before: Sequence[np.ndarray] = ()) -> tuple[Par
     return tuple(rows)
 
 
+def dense_grad_norms(trainer: Trainer) -> tuple[float, ...]:
+    """The gradient norm of each dense layer (`L0`, `L1`, ...: its W and b together), input side
+    first, as the scalar engine's gradient strip shows its layers; 0 before any gradient."""
+    totals: dict[str, float] = {}
+    for p in _tensor_run(trainer).params:
+        layer = p.label.split(".")[0]
+        if layer.startswith("L"):
+            g = 0.0 if p.grad is None else _norm(p.grad)
+            totals[layer] = totals.get(layer, 0.0) + g * g
+    return tuple(math.sqrt(v) for v in totals.values())
+
+
 def param_arrays(trainer: Trainer, name: str) -> ParamArrays:
     """The parameter called `name` as two grids; KeyError if there is none."""
     for p in _tensor_run(trainer).params:

@@ -14,6 +14,7 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
+from micrograd.health import HealthReport
 from micrograd.tensor import snapshot as tensor_snapshot
 from micrograd.train import Trainer, image_shape_of
 from tui import tensor_views
@@ -77,7 +78,8 @@ def model_reports(run: TrainingLoop, force: bool = False) -> tuple[ModelView, Te
     if fresh:
         run.confusion_time = now
     view = tensor_views.tensor_model_view(t, run.forward_params, run.page_start, fresh)
-    return ModelView(t.step_count, (), cells, bounds, samples), TensorModel(view)
+    health = HealthReport(t.step_count, tensor_views.dense_grad_norms(t))  # the dense layers
+    return ModelView(t.step_count, (), cells, bounds, samples, (), health), TensorModel(view)
 
 
 def ask_array(run: TrainingLoop, c: AskArray) -> None:
