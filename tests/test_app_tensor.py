@@ -11,6 +11,7 @@ from apphelp import SIZE, notices, status, step, wait_for
 from micrograd.tensor import RULES
 from micrograd.train import TrainConfig
 from tui.app import MicrogradApp
+from tui.formatting import fmt_number
 from tui.screens.tensor import ArrayScreen, EnginesScreen, FiltersScreen
 from tui.widgets.digits import ConfusionMatrix, DigitsView, label_text
 from tui.widgets.engines import EnginesView, comparison_renderable
@@ -171,3 +172,24 @@ async def test_E_keeps_a_conv_run_on_tensors():
         await pilot.press("E")
         await wait_for(pilot, lambda: any("no conv layers" in n for n in notices(app)))
         assert app.mirror.run_config.engine == "tensor"
+
+
+async def test_a_opens_the_selected_nodes_arrays(monkeypatch):
+    monkeypatch.setenv("TERM", "xterm-256color")
+    app = MicrogradApp(MOONS, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.tensor.active)
+        await pilot.press("n")
+        tree = app.query_one(GraphTree)
+        await wait_for(pilot, lambda: tree.snapshot is not None and tree.step == 1)
+        tree.focus()
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ArrayScreen))
+        pair = app.screen.query_one(ArrayPairView)
+        await wait_for(pilot, lambda: pair.name_shown.startswith("node "))
+        root = tree.snapshot.node(tree.snapshot.root)
+        assert pair.name_shown == f"node {root.index}: + loss"
+        assert (
+            pair.cursor_text()
+            == f"{pair.name_shown}[] = {fmt_number(root.data_summary[0])}   grad 1"
+        )

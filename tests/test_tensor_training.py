@@ -16,6 +16,7 @@ from tui.protocol import (
     AskArray,
     AskFilters,
     AskNeuron,
+    AskNodeArrays,
     AskPage,
     CheckGradient,
     CompareEngines,
@@ -159,3 +160,20 @@ def test_the_mailbox_keeps_the_latest_tensor_report_of_each_kind():
     waiting = box.take()
     assert [type(r).__name__ for r in waiting] == ["TensorModel", "ArrayReport", "Notice"]
     assert waiting[0].view == 3 and waiting[1].arrays == 3
+
+
+def test_a_node_of_the_shown_graph_as_arrays():
+    reports: queue.Queue = queue.Queue()
+    loop = TrainingLoop(CONV, True, queue.Queue(), reports, None)
+    loop.handle(1, Step())
+    (g,) = of(GraphView, drain(reports))[-1:]
+    conv = next(n for n in g.snapshot.nodes if n.op == "conv2d")
+    loop.handle(2, AskNodeArrays(1, conv.index))
+    loop.handle(3, AskNodeArrays(7, conv.index))  # not the shown step
+    got = drain(reports)
+    (a,) = of(ArrayReport, got)
+    assert a.arrays.name == f"node {conv.index}: conv2d C0" and a.arrays.shape == conv.shape
+    values = np.asarray(a.arrays.values)
+    assert values.shape == (conv.shape[0], int(np.prod(conv.shape[1:])))
+    assert np.sqrt((values**2).sum()) == pytest.approx(conv.data_summary[3])
+    assert any("step 7 is gone" in n.text for n in of(Notice, got))

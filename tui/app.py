@@ -455,6 +455,9 @@ class MicrogradApp(App[int]):
     def action_switch_engine(self) -> None:
         self.tensor.switch_engine()
 
+    def action_node_arrays(self) -> None:
+        self.tensor.open_node_arrays()
+
     def on_tensor_param_table_array_chosen(self, message: Any) -> None:
         self.tensor.open_array(message.name)
 

@@ -108,6 +108,8 @@ KEYS: tuple[Key, ...] = (
     Key("E", "switch_engine", "Engine",
         "switch the engine, scalar or tensor: a new run with the same settings and seed",
         "Switch engine (scalar / tensor)"),
+    Key("a", "node_arrays", "Arrays",
+        "tensor engine: the selected graph node's data and grad as heatmaps", "Node arrays"),
     Key("h", "toggle_health", "Gradients",
         "gradients strip: each layer's gradient norm over time (on / off)", "Gradients strip"),
     Key("w", "export_loss", "Loss CSV", "write the loss history as CSV in the current folder",

@@ -174,6 +174,14 @@ class AskPage(Command):
 
 
 @dataclass(frozen=True)
+class AskNodeArrays(Command):
+    """Node `index` of the tensor graph of step `step`: its data and grad (an `ArrayReport`)."""
+
+    step: int
+    index: int
+
+
+@dataclass(frozen=True)
 class CompareEngines(Command):
     """The run's first steps on both engines, measured (an `EnginesReport`)."""
 

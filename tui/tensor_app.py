@@ -22,6 +22,7 @@ from tui.protocol import (
     ArrayReport,
     AskArray,
     AskFilters,
+    AskNodeArrays,
     AskPage,
     CompareEngines,
     DatasetView,
@@ -169,6 +170,27 @@ class TensorPanes:
         from tui.screens.tensor import ArrayScreen
 
         self.app.push_screen(ArrayScreen(name, self._ask_array, shades=self.shades))
+
+    def open_node_arrays(self) -> None:
+        """The data and grad of the graph node under the tree's cursor, as heatmaps."""
+        from tui.screens.tensor import ArrayScreen
+        from tui.tensor_views import node_array_name
+        from tui.widgets.graph import GraphTree
+
+        app = self.app
+        if not self.active:
+            app.notify("Node arrays are the tensor engine's: E switches engine", timeout=4)
+            return
+        tree = app.query_one(GraphTree)
+        node = tree.cursor_node
+        snap = tree.snapshot
+        if snap is None or node is None or not node.data or node.data[0] != "node":
+            app.notify("Select a node in the graph first, then press a", timeout=4)
+            return
+        index, step = node.data[1], tree.step
+        name = node_array_name(index, snap.ops[index], snap.labels[index])
+        ask = lambda _name: app.session.send(AskNodeArrays(step, index))  # noqa: E731
+        app.push_screen(ArrayScreen(name, ask, shades=self.shades))
 
     def _ask_array(self, name: str) -> None:
         self.app.session.send(AskArray(name))

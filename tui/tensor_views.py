@@ -108,6 +108,18 @@ def param_rows(trainer: Trainer, before: Sequence[np.ndarray] = ()) -> tuple[Par
     return tuple(rows)
 
 
+def node_array_name(index: int, op: str, label: str) -> str:
+    """How the app names a graph node's arrays: `node 12: linear L0`."""
+    return f"node {index}: {op or 'leaf'} {label}".rstrip()
+
+
+def node_arrays(step: int, node: Any, index: int) -> ParamArrays:
+    """A graph node's data and gradient (a Tensor of the shown step) as heatmap grids."""
+    grads = None if node.grad is None else as_matrix(to_host(node.grad))
+    name = node_array_name(index, node._op, node.label)
+    return ParamArrays(step, name, node.shape, as_matrix(to_host(node.data)), grads)
+
+
 def dense_grad_norms(trainer: Trainer) -> tuple[float, ...]:
     """The gradient norm of each dense layer (`L0`, `L1`, ...: its W and b together), input side
     first, as the scalar engine's gradient strip shows its layers; 0 before any gradient."""

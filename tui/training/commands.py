@@ -22,6 +22,7 @@ from tui.protocol import (
     AskArray,
     AskFilters,
     AskNeuron,
+    AskNodeArrays,
     AskPage,
     CheckGradient,
     Command,
@@ -256,6 +257,7 @@ HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
     ExportHistory: export_history,
     AskArray: _tensor("ask_array"),
     AskFilters: _tensor("ask_filters"),
+    AskNodeArrays: _tensor("ask_node_arrays"),
     AskPage: _tensor("ask_page"),
     CompareEngines: _tensor("compare_engines"),
 }

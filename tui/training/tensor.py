@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from micrograd.health import HealthReport
 from micrograd.tensor import snapshot as tensor_snapshot
+from micrograd.tensor import topological_order
 from micrograd.train import Trainer, image_shape_of
 from tui import tensor_views
 from tui.protocol import (
     ArrayReport,
     AskArray,
     AskFilters,
+    AskNodeArrays,
     AskPage,
     CompareEngines,
     EnginesReport,
@@ -49,7 +51,16 @@ class TensorShown:
 
     def __init__(self, step: int, root: Any) -> None:
         self.step = step
+        self.root = root  # kept: its nodes' arrays are shown on request (`arrays`)
         self.snapshot = tensor_snapshot(root)
+
+    def arrays(self, index: int) -> Any:
+        """Node `index`'s data and grad (`tensor_views.ParamArrays`); None if there is none.
+        A parameter's data are its values now (the optimizer has updated them since)."""
+        order = topological_order(self.root)
+        if not 0 <= index < len(order):
+            return None
+        return tensor_views.node_arrays(self.step, order[index], index)
 
     def check(self, index: int | None = None, name: str | None = None) -> GradCheckView:
         nan = math.nan
@@ -108,6 +119,17 @@ def ask_page(run: TrainingLoop, c: AskPage) -> None:
     run.page_start = max(0, int(c.start))
     if is_tensor(run.trainer):
         run.send_model(force=True)
+
+
+def ask_node_arrays(run: TrainingLoop, c: AskNodeArrays) -> None:
+    shown = run.shown
+    arrays = None
+    if isinstance(shown, TensorShown) and shown.step == c.step:
+        arrays = shown.arrays(c.index)
+    if arrays is None:
+        run.send(Notice(f"The graph of step {c.step} is gone (reset?): take a step", "warning"))
+    else:
+        run.send(ArrayReport(arrays))
 
 
 def compare_engines(run: TrainingLoop, c: CompareEngines) -> None:
