@@ -27,6 +27,13 @@ ARGS = (
 )
 
 
+def close(term: Terminal, title: str) -> None:
+    """Escape, then wait for the modal to go: a key sent right after escape would reach the app
+    as one alt+key (the terminal's escape sequence)."""
+    term.keys("escape")
+    term.wait_for(lambda s: title not in s, f"{title} closed")
+
+
 @pytest.fixture
 def term(tmp_path) -> Iterator[Terminal]:
     t = Terminal(f"mgtui-tensor-{os.getpid()}-{time.monotonic_ns()}", str(tmp_path))
@@ -55,11 +62,13 @@ def test_tensor_run_in_a_terminal(term: Terminal, size: tuple[int, int]) -> None
     type_keys(term, "enter")
     text = term.wait_for(lambda s: "C0.K[0, 0, 0, 0] = " in s, "the array's cursor line")
     assert "weights | grads" in text and "values (|max|" in text
-    type_keys(term, "escape", "f")
+    close(term, "weights | grads")
+    type_keys(term, "f")
     text = term.wait_for(lambda s: "C0: 4 filters of 1x3x3" in s, "the filter view")
     type_keys(term, "end")  # the maps are under the filters
     text = term.wait_for(lambda s: "feature maps" in s, "the feature maps")
-    type_keys(term, "escape", "t")
+    close(term, "Conv filters")
+    type_keys(term, "t")
     text = term.wait_for(lambda s: "no conv layers" in s, "the engines", timeout=30)
     assert "nodes a step" in text
     type_keys(term, "escape")
