@@ -50,6 +50,7 @@ import os
 import random
 import re
 import select
+import shlex
 import signal
 import statistics
 import subprocess
@@ -303,7 +304,7 @@ def parse_status(lines: list[str]) -> tuple[int, dict] | None:
 
 def has_all_panes(lines: list[str]) -> bool:
     text = "\n".join(lines)
-    return all(f"─ {title} ─" in text for title in TITLES)
+    return all(f"─ {title} " in text for title in TITLES)  # a title may go on (Loss · acc)
 
 
 def wait_screen(t: Tmux, done, timeout: float, interval: float = 0.005) -> tuple[float, list]:
@@ -360,12 +361,14 @@ def measure_launch(repeats: int) -> dict:
 
 
 # -- 3. training speed ---------------------------------------------------------------------------
-def headless_rate(steps: int) -> dict:
-    """The default config (as the app runs it) trained in this process for `steps` steps."""
+def headless_rate(steps: int, app_args: list[str] = RUN_ARGS) -> dict:
+    """The app's config (its options `app_args`, read by the app's own parser) trained in this
+    process for `steps` steps."""
     sys.path.insert(0, str(REPO))
-    from micrograd.train import TrainConfig, Trainer
+    from micrograd.train import Trainer
+    from tui.cli import build_parser, config_from_args
 
-    trainer = Trainer(TrainConfig(steps=1_000_000))
+    trainer = Trainer(config_from_args(build_parser().parse_args(app_args)))
     for _ in range(10):  # warm-up, untimed
         trainer.step()
     t0 = time.perf_counter()
@@ -548,12 +551,13 @@ def set_running(t: Tmux, running: bool) -> None:
 def measure_run(args: argparse.Namespace) -> dict:
     """Speed in --rounds windows, each between two headless runs made while the app is paused
     (so a change in the machine's load falls on both sides of each ratio); then key presses."""
-    out: dict = {"app_args": RUN_ARGS}
+    run_args = shlex.split(args.run_args)
+    out: dict = {"app_args": run_args}
     # About as many steps as the app takes in a window (~80 steps/s on 2 shared cores).
     steps = max(50, int(args.window * 80))
     headless: list[dict] = []
     windows: list[dict] = []
-    with Tmux(RUN_ARGS) as t:
+    with Tmux(run_args) as t:
         t.start()
         wait_screen(t, lambda s: has_all_panes(s) and step_of(s) >= 1, 30)
         train_pid = t.training_pid()
@@ -561,7 +565,7 @@ def measure_run(args: argparse.Namespace) -> dict:
         for r in range(args.rounds + 1):
             set_running(t, False)  # the app idles while the headless run has the CPU
             print(f"  headless, {steps} steps ...", file=sys.stderr)
-            headless.append(headless_rate(steps))
+            headless.append(headless_rate(steps, run_args))
             set_running(t, True)
             if r == args.rounds:
                 break
@@ -808,7 +812,8 @@ def report(res: dict) -> None:
     for name, figure, target, ok in rows:
         print(f"{name:45} {figure:>22}  {target:>10}  {ok}")
     if "run" in res:
-        print(f"\nspeed and keys: app options {' '.join(RUN_ARGS)} (otherwise the default config:")
+        run_args = " ".join(res["run"]["app_args"])
+        print(f"\nspeed and keys: app options {run_args} (otherwise the default config:")
         print("  moons, 100 samples, MLP 2-16-16-1, relu, hinge, sgd lr 0.5), 120x40")
         k = res["run"]["keys"]
         print(
@@ -858,6 +863,14 @@ def main(argv: list[str] | None = None) -> int:
         "config, about 3 minutes for 10,000 steps)",
     )
     parser.add_argument(
+        "--run-args",
+        default=" ".join(RUN_ARGS),
+        help="app options of the speed and key measurements (default "
+        f"{' '.join(RUN_ARGS)!r}); e.g. the conv model on digits: '--engine tensor --dataset "
+        "digits --samples 1797 --test-fraction 0.2 --conv 8,16 --hidden 64 --optimizer adam "
+        "--lr 0.01 --batch-size 128 --steps 1000000'",
+    )
+    parser.add_argument(
         "--poll-sleep", type=float, default=0.001, help="sleep between polls, s (default 0.001)"
     )
     parser.add_argument(
@@ -879,6 +892,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run: fewer of everything")
     parser.add_argument("--json", metavar="PATH", help="also write all figures to PATH as JSON")
     args = parser.parse_args(argv)
+    sys.path.insert(0, str(REPO))
+    from tui.training import one_blas_thread
+
+    one_blas_thread()  # the headless runs as the app's training process has it (numpy loads later)
     if args.quick:
         args.repeats, args.presses, args.window, args.rounds = 2, 10, 3.0, 1
         args.mem_steps, args.warmup, args.diag_presses = 2000, 1.0, 10

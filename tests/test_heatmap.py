@@ -140,6 +140,8 @@ async def test_pair_moves_both_cursors_and_names_the_element():
         await pilot.press("left")
         assert left.cursor == (1, 3)
         assert pair.cursor_text() == "C1.K[1, 0, 1, 0] = 30   grad -0.3"
+        await pilot.press("m")  # shades: both maps, not only the focused one
+        assert left.shades and right.shades
         pair.show_arrays("[b]x[/b]", (2,), [[1.0, 2.0]], None, 0)  # a user string, as text
         await pilot.pause()
         assert pair.cursor_text().startswith("[b]x[/b][1] = 2")

@@ -136,3 +136,18 @@ def test_a_checkpoint_saved_before_the_schema_loads_and_continues_exactly() -> N
     assert trainer.step_count == 3 and trainer.config.hidden == (4,)
     assert trainer.config.optimizer == "adam" and trainer.config.lr == 0.05
     assert trainer.step().loss == 0.8850897343743099
+
+
+def test_the_engine_is_a_field_and_the_tensor_engine_takes_larger_runs():
+    digits = TrainConfig(dataset="digits", samples=1797, hidden=(64,), test_fraction=0.2)
+    values = {f.name: str(getattr(digits, f.name)) for f in FIELDS}
+    values["hidden"] = "64"
+    config, errors = check_form(values, digits)
+    assert config is None and "multiply-adds" in errors["samples"]  # too slow as scalars
+    config, errors = check_form({**values, "engine": "tensor"}, digits)
+    assert errors == {} and config.engine == "tensor"
+    conv = TrainConfig(engine="tensor", dataset="digits", samples=300, conv=(8,))
+    values = {f.name: str(getattr(conv, f.name)) for f in FIELDS}
+    values["hidden"] = "16,16"
+    config, errors = check_form({**values, "engine": "scalar"}, conv)
+    assert config is None and "conv 8 needs the tensor engine" in errors["engine"]

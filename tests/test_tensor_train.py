@@ -173,11 +173,15 @@ def test_image_shape_of_two_numbers_means_one_channel() -> None:
     assert TrainConfig.from_dict(config.to_dict()) == config
 
 
-def test_every_engine_setting_is_in_the_schema_and_none_in_the_apps_form() -> None:
+def test_every_engine_setting_is_in_the_schema_and_only_the_engine_in_the_apps_form() -> None:
+    """The app shows the tensor engine since issue 15: the engine is a field of its settings
+    form; the options of a tensor model (conv, image shape, device, dtype) stay on the command
+    line."""
     from micrograd.train import SETTING
 
     for name in ("engine", "conv", "image_shape", "device", "dtype"):
-        assert SETTING[name].group == "tensor engine" and not SETTING[name].form
+        assert SETTING[name].group == "tensor engine"
+        assert bool(SETTING[name].form) == (name == "engine")
     config = TrainConfig(engine="tensor", conv=[4, 8], image_shape=[1, 8, 8])
     assert config.conv == (4, 8) and TrainConfig.from_dict(config.to_dict()) == config
 

@@ -154,7 +154,7 @@ def test_views_pickle(conv_trainer):
         assert type(back) is type(view)
 
 
-def test_tensor_model_view_and_summary(conv_trainer):
+def test_tensor_model_view(conv_trainer):
     t = conv_trainer
     view = tv.tensor_model_view(t, page_start=24)
     assert view.step == t.step_count and len(view.params) == 8
@@ -168,8 +168,14 @@ def test_tensor_model_view_and_summary(conv_trainer):
     assert tv.tensor_model_view(t, with_confusion=False).page.predicted == (
         tv.digits_page(t).predicted
     )
-    assert tv.model_summary(t) == "conv 4,6 + 24-16-10"
     moons = Trainer(TrainConfig(engine="tensor", samples=30, hidden=(5, 3)))
-    assert tv.model_summary(moons) == "2-5-3-1"
     mv = tv.tensor_model_view(moons)
     assert mv.page is None and mv.train_accuracy is None and mv.confusion.split == "train"
+
+
+def test_dense_grad_norms_group_each_layers_arrays(conv_trainer):
+    t = conv_trainer
+    norms = tv.dense_grad_norms(t)
+    assert len(norms) == 2  # L0, L1: the conv layers are not dense
+    W, b = t.params[4], t.params[5]  # L0.W, L0.b
+    assert norms[0] == pytest.approx(np.sqrt((W.grad**2).sum() + (b.grad**2).sum()))

@@ -64,6 +64,7 @@ from tui.screens.neuron import NEURON, NeuronScreen
 from tui.screens.scratch import LECTURE, ScratchScreen
 from tui.screens.settings import SettingsScreen
 from tui.session import Session
+from tui.tensor_app import TensorPanes
 from tui.widgets.dataset import BoundaryView, DatasetPane
 from tui.widgets.graph_pane import GraphPane
 from tui.widgets.health import GradientHealth
@@ -104,7 +105,7 @@ class ActionsProvider(Provider):
 class MicrogradApp(GuardedApp[int]):
     """Four panes (Dataset, Loss, Parameters, Graph), a status line and the footer."""
 
-    CSS_PATH = str(Path(__file__).with_name("app.tcss").resolve())
+    CSS_PATH = [str(Path(__file__).with_name(n).resolve()) for n in ("app.tcss", "tensor.tcss")]
     TITLE = "microgradtui"
     COMMANDS = App.COMMANDS | {ActionsProvider}
     BINDINGS = bindings("app")
@@ -134,6 +135,7 @@ class MicrogradApp(GuardedApp[int]):
         self.handle_signals = False  # run_app: SIGTERM/SIGHUP end the app cleanly
         self.scratch_text = expr  # the scratch pad's expression (--expr opens it at once)
         self.split_dots = lecture  # the graph shows neurons as the lecture's * and + (u)
+        self.tensor = TensorPanes(self)  # what a run on the tensor engine shows
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -268,6 +270,7 @@ class MicrogradApp(GuardedApp[int]):
             DataEdited: self._on_data_edited,
             GradCheckView: self._on_grad_check_view,
             NeuronView: self._on_neuron_view,
+            **self.tensor.handlers(),
         }
 
     def _on_progress(self, p: Progress) -> None:
@@ -291,6 +294,7 @@ class MicrogradApp(GuardedApp[int]):
         self.query_one(ParamTable).set_names(d.param_names)
         self.graph.clear()
         self.query_one(GradientHealth).clear()
+        self.tensor.new_run(d)
         self.show_run()
         if self.replay is not None and not self._replay_told:
             self._replay_told = True
@@ -311,7 +315,7 @@ class MicrogradApp(GuardedApp[int]):
             self.notify(text, severity=severity, timeout=8)
 
     def _on_graph_view(self, g: GraphView) -> None:
-        self.graph.show_graph(g.snapshot, g.step)
+        self.graph.show_graph(self.tensor.tree_snapshot(g.snapshot), g.step)
 
     def _on_lr_changed(self, c: LrChanged) -> None:
         self.query_one(LossPlot).mark_lr(c.step, c.lr)
@@ -437,6 +441,28 @@ class MicrogradApp(GuardedApp[int]):
         visible = strip.display  # hidden by default in a small terminal (app.tcss)
         strip.set_class(visible, "-hidden").set_class(not visible, "-shown")
 
+    # a tensor run's own (tui.tensor_app), and its panes' messages
+    def action_filters(self) -> None:
+        self.tensor.open_filters()
+
+    def action_compare_engines(self) -> None:
+        self.tensor.open_engines()
+
+    def action_switch_engine(self) -> None:
+        self.tensor.switch_engine()
+
+    def action_node_arrays(self) -> None:
+        self.tensor.open_node_arrays()
+
+    def on_tensor_param_table_array_chosen(self, message: Any) -> None:
+        self.tensor.open_array(message.name)
+
+    def on_digits_view_page_requested(self, message: Any) -> None:
+        self.tensor.ask_page(message.start)
+
+    def on_digits_view_image_chosen(self, message: Any) -> None:
+        self.tensor.choose_image(message.index)
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
@@ -456,7 +482,8 @@ class MicrogradApp(GuardedApp[int]):
 
     # the graph pane's keys
     def action_backprop_next(self) -> None:
-        self.graph.backprop_next()
+        if not self.tensor.scalar_only("backprop walk"):
+            self.graph.backprop_next()
 
     def action_backprop_stop(self) -> None:
         self.graph.backprop_stop()
@@ -479,6 +506,8 @@ class MicrogradApp(GuardedApp[int]):
         self.graph.request_check(name=what if kind == "param" else None)
 
     def action_neuron(self) -> None:
+        if self.tensor.scalar_only("neuron view"):
+            return
         kind, what = self._selection()
         name = str(what) if kind == "param" else self.graph.label(what) if kind == "node" else ""
         match = NEURON.match(name)

@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     keep.add_argument("--port", type=_option_type(PORT), default=8000, help=PORT.help)
     groups = {"run": run, "data": p.add_argument_group("data")}
     groups["model and training"] = p.add_argument_group("model and training")
-    groups["tensor engine"] = p.add_argument_group("tensor engine (headless for now)")
+    groups["tensor engine"] = p.add_argument_group("tensor engine")
     for setting in SETTINGS:
         default = getattr(defaults, setting.name)
         shown = ",".join(map(str, default or ())) if setting.kind == "sizes" else default
@@ -290,8 +290,6 @@ def _main(args: argparse.Namespace) -> int:
         from micrograd import checkpoint
 
         trainer = checkpoint.load(args.replay)  # refuse a bad file in one line, before the UI
-        if trainer.config.engine != "scalar":
-            return _fail(_APP_SCALAR_ONLY)
         if not _has_terminal():
             return _fail("no terminal to draw on: use ssh -t")
         from tui.app import run_app
@@ -312,8 +310,6 @@ def _main(args: argparse.Namespace) -> int:
             trainer = Trainer(config)
         steps = args.steps if args.steps is not None else config.steps
         return headless(args, trainer, steps)
-    if config.engine != "scalar":
-        return _fail(_APP_SCALAR_ONLY)
     if trainer is None:
         Trainer(config)  # the data loads and fits the model: else one line, before the UI
     if not _has_terminal():
@@ -321,11 +317,6 @@ def _main(args: argparse.Namespace) -> int:
     from tui.app import run_app  # the UI is imported only when it is needed
 
     return run_app(config, paused=args.paused, load=args.load, lecture=args.lecture)
-
-
-_APP_SCALAR_ONLY = (
-    "the app shows the scalar engine only for now: train the tensor engine with --headless"
-)
 
 
 def _has_terminal() -> bool:

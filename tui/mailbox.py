@@ -21,8 +21,11 @@ import threading
 from dataclasses import replace
 
 from tui.protocol import (
+    ArrayReport,
     DataEdited,
     DatasetView,
+    EnginesReport,
+    FiltersReport,
     GradCheckView,
     GraphView,
     ModelView,
@@ -30,11 +33,13 @@ from tui.protocol import (
     Progress,
     Report,
     Stopped,
+    TensorModel,
 )
 
 MAX_STEPS = 8192
 MAX_EVENTS = 50
 LATEST_ONLY = (ModelView, GraphView, NeuronView, DataEdited)
+LATEST_ONLY += (TensorModel, ArrayReport, FiltersReport, EnginesReport)  # a tensor run's
 OF_THE_RUN = (*LATEST_ONLY, Progress, DatasetView, GradCheckView)  # dropped by a new run
 NOT_EVENTS = (*LATEST_ONLY, Progress, DatasetView, Stopped)
 

@@ -160,6 +160,40 @@ class Configure(Command):
 
 
 @dataclass(frozen=True)
+class AskArray(Command):
+    """The parameter array `name` of a tensor run, values and grads (an `ArrayReport`)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class AskFilters(Command):
+    """A conv run's filters and the feature maps of image `index` of the shown split."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class AskPage(Command):
+    """The page of images from `start` in the tensor model reports that follow."""
+
+    start: int
+
+
+@dataclass(frozen=True)
+class AskNodeArrays(Command):
+    """Node `index` of the tensor graph of step `step`: its data and grad (an `ArrayReport`)."""
+
+    step: int
+    index: int
+
+
+@dataclass(frozen=True)
+class CompareEngines(Command):
+    """The run's first steps on both engines, measured (an `EnginesReport`)."""
+
+
+@dataclass(frozen=True)
 class Stop(Command):
     """Leave the loop; the process then exits."""
 
@@ -297,6 +331,36 @@ class NeuronView(Report):
     bounds: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)
     points: tuple[tuple[float, float, int], ...] = ()
     samples: tuple[tuple[tuple[float, ...], int, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class TensorModel(Report):
+    """A tensor run's model now (`tui.tensor_views.TensorModelView`: parameter arrays,
+    accuracies, the confusion matrix, a page of images), about twice a second."""
+
+    view: Any
+
+
+@dataclass(frozen=True)
+class ArrayReport(Report):
+    """One parameter array (`tui.tensor_views.ParamArrays`), as `AskArray` asked."""
+
+    arrays: Any
+
+
+@dataclass(frozen=True)
+class FiltersReport(Report):
+    """A conv run's filters (`ConvFilters`) and one image's feature maps (`FeatureMaps`)."""
+
+    filters: Any
+    maps: Any
+
+
+@dataclass(frozen=True)
+class EnginesReport(Report):
+    """The same first step on both engines (`tui.tensor_views.EngineComparison`)."""
+
+    comparison: Any
 
 
 def command_classes() -> tuple[type[Command], ...]:

@@ -108,6 +108,30 @@ def param_rows(trainer: Trainer, before: Sequence[np.ndarray] = ()) -> tuple[Par
     return tuple(rows)
 
 
+def node_array_name(index: int, op: str, label: str) -> str:
+    """How the app names a graph node's arrays: `node 12: linear L0`."""
+    return f"node {index}: {op or 'leaf'} {label}".rstrip()
+
+
+def node_arrays(step: int, node: Any, index: int) -> ParamArrays:
+    """A graph node's data and gradient (a Tensor of the shown step) as heatmap grids."""
+    grads = None if node.grad is None else as_matrix(to_host(node.grad))
+    name = node_array_name(index, node._op, node.label)
+    return ParamArrays(step, name, node.shape, as_matrix(to_host(node.data)), grads)
+
+
+def dense_grad_norms(trainer: Trainer) -> tuple[float, ...]:
+    """The gradient norm of each dense layer (`L0`, `L1`, ...: its W and b together), input side
+    first, as the scalar engine's gradient strip shows its layers; 0 before any gradient."""
+    totals: dict[str, float] = {}
+    for p in _tensor_run(trainer).params:
+        layer = p.label.split(".")[0]
+        if layer.startswith("L"):
+            g = 0.0 if p.grad is None else _norm(p.grad)
+            totals[layer] = totals.get(layer, 0.0) + g * g
+    return tuple(math.sqrt(v) for v in totals.values())
+
+
 def param_arrays(trainer: Trainer, name: str) -> ParamArrays:
     """The parameter called `name` as two grids; KeyError if there is none."""
     for p in _tensor_run(trainer).params:
@@ -446,12 +470,3 @@ def tensor_model_view(
         None if preds is None else confusion(preds),
         digits_page(trainer, split, page_start, preds=preds),
     )
-
-
-def model_summary(trainer: Trainer) -> str:
-    """The model in a few words for the status line: `conv 8,16 + 64-64-10`, `2-16-16-1`."""
-    run = _tensor_run(trainer)
-    dense = [p.shape for p in run.params if p.label.endswith(".W")]
-    sizes = [dense[0][0], *(s[1] for s in dense)] if dense else []
-    text = "-".join(map(str, sizes))
-    return f"conv {','.join(map(str, run.conv))} + {text}" if run.conv else text

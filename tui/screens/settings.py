@@ -53,17 +53,26 @@ def check_form(values: dict[str, str], base: TrainConfig) -> tuple[TrainConfig |
     try:
         config = TrainConfig.from_dict(merged)
     except ConfigError as exc:  # a setting the form does not show (given on the command line)
-        return None, {exc.option if exc.option in values else "dataset": str(exc)}
+        return None, {_field_of(exc.option, values): str(exc)}
     if config.csv is None:  # a generated dataset is quick to make: check the run on it
         try:
             data = load_data(config)
             check_fit(config, data)
             check_pace(config, data)
         except ConfigError as exc:
-            return None, {exc.option if exc.option in values else "dataset": str(exc)}
+            return None, {_field_of(exc.option, values): str(exc)}
         except ValueError as exc:
             return None, {"dataset": str(exc)}
     return config, {}
+
+
+def _field_of(option: str, values: dict[str, str]) -> str:
+    """The form field a refusal shows under: its own, or for a tensor-engine option the form
+    does not show (--conv, --device, --dtype) the engine's, else the dataset's."""
+    if option in values:
+        return option
+    tensor_options = {s.name for s in SETTINGS if s.group == "tensor engine"}
+    return "engine" if option in tensor_options and "engine" in values else "dataset"
 
 
 class SettingsScreen(OnTop, ModalScreen[TrainConfig | None]):

@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.screens.on_top import OnTop
 from tui.widgets.engines import EnginesView
 from tui.widgets.filters import FilterView
 from tui.widgets.heatmap import ArrayPairView, Heatmap
@@ -24,7 +25,7 @@ from tui.widgets.heatmap import ArrayPairView, Heatmap
 REFRESH_EVERY = 1.0  # seconds between refreshes while training runs
 
 
-class _Refreshing(ModalScreen[None]):
+class _Refreshing(OnTop, ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("q", "close", "Close", show=False),
@@ -43,8 +44,7 @@ class _Refreshing(ModalScreen[None]):
             self._request()
 
     def action_close(self) -> None:
-        if self.app.screen is self:
-            self.dismiss()
+        self.dismiss()
 
 
 class ArrayScreen(_Refreshing):
@@ -106,7 +106,7 @@ class FiltersScreen(_Refreshing):
         self._ask(self.index)
 
 
-class EnginesScreen(ModalScreen[None]):
+class EnginesScreen(OnTop, ModalScreen[None]):
     """The current config's first step on both engines, side by side."""
 
     BINDINGS = [
@@ -126,5 +126,4 @@ class EnginesScreen(ModalScreen[None]):
         self.query_one(EnginesView).show_comparison(cmp)
 
     def action_close(self) -> None:
-        if self.app.screen is self:
-            self.dismiss()
+        self.dismiss()

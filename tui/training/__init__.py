@@ -52,6 +52,18 @@ def die_with_parent(kernel_signal: bool) -> None:
     ).start()
 
 
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_blas_thread() -> None:
+    """One BLAS thread for the tensor engine's matrix products, unless the user set a number:
+    read when numpy loads (later, for a tensor run only). The products of a step are small;
+    OpenBLAS's threads, one per core, made the conv model's step 4x slower on 2 cores shared
+    with the UI (20 ms against 5 ms, benchmarks/README.md) and delayed the UI's frames."""
+    for name in BLAS_THREADS:
+        os.environ.setdefault(name, "1")
+
+
 def _exit_at_eof(sentinel: int) -> None:
     multiprocessing.connection.wait([sentinel])
     os._exit(1)
@@ -68,6 +80,7 @@ def child_main(
 ) -> None:
     """Entry point of the training process."""
     die_with_parent(kernel_signal)
+    one_blas_thread()
     # The terminal belongs to the app: nothing the child prints may reach it.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)

@@ -25,9 +25,14 @@ from micrograd.train import (
 from tui.formatting import taken_note
 from tui.protocol import (
     AddPoint,
+    AskArray,
+    AskFilters,
     AskNeuron,
+    AskNodeArrays,
+    AskPage,
     CheckGradient,
     Command,
+    CompareEngines,
     Configure,
     ExportDot,
     ExportHistory,
@@ -193,6 +198,10 @@ def check_gradient(run: TrainingLoop, c: CheckGradient) -> None:
 
 
 def ask_neuron(run: TrainingLoop, c: AskNeuron) -> None:
+    if run.trainer.tensor_run is not None:
+        run.send(Notice("The neuron view works on the scalar engine's nodes only, so far",
+                        "warning"))  # fmt: skip
+        return
     run.send(neuron_report(run.trainer, c))
 
 
@@ -229,10 +238,26 @@ def export_dot(run: TrainingLoop, c: ExportDot) -> None:
         run.send(Notice("No graph yet: take a step first (n)", "warning"))
         return
     what = f"the graph of step {shown.step}"
+    if run.trainer.tensor_run is not None:  # one node per array: a few dozen nodes
+        from micrograd.tensor import to_dot as tensor_dot
+
+        _write(run, Path(c.path), tensor_dot(shown.snapshot), what)
+        return
     total = len(shown.snapshot)
     if total > DOT_MAX_NODES:  # to_dot stops there: say so, not only in a comment in the file
         what += f" (its {DOT_MAX_NODES:,} nodes nearest the loss, of {total:,})"
     _write(run, Path(c.path), to_dot(shown.snapshot), what)
+
+
+# -- a tensor run's own (tui.training.tensor, which imports numpy: only when asked) ----------------
+def _tensor(name: str) -> Callable[[TrainingLoop, Any], None]:
+    def handler(run: TrainingLoop, c: Any) -> None:
+        from tui.training import tensor
+
+        getattr(tensor, name)(run, c)
+
+    handler.__name__ = name
+    return handler
 
 
 HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
@@ -255,4 +280,9 @@ HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
     Save: save,
     ExportDot: export_dot,
     ExportHistory: export_history,
+    AskArray: _tensor("ask_array"),
+    AskFilters: _tensor("ask_filters"),
+    AskNodeArrays: _tensor("ask_node_arrays"),
+    AskPage: _tensor("ask_page"),
+    CompareEngines: _tensor("compare_engines"),
 }

@@ -26,6 +26,8 @@ def edit_data(trainer: Trainer, edit: AddPoint | RemovePoint) -> tuple[str, str]
     """Apply `edit` to the trainer's data; returns the notice (text, severity). The next step
     trains on the edited data."""
     data = trainer.data
+    if trainer.tensor_run is not None:  # its arrays were made from the data at the start
+        return ("Points can be added and removed on the scalar engine only, so far", "warning")
     if data.input_dim != 2:
         return ("Points can be added and removed on data with two inputs only", "warning")
     try:

@@ -50,7 +50,9 @@ class TrainingLoop:
         self.last_progress = 0.0
         self.last_model = 0.0
         self.model_dirty = True
-        self.shown: ShownGraph | None = None  # the graph of the shown snapshot, kept alive
+        self.shown: Any = None  # the shown graph (ShownGraph, TensorShown), kept alive
+        self.page_start = 0  # a tensor run's page of images (AskPage)
+        self.confusion_time = 0.0  # when its last confusion matrix was made
         self.forward_params: list[float] = []  # the parameters as the last step's forward saw them
         self.finished_notice = False
         self.diverging = False
@@ -112,7 +114,13 @@ class TrainingLoop:
         now = time.monotonic()
         if not force and (not self.model_dirty or now - self.last_model < MODEL_EVERY):
             return
-        self.send(model_view(self.trainer, self.params, self.forward_params, self.grid))
+        if self.trainer.tensor_run is not None:
+            from tui.training.tensor import model_reports  # numpy: for tensor runs only
+
+            for report in model_reports(self, force):
+                self.send(report)
+        else:
+            self.send(model_view(self.trainer, self.params, self.forward_params, self.grid))
         self.model_dirty = False
         self.last_model = now
 
@@ -122,15 +130,20 @@ class TrainingLoop:
         self.send_model(force=True)
         self.send_graph()
 
-    def shown_graph(self) -> ShownGraph | None:
+    def shown_graph(self) -> Any:
         """The graph of the last step, as the app is (or will be) shown it; None before one."""
         root = self.trainer.last_root
         if root is None:
             return None
         if self.shown is None or self.shown.step != self.step_count:
-            self.shown = ShownGraph(
-                self.step_count, root, self.params, self.forward_params, self.split_dots
-            )
+            if self.trainer.tensor_run is not None:
+                from tui.training.tensor import TensorShown  # numpy: for tensor runs only
+
+                self.shown = TensorShown(self.step_count, root)
+            else:
+                self.shown = ShownGraph(
+                    self.step_count, root, self.params, self.forward_params, self.split_dots
+                )
         return self.shown
 
     def send_graph(self) -> None:
@@ -150,7 +163,12 @@ class TrainingLoop:
 
     # -- the loop --------------------------------------------------------------------------
     def do_step(self) -> None:
-        self.forward_params = [p.data for _, p in self.params]
+        if self.trainer.tensor_run is not None:  # arrays, updated in place: copies
+            from tui.tensor_views import copy_params
+
+            self.forward_params = copy_params(self.trainer)
+        else:
+            self.forward_params = [p.data for _, p in self.params]
         report = self.trainer.step()
         self.pending.append(report)
         self.step_times.append(time.monotonic())

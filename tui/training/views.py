@@ -67,6 +67,9 @@ class BoundaryGrid:
 def dataset_view(trainer: Trainer) -> DatasetView:
     """What is being learned, from the trainer's data, model and settings."""
     t, data, config = trainer, trainer.data, trainer.config
+    architecture = t.architecture  # the name the headless run prints too
+    if t.tensor_run is not None:  # the engine first: the status line at 80 columns shows it
+        architecture = f"tensor {architecture}"
     return DatasetView(
         name=config.dataset if config.csv is None else str(config.csv),
         X_train=[list(map(float, x)) for x in data.X_train],
@@ -77,7 +80,7 @@ def dataset_view(trainer: Trainer) -> DatasetView:
         input_dim=t.input_dim,
         lr=t.lr,
         param_names=tuple(name for name, _ in t.model.named_parameters()),
-        architecture=t.architecture,  # the name the headless run prints too
+        architecture=architecture,
         classes=tuple(data.classes),
         config=config.to_dict(),
     )

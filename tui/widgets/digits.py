@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import Static
 
+from tui.keys import bindings
 from tui.widgets.heatmap import PLAIN, UPPER_HALF, StripsView
 
 SHADES = " .:-=+*#%@"  # dark to bright, one character per pixel in shades mode
@@ -68,9 +69,8 @@ class DigitsView(StripsView):
         Binding("right", "move(1)", "Next image", show=False),
         Binding("up", "move_row(-1)", show=False),
         Binding("down", "move_row(1)", show=False),
-        Binding("pageup", "page(-1)", "Prev page", show=False),
-        Binding("pagedown", "page(1)", "Next page", key_display="PgDn"),
-        Binding("m", "toggle_shades", "Shades"),
+        *bindings("digits"),  # PgUp PgDn
+        *bindings("heatmap"),  # m: shades, as in the heatmaps
     ]
 
     class ImageChosen(Message):

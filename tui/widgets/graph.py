@@ -26,7 +26,10 @@ def op_name(op: str) -> str:
 
 
 def node_label(snap: Any, i: int) -> Text:
-    """`op label  data x  grad g` for node i (the root is called loss)."""
+    """`op label  data x  grad g` for node i (the root is called loss); a snapshot that
+    labels its own nodes (a tensor graph's: `matmul 100x16`) says it with `tree_label`."""
+    if hasattr(snap, "tree_label"):
+        return snap.tree_label(i)
     text = Text(no_wrap=True)
     if i == len(snap) - 1:
         text.append("loss = ", "bold magenta")

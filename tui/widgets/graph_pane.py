@@ -113,7 +113,12 @@ class GraphPane(Vertical):
 
     def show_detail(self, snapshot: Any, index: int) -> None:
         """The detail of a graph node: the walk's view while walking, else the node's own,
-        with its gradient check if one was made."""
+        with its gradient check if one was made; a tensor graph's node in the tensor detail
+        (`tui.tensor_app` mounts it here for a tensor run)."""
+        if hasattr(snapshot, "tree_label"):
+            if 0 <= index < len(snapshot):  # else a node of the graph before (a new run)
+                self.query_one("#tdetail-pane").show_node(snapshot.snap, index)
+            return
         if self.walk is not None and self.walk.snapshot is snapshot:
             self.detail.show_text(self.walk.describe(index))
             return

@@ -32,6 +32,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from tui.formatting import fmt_number
+from tui.keys import bindings
 from tui.screens.neuron import heat_style
 
 UPPER_HALF = "▀"
@@ -130,7 +131,7 @@ class Heatmap(StripsView):
         Binding("pagedown", "move(8, 0)", show=False),
         Binding("home", "jump(0)", show=False),
         Binding("end", "jump(1)", show=False),
-        Binding("m", "toggle_shades", "Shades"),
+        *bindings("heatmap"),  # m
     ]
 
     class CursorMoved(Message):
@@ -202,10 +203,22 @@ class Heatmap(StripsView):
         rows, cols = self.values.shape
         self.move_to(rows - 1, cols - 1) if end else self.move_to(0, 0)
 
-    def action_toggle_shades(self) -> None:
-        self.shades = not self.shades
+    class ShadesToggled(Message):
+        """`m` switched this heatmap to shades (or back to colours)."""
+
+        def __init__(self, heatmap: Heatmap, shades: bool) -> None:
+            super().__init__()
+            self.heatmap = heatmap
+            self.shades = shades
+
+    def set_shades(self, shades: bool) -> None:
+        self.shades = shades
         self.invalidate()
         self.move_to(*self.cursor, announce=False)
+
+    def action_toggle_shades(self) -> None:
+        self.set_shades(not self.shades)
+        self.post_message(self.ShadesToggled(self, self.shades))
 
     # -- drawing --------------------------------------------------------------------------------
     def build_strips(self, width: int) -> list[Strip]:
@@ -304,6 +317,12 @@ class ArrayPairView(Vertical):
         if self.has_grads:
             text += f"   grad {fmt_number(right.value_at(row, col))}"
         self.query_one("#pair-cursor", Static).update(text)
+
+    def on_heatmap_shades_toggled(self, event: Heatmap.ShadesToggled) -> None:
+        event.stop()
+        for other in self.query(Heatmap):
+            if other is not event.heatmap:
+                other.set_shades(event.shades)
 
     def on_heatmap_cursor_moved(self, event: Heatmap.CursorMoved) -> None:
         event.stop()
