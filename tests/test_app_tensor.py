@@ -99,9 +99,16 @@ async def test_a_conv_run_on_digits_fills_the_panes(tmp_path, monkeypatch):
         await wait_for(pilot, lambda: isinstance(app.screen, FiltersScreen))
         await wait_for(pilot, lambda: "C0: 4 filters of 1x3x3" in shown(app, "#filters-text"))
         await pilot.press("escape")
-        # the backprop walk is the scalar engine's
+        # the backprop walk and the lecture's view of a neuron are the scalar engine's
         await pilot.press("b")
-        await wait_for(pilot, lambda: any("scalar engine" in n for n in notices(app)))
+        await wait_for(
+            pilot, lambda: any("backprop walk works on the scalar" in n for n in notices(app))
+        )
+        await pilot.press("u")
+        await wait_for(
+            pilot, lambda: any("* and + view of a neuron works" in n for n in notices(app))
+        )
+        assert not app.split_dots
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, EnginesScreen))
         await wait_for(pilot, lambda: "no conv layers" in engines(app), timeout=20)

@@ -468,6 +468,8 @@ class MicrogradApp(GuardedApp[int]):
 
     def action_toggle_split(self) -> None:
         """The graph's neurons as the lecture's * and + nodes, or as one fused dot."""
+        if self.tensor.scalar_only("lecture's * and + view of a neuron"):
+            return
         self.split_dots = not self.split_dots
         self.session.send(SplitDots(self.split_dots))
         shown = "as the lecture's * and + nodes" if self.split_dots else "as one dot node each"
