@@ -18,7 +18,7 @@ from tui.widgets.digits import (
 )
 from tui.widgets.heatmap import UPPER_HALF
 
-CSS = str(Path(__file__).parents[1] / "tui" / "tensor.tcss")
+CSS = str(Path(__file__).parents[1] / "tui" / "app.tcss")
 
 
 def make_page(start: int = 0, n: int = 12, total: int = 40) -> DigitsPage:

@@ -10,7 +10,7 @@ from textual.app import App
 from tui.tensor_views import ConvFilters, FeatureMaps, FilterLayer
 from tui.widgets.filters import FilterView
 
-CSS = str(Path(__file__).parents[1] / "tui" / "tensor.tcss")
+CSS = str(Path(__file__).parents[1] / "tui" / "app.tcss")
 
 
 class Filters(App):

@@ -18,7 +18,7 @@ from tui.widgets.heatmap import (
     element_index,
 )
 
-CSS = str(Path(__file__).parents[1] / "tui" / "tensor.tcss")
+CSS = str(Path(__file__).parents[1] / "tui" / "app.tcss")
 
 
 class One(App):

@@ -19,7 +19,7 @@ from tui.widgets.tensor_detail import (
     tensor_node_label,
 )
 
-CSS = str(Path(__file__).parents[1] / "tui" / "tensor.tcss")
+CSS = str(Path(__file__).parents[1] / "tui" / "app.tcss")
 
 
 class Detail(App):

@@ -17,7 +17,7 @@ from tui.widgets.filters import FilterView
 from tui.widgets.heatmap import ArrayPairView, Heatmap
 from tui.widgets.tensor_params import TensorParamTable
 
-CSS = [str(Path(__file__).parents[1] / "tui" / name) for name in ("app.tcss", "tensor.tcss")]
+CSS = str(Path(__file__).parents[1] / "tui" / "app.tcss")
 CONV = TrainConfig(
     engine="tensor", dataset="digits", samples=200, test_fraction=0.2, conv=(3,), hidden=(8,),
     optimizer="adam", lr=0.01, batch_size=32, seed=4,

@@ -105,7 +105,7 @@ class ActionsProvider(Provider):
 class MicrogradApp(GuardedApp[int]):
     """Four panes (Dataset, Loss, Parameters, Graph), a status line and the footer."""
 
-    CSS_PATH = [str(Path(__file__).with_name(n).resolve()) for n in ("app.tcss", "tensor.tcss")]
+    CSS_PATH = str(Path(__file__).with_name("app.tcss").resolve())
     TITLE = "microgradtui"
     COMMANDS = App.COMMANDS | {ActionsProvider}
     BINDINGS = bindings("app")
