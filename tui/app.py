@@ -385,6 +385,10 @@ class MicrogradApp(GuardedApp[int]):
         self.mirror.scale_lr(factor)
         self.show_run()
 
+    def action_change_speed(self, faster: bool) -> None:
+        self.mirror.change_speed(faster)
+        self.show_run()
+
     def action_reset_lr(self) -> None:
         self.mirror.reset_lr()
         self.show_run()

@@ -60,6 +60,13 @@ class Step(Command):
 
 
 @dataclass(frozen=True)
+class SetSpeed(Command):
+    """Step at most `steps_per_second` while running (0: full speed), from now on."""
+
+    steps_per_second: float
+
+
+@dataclass(frozen=True)
 class Reset(Command):
     """New weights, same settings and learning rate."""
 

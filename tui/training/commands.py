@@ -43,6 +43,7 @@ from tui.protocol import (
     ScaleLr,
     SendGraph,
     SetGrid,
+    SetSpeed,
     SplitDots,
     Step,
     Stop,
@@ -93,6 +94,14 @@ def step(run: TrainingLoop, c: Step) -> None:
         run.state = "paused"
         run.do_step()
         run.publish_now()
+
+
+def set_speed(run: TrainingLoop, c: SetSpeed) -> None:
+    """Pace the steps (0: full speed); the next step waits for its turn from now."""
+    run.speed = max(0.0, c.steps_per_second)
+    run.next_step_at = 0.0
+    run.step_times.clear()  # the rate shown is the new pace's, not the old one's
+    run.flush_progress(force=True)
 
 
 def stop(run: TrainingLoop, c: Stop) -> None:
@@ -241,6 +250,7 @@ HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
     Pause: pause,
     Resume: resume,
     Step: step,
+    SetSpeed: set_speed,
     Stop: stop,
     Reset: reset,
     NextDataset: next_dataset,

@@ -56,6 +56,8 @@ class TrainingLoop:
         self.diverging = False
         self.split_dots = False  # show each neuron's dot as the lecture's * and + (SplitDots)
         self.stopping = False
+        self.speed = 0.0  # steps per second at most while running; 0: full speed (SetSpeed)
+        self.next_step_at = 0.0  # when a paced run takes its next step (time.monotonic)
         self.serial = 0  # of the last command applied
         if load is None:
             self.new_trainer(Trainer(config))
@@ -176,26 +178,34 @@ class TrainingLoop:
         next_poll = 0.0
         while not self.stopping:
             block = self.state != "running"
+            # a paced run waits for its next step on the command queue: a key is answered at once
+            wait = 0.0 if block else self.next_step_at - time.monotonic()
             message = None
             # While running, look for commands at most every COMMAND_EVERY seconds: polling the
             # queue after every step of a tiny model took the GIL so often that the queue's
             # sending thread starved and reports reached the app seconds late.
-            if block or time.monotonic() >= next_poll:
+            if block or wait > 0 or time.monotonic() >= next_poll:
                 next_poll = time.monotonic() + COMMAND_EVERY
                 try:
-                    message = (
-                        self.commands.get(timeout=0.5) if block else self.commands.get_nowait()
-                    )
+                    if block or wait > 0:
+                        message = self.commands.get(timeout=0.5 if block else min(wait, 0.5))
+                    else:
+                        message = self.commands.get_nowait()
                 except queue.Empty:
                     pass
             if message is not None:
                 self.handle(*message)
                 continue  # drain every waiting command before the next step
-            if block:
+            if block or wait > 0:
                 if orphaned():
                     return
                 continue
+            started = time.monotonic()
             self.do_step()
+            if self.speed > 0:  # each paced step is shown: its loss, table and boundary
+                self.next_step_at = started + 1.0 / self.speed
+                self.flush_progress(force=True)
+                self.send_model(force=True)
             if self.state == "running" and self.step_count == self.config.steps:
                 if not self.finished_notice:
                     self.finished_notice = True
