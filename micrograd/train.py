@@ -454,6 +454,21 @@ def load_data(config: TrainConfig) -> Data:
     return Data(X_train, y_train, X_test, y_test, classes)
 
 
+PHASES = ("forward", "loss", "zero_grad", "backward", "update")  # of a step (`step_phase`)
+
+
+@dataclass
+class PartialStep:
+    """A step under way, phase by phase: its batch, its outputs, its loss once computed."""
+
+    X: list[list[float]]
+    y: list[int]
+    outputs: list
+    start: float
+    loss: Value | None = None
+    done: str = ""  # the last phase done
+
+
 class Trainer:
     """Owns a run: the model, the optimizer, the data, the batch RNG and the history."""
 
@@ -485,6 +500,7 @@ class Trainer:
         self.step_count = 0
         self.history = History()
         self.last_root: Value | None = None
+        self._partial: PartialStep | None = None  # a step done phase by phase, under way
         self._first_loss = self._lowest_loss = math.nan  # for `divergence`
 
     def _build_tensor(self, seed: int, n_out: int) -> None:
@@ -515,6 +531,7 @@ class Trainer:
         self.step_count = 0
         self.history = History()
         self.last_root = None
+        self._partial = None
         self._first_loss = self._lowest_loss = math.nan  # for `divergence`
 
     # -- the learning rate -------------------------------------------------------------------
@@ -566,6 +583,7 @@ class Trainer:
         every node again and again (the cost is in benchmarks/README.md).
         Reference counting frees each graph as usual; the collector resumes after the step.
         """
+        self._partial = None  # a step under way phase by phase is dropped
         was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -579,8 +597,14 @@ class Trainer:
             return self._tensor_step()
         start = time.perf_counter()
         X, y = self.batch()
-        model = self.model
-        outputs = [model(x) for x in X]
+        outputs = [self.model(x) for x in X]
+        loss = self._loss(outputs, y)
+        for p in self.params:
+            p.grad = 0.0
+        loss.backward()
+        return self._update(loss, outputs, y, start)
+
+    def _loss(self, outputs: list, y: list[int]) -> Value:
         loss = LOSSES[self.loss_name](outputs, y)
         loss.label = "data loss"
         if self.config.alpha:
@@ -588,9 +612,10 @@ class Trainer:
             penalty.label = "L2 penalty"
             loss = loss + penalty
         loss.label = "loss"
-        for p in self.params:
-            p.grad = 0.0
-        loss.backward()
+        return loss
+
+    def _update(self, loss: Value, outputs: list, y: list[int], start: float) -> StepReport:
+        """The update from the gradients there are, then the step's report."""
         lr = self.lr
         nonfinite = not math.isfinite(loss.data) or not all(
             math.isfinite(p.grad) for p in self.params
@@ -618,6 +643,43 @@ class Trainer:
         self.history.append(report)
         self.last_root = loss
         return report
+
+    # -- one phase at a time (the lecture's loop, to watch) -----------------------------------
+
+    @property
+    def phase(self) -> str:
+        """The last phase done of the step under way ("" between steps): one of PHASES."""
+        return self._partial.done if self._partial is not None else ""
+
+    def step_phase(self, zero_grad: bool = True) -> tuple[str, StepReport | None]:
+        """Do the next phase of a step, forward -> loss -> zero_grad -> backward -> update,
+        and return its name (and the step's report after update). A full cycle gives what
+        `step()` gives. `zero_grad=False` skips zeroing the parameters' gradients (the phase
+        is still named, and does nothing): backward then adds to the last step's gradients,
+        the lecture's accumulation bug. The scalar engine only (the tensor engine steps whole).
+        """
+        if self.tensor_run is not None:
+            raise ValueError("phase stepping needs the scalar engine (--engine scalar)")
+        part = self._partial
+        if part is None:
+            X, y = self.batch()
+            start = time.perf_counter()
+            part = self._partial = PartialStep(X, y, [self.model(x) for x in X], start)
+        elif part.done == "forward":
+            part.loss = self._loss(part.outputs, part.y)
+            self.last_root = part.loss
+        elif part.done == "loss":
+            if zero_grad:
+                for p in self.params:
+                    p.grad = 0.0
+        elif part.done == "zero_grad":
+            part.loss.backward()  # type: ignore[union-attr]
+        else:  # after backward: the update ends the step
+            self._partial = None
+            report = self._update(part.loss, part.outputs, part.y, part.start)  # type: ignore[arg-type]
+            return "update", report
+        part.done = PHASES[PHASES.index(part.done) + 1] if part.done else "forward"
+        return part.done, None
 
     def _tensor_step(self) -> StepReport:
         """`_step` on the tensor engine: the same batch, lr, report and history."""
