@@ -1,15 +1,20 @@
-"""Time to watch: the speed keys pace the training loop (and the status line says so)."""
+"""Time to watch: the speed keys pace the training loop (and the status line says so); `.`
+steps one phase of a step and every pane shows what it left; `G` skips zero_grad."""
 
 from __future__ import annotations
 
 import time
 
+import pytest
 from apphelp import FAST, SIZE, status, step, wait_for
 
-from micrograd.train import TrainConfig
+from micrograd.train import TrainConfig, Trainer
 from tui.app import MicrogradApp
+from tui.formatting import fmt_number
 from tui.protocol import SetSpeed
 from tui.run_state import SPEEDS, RunMirror
+from tui.widgets.graph import GraphTree
+from tui.widgets.params import ParamTable
 
 
 def test_the_speed_keys_walk_the_paces_and_stop_at_the_ends():
@@ -48,3 +53,79 @@ async def test_two_steps_a_second_then_full_speed_again():
         assert "pace" not in status(app)
         now = step(app)
         await wait_for(pilot, lambda: step(app) >= now + 200)  # full speed again
+
+
+LECTURE = TrainConfig(
+    dataset="tiny", hidden=(4, 4), activation="tanh", loss="sse", lr=0.05, seed=3, steps=1000
+)
+
+
+def table(app: MicrogradApp) -> dict[str, tuple[str, str, str]]:
+    """The Parameters table's cells: name -> (value, grad, update) as shown."""
+    return dict(app.query_one(ParamTable)._shown)
+
+
+def graph(app: MicrogradApp):
+    return app.query_one(GraphTree)
+
+
+async def phase(pilot, app: MicrogradApp, name: str) -> None:
+    await pilot.press("full_stop")
+    await wait_for(pilot, lambda: f"after {name}" in status(app))
+
+
+async def test_phase_stepping_shows_each_phase_in_every_pane():
+    app = MicrogradApp(LECTURE, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: step(app) == 1 and graph(app).step == 1)
+        old = table(app)
+        assert any(float(g) != 0 for _, g, _ in old.values())  # step 1 left gradients
+        await phase(pilot, app, "forward")
+        assert step(app) == 1 and "paused" in status(app)
+        await phase(pilot, app, "loss")
+        await wait_for(pilot, lambda: graph(app).step == 2)  # the step under way's graph
+        snap = graph(app).snapshot
+        assert snap.labels[snap.root] == "loss" and snap.grads[snap.root] == 0.0  # no grads yet
+        assert snap.data[snap.root] > 0
+        assert [g for _, g, _ in table(app).values()] == [g for _, g, _ in old.values()]
+        await phase(pilot, app, "zero_grad")
+        await wait_for(pilot, lambda: all(float(g) == 0 for _, g, _ in table(app).values()))
+        await phase(pilot, app, "backward")
+        await wait_for(pilot, lambda: graph(app).snapshot.grads[graph(app).snapshot.root] == 1.0)
+        await wait_for(pilot, lambda: any(float(g) != 0 for _, g, _ in table(app).values()))
+        before = table(app)
+        assert all(float(u) == 0 for _, _, u in before.values())  # not moved yet
+        await phase(pilot, app, "update")
+        await wait_for(pilot, lambda: step(app) == 2)
+        await wait_for(pilot, lambda: table(app) != before)
+        lr = LECTURE.lr
+        for name, (value, grad, update) in table(app).items():
+            assert float(update) == pytest.approx(-lr * float(grad), rel=0.02, abs=1e-9), name
+            assert float(value) == pytest.approx(
+                float(before[name][0]) - lr * float(grad), rel=0.02, abs=2e-3
+            ), name
+
+
+async def test_skipping_zero_grad_accumulates_gradients_in_the_table():
+    replica = Trainer(LECTURE)  # what the training process does, step for step
+    replica.step()
+    for _ in range(4):
+        replica.step_phase(zero_grad=False)
+    app = MicrogradApp(LECTURE, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: step(app) == 1)
+        await pilot.press("G")
+        assert "zero_grad off" in status(app)
+        for name in ("forward", "loss", "zero_grad", "backward"):
+            await phase(pilot, app, name)
+        want = {n: fmt_number(p.grad) for (n, p) in replica.model.named_parameters()}
+        await wait_for(pilot, lambda: {n: c[1] for n, c in table(app).items()} == want)
+        fresh = Trainer(LECTURE)
+        fresh.step()
+        for _ in range(4):
+            fresh.step_phase()
+        assert want != {n: fmt_number(p.grad) for (n, p) in fresh.model.named_parameters()}
+        await pilot.press("G")
+        assert "zero_grad" not in status(app)

@@ -36,6 +36,12 @@ class Key:
 KEYS: tuple[Key, ...] = (
     Key("space", "toggle_run", "Run", "run / pause", "Run / pause", True),
     Key("n", "step_once", "Step", "one step (when paused)", "One step", True),
+    Key("full_stop", "step_phase", "Phase",
+        "one phase of a step: forward, loss, zero_grad, backward, update (when paused)",
+        "One phase of a step", display="."),
+    Key("G", "toggle_zero_grad", "zero_grad",
+        "phase stepping: skip zero_grad (on / off), the lecture's bug: gradients accumulate",
+        "Phase stepping: skip zero_grad"),
     Key("plus", "scale_lr(2.0)", "lr×2", "double the learning rate, from the next step",
         "Double the learning rate", True, "+"),
     Key("minus", "scale_lr(0.5)", "lr÷2", "halve the learning rate, from the next step",

@@ -27,6 +27,7 @@ from tui.protocol import (
     ScaleLr,
     SetSpeed,
     Step,
+    StepPhase,
 )
 
 NOISE_LEVELS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
@@ -50,6 +51,8 @@ class RunShown:
     lr_asked: str = ""  # a change asked for and not applied yet: "×2", "initial"
     rate: float = 0.0
     speed: float = 0.0  # the pace asked for (steps per second); 0: full speed
+    phase: str = ""  # the phase of a step just done by `.` ("" after a whole step)
+    zero_grad: bool = True  # False: `.` skips zero_grad (the lecture's accumulation bug)
     state: str = "starting"
     what: str = ""
 
@@ -73,6 +76,8 @@ class RunMirror:
         self.stopped = False  # the training process died: `r` restarts it
         self.lr_asked = ""  # the lr change asked for, until the training process applies it
         self.speed = 0.0  # the pace asked for, one of SPEEDS; 0: full speed
+        self.phase = ""  # as the training process last said
+        self.zero_grad = True  # phase stepping zeroes the gradients before backward
         self._state_serial = 0  # of the last run/pause command sent
         self._lr_serial = 0  # of the last lr command sent
 
@@ -94,6 +99,15 @@ class RunMirror:
     def reset_lr(self) -> None:
         self.lr_asked = "initial"
         self._lr_serial = self.send(ResetLr())
+
+    def step_phase(self) -> None:
+        if self.state == "running":
+            self.send(Pause())
+        self.state = "paused"
+        self._state_serial = self.send(StepPhase(self.zero_grad))
+
+    def toggle_zero_grad(self) -> None:
+        self.zero_grad = not self.zero_grad
 
     def change_speed(self, faster: bool) -> None:
         """The next pace of SPEEDS, faster or slower (full speed and 1 step/s are the ends)."""
@@ -126,6 +140,7 @@ class RunMirror:
         if p.serial >= self._lr_serial:  # the lr asked for is applied (or refused)
             self.lr_asked = ""
         self.rate = p.steps_per_second
+        self.phase = p.phase
         if p.reports:
             self.last_report = p.reports[-1]
             tests = [r.test_loss for r in p.reports if r.test_loss is not None]
@@ -174,6 +189,8 @@ class RunMirror:
             lr_asked=self.lr_asked,
             rate=self.rate,
             speed=self.speed,
+            phase=self.phase,
+            zero_grad=self.zero_grad,
             state="diverging" if r and r.diverging and self.state == "running" else self.state,
             what=what_prefix + self.what,
         )

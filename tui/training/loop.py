@@ -56,6 +56,7 @@ class TrainingLoop:
         self.diverging = False
         self.split_dots = False  # show each neuron's dot as the lecture's * and + (SplitDots)
         self.stopping = False
+        self.phase = ""  # the phase `StepPhase` last did ("" after a whole step)
         self.speed = 0.0  # steps per second at most while running; 0: full speed (SetSpeed)
         self.next_step_at = 0.0  # when a paced run takes its next step (time.monotonic)
         self.serial = 0  # of the last command applied
@@ -86,6 +87,7 @@ class TrainingLoop:
         self.trainer = trainer
         self.params = list(trainer.model.named_parameters())
         self.forward_params = []
+        self.phase = ""
         self.pending.clear()
         self.step_times.clear()
         self.shown = None
@@ -106,7 +108,11 @@ class TrainingLoop:
         rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
         if self.state != "running":
             rate = 0.0
-        self.send(Progress(tuple(self.pending), self.state, rate, self.trainer.lr, self.serial))
+        self.send(
+            Progress(
+                tuple(self.pending), self.state, rate, self.trainer.lr, self.serial, self.phase
+            )
+        )
         self.pending.clear()
         self.last_progress = now
 
@@ -153,7 +159,11 @@ class TrainingLoop:
     # -- the loop --------------------------------------------------------------------------
     def do_step(self) -> None:
         self.forward_params = [p.data for _, p in self.params]
-        report = self.trainer.step()
+        self.phase = ""
+        self.after_step(self.trainer.step())
+
+    def after_step(self, report: StepReport) -> None:
+        """Say what a step did (done whole, or its last phase): its report, divergence."""
         self.pending.append(report)
         self.step_times.append(time.monotonic())
         self.model_dirty = True

@@ -45,6 +45,10 @@ class StatusLine(Widget):
             text.append(f" (pace {r.speed:g}/s)", "bold cyan")
         text.append("  ")
         text.append(r.state, STATE_STYLES.get(r.state, ""))
+        if r.phase:
+            text.append(f"  after {r.phase}", "bold cyan")
+        if not r.zero_grad:
+            text.append("  zero_grad off", "bold red")
         if r.what:
             text.append(f"  {r.what}", "dim")
         return text
