@@ -15,6 +15,7 @@ import time
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
 from micrograd import data as datasets
 from micrograd.engine import Value
@@ -500,6 +501,9 @@ class Trainer:
         self.step_count = 0
         self.history = History()
         self.last_root: Value | None = None
+        # the last graph's samples: (index in the training data, its output Value or Values)
+        self.last_samples: list[tuple[int, Any]] = []
+        self._batch_idx: list[int] | None = None
         self._partial: PartialStep | None = None  # a step done phase by phase, under way
         self._first_loss = self._lowest_loss = math.nan  # for `divergence`
 
@@ -531,6 +535,7 @@ class Trainer:
         self.step_count = 0
         self.history = History()
         self.last_root = None
+        self.last_samples = []
         self._partial = None
         self._first_loss = self._lowest_loss = math.nan  # for `divergence`
 
@@ -569,7 +574,7 @@ class Trainer:
 
     def batch(self) -> tuple[list[list[float]], list[int]]:
         X, y = self.data.X_train, self.data.y_train
-        idx = self.batch_indices()
+        idx = self._batch_idx = self.batch_indices()
         if idx is None:
             return X, y
         return [X[i] for i in idx], [y[i] for i in idx]
@@ -642,7 +647,12 @@ class Trainer:
         )
         self.history.append(report)
         self.last_root = loss
+        self.last_samples = self._samples(outputs)
         return report
+
+    def _samples(self, outputs: list) -> list[tuple[int, Any]]:
+        idx = self._batch_idx
+        return list(zip(range(len(outputs)) if idx is None else idx, outputs))
 
     # -- one phase at a time (the lecture's loop, to watch) -----------------------------------
 
@@ -668,6 +678,7 @@ class Trainer:
         elif part.done == "forward":
             part.loss = self._loss(part.outputs, part.y)
             self.last_root = part.loss
+            self.last_samples = self._samples(part.outputs)
         elif part.done == "loss":
             if zero_grad:
                 for p in self.params:
@@ -698,6 +709,7 @@ class Trainer:
         )  # fmt: skip
         self.history.append(report)
         self.last_root = root  # type: ignore[assignment]
+        self.last_samples = []
         return report
 
     # -- divergence ---------------------------------------------------------------------------
@@ -846,6 +858,7 @@ class Trainer:
         self.step_count = check_number("the step", state["step"], whole=True, low=0)
         self.history = History(StepReport.from_list(r) for r in state["history"])
         self.last_root = None
+        self.last_samples = []
         losses = [r.loss for r in self.history if math.isfinite(r.loss)]
         self._first_loss = losses[0] if losses else math.nan
         self._lowest_loss = min(losses, default=math.nan)

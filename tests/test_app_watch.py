@@ -13,6 +13,7 @@ from tui.app import MicrogradApp
 from tui.formatting import fmt_number
 from tui.protocol import SetSpeed
 from tui.run_state import SPEEDS, RunMirror
+from tui.training.shown_graph import ShownGraph, sample_tags
 from tui.widgets.graph import GraphTree
 from tui.widgets.params import ParamTable
 
@@ -129,3 +130,37 @@ async def test_skipping_zero_grad_accumulates_gradients_in_the_table():
         assert want != {n: fmt_number(p.grad) for (n, p) in fresh.model.named_parameters()}
         await pilot.press("G")
         assert "zero_grad" not in status(app)
+
+
+def test_each_samples_branch_is_labelled_with_its_sample():
+    t = Trainer(LECTURE)
+    t.step()
+    params = list(t.model.named_parameters())
+    shown = ShownGraph(1, t.last_root, params, [p.data for _, p in params],
+                       samples=sample_tags(t))  # fmt: skip
+    labels = [x for x in shown.snapshot.labels if "sample" in x]
+    X, y = t.data.X_train, t.data.y_train
+    assert len(labels) == len(X) == 4
+    for i, (x, label) in enumerate(zip(X, y, strict=True)):
+        tag = f"sample {i}: x=({', '.join(f'{v:.3g}' for v in x)}) y={'+1' if label else '-1'}"
+        assert any(lab.endswith(tag) and lab.startswith("L2.N0") for lab in labels), tag
+    assert all("sample" not in out.label for _, out in t.last_samples)  # only in the snapshot
+    config = TrainConfig(samples=30, hidden=(3,), batch_size=5, seed=2)
+    batched, before = Trainer(config), Trainer(config)  # `before`: the weights forward saw
+    batched.step()
+    picked = [i for i, _ in batched.last_samples]
+    assert len(picked) == 5 and len(set(picked)) == 5  # the batch's samples, by their index
+    tags = dict((id(v), tag) for v, tag in sample_tags(batched))
+    for i, out in batched.last_samples:
+        assert out.data == pytest.approx(before.model(before.data.X_train[i]).data, abs=1e-12)
+        assert tags[id(out)].startswith(f"sample {i}: x=({batched.data.X_train[i][0]:.3g}, ")
+
+
+async def test_the_graph_names_each_samples_branch():
+    app = MicrogradApp(LECTURE, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: graph(app).snapshot is not None)
+        labels = sorted(x for x in graph(app).snapshot.labels if " sample " in x)
+        assert [x.split(":")[0].split()[-1] for x in labels] == ["0", "1", "2", "3"]
+        assert labels[0] == "L2.N0 sample 0: x=(2, 3, -1) y=+1"  # the lecture's xs[0], ys[0]

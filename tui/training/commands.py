@@ -51,7 +51,7 @@ from tui.protocol import (
     Stop,
 )
 from tui.training.edits import data_edited, edit_data, history_csv
-from tui.training.shown_graph import ShownGraph
+from tui.training.shown_graph import ShownGraph, sample_tags
 from tui.training.views import neuron_report
 
 if TYPE_CHECKING:
@@ -119,8 +119,9 @@ def step_phase(run: TrainingLoop, c: StepPhase) -> None:
         return
     run.model_dirty = True
     if name != "forward" and trainer.last_root is not None:  # the loss's graph, as it is now
+        tags = sample_tags(trainer)
         run.shown = ShownGraph(run.step_count + 1, trainer.last_root, run.params,
-                               run.forward_params, run.split_dots)  # fmt: skip
+                               run.forward_params, run.split_dots, tags)  # fmt: skip
     run.flush_progress(force=True)
     run.send_model(force=True)
     if run.shown is not None:

@@ -19,7 +19,7 @@ from micrograd import checkpoint
 from micrograd.train import StepReport, TrainConfig, Trainer
 from tui.protocol import Command, GraphView, Notice, Progress, Report
 from tui.training.commands import HANDLERS
-from tui.training.shown_graph import ShownGraph
+from tui.training.shown_graph import ShownGraph, sample_tags
 from tui.training.views import BoundaryGrid, dataset_view, model_view
 
 PROGRESS_EVERY = 0.1  # seconds between loss batches while running
@@ -137,7 +137,12 @@ class TrainingLoop:
             return None
         if self.shown is None or self.shown.step != self.step_count:
             self.shown = ShownGraph(
-                self.step_count, root, self.params, self.forward_params, self.split_dots
+                self.step_count,
+                root,
+                self.params,
+                self.forward_params,
+                self.split_dots,
+                sample_tags(self.trainer),
             )
         return self.shown
 

@@ -20,9 +20,39 @@ from micrograd.engine import Value, topological_order
 from micrograd.gradcheck import check_node
 from micrograd.graph import GraphSnapshot, snapshot, split_dots_origins
 from micrograd.nn import MLP
+from micrograd.train import Trainer
 from tui.protocol import GradCheckView, NeuronView
 
 NEURON_TABLE_ROWS = 500  # samples in the neuron view's table (data with more than two inputs)
+
+
+@contextmanager
+def tagged(samples: Sequence[tuple[Value, str]]) -> Iterator[None]:
+    """Each sample's output node labelled with its sample too (`L2.N0 sample 3: ...`), for the
+    block only: the graph's per-sample branches say which sample they are."""
+    old = [(v, v.label) for v, _ in samples]
+    for v, tag in samples:
+        v.label = f"{v.label} {tag}" if v.label else tag
+    try:
+        yield
+    finally:
+        for v, label in old:
+            v.label = label
+
+
+def sample_tags(trainer: Trainer) -> list[tuple[Value, str]]:
+    """(output node, `sample 3: x=(2, 3, -1) y=+1`) for each sample of the last graph; the
+    label as the loss uses it (+1/-1 for a two-class loss other than bce), as the table shows."""
+    X, y = trainer.data.X_train, trainer.data.y_train
+    signed = trainer.n_classes == 2 and trainer.loss_name != "bce"
+    tags = []
+    for i, out in trainer.last_samples:
+        x = ", ".join(f"{v:.3g}" for v in X[i])
+        label = ("+1" if y[i] else "-1") if signed else str(y[i])
+        for v in out if isinstance(out, list) else [out]:
+            if isinstance(v, Value):
+                tags.append((v, f"sample {i}: x=({x}) y={label}"))
+    return tags
 
 
 class ShownGraph:
@@ -35,13 +65,14 @@ class ShownGraph:
         params: Sequence[tuple[str, Value]],
         forward_values: Sequence[float],
         split: bool = False,
+        samples: Sequence[tuple[Value, str]] = (),
     ) -> None:
         self.step = step
         self.root = root
         self.params = {name: p for name, p in params}
         # (parameter, value in the forward pass, gradient from the backward pass)
         self._leaves = [(p, x, p.grad) for (_, p), x in zip(params, forward_values)]
-        with self.as_it_was():
+        with self.as_it_was(), tagged(samples):
             self.snapshot: GraphSnapshot = snapshot(root)
         # split: each dot shown as the lecture's * and + nodes; origins maps a shown index to
         # the graph's own (-1 for a node the split made, which no Value stands for)
