@@ -138,7 +138,7 @@ def test_each_samples_branch_is_labelled_with_its_sample():
     params = list(t.model.named_parameters())
     shown = ShownGraph(1, t.last_root, params, [p.data for _, p in params],
                        samples=sample_tags(t))  # fmt: skip
-    labels = [x for x in shown.snapshot.labels if "sample" in x]
+    labels = [x for x in shown.snapshot.labels if x.startswith("L2.N0 sample")]
     X, y = t.data.X_train, t.data.y_train
     assert len(labels) == len(X) == 4
     for i, (x, label) in enumerate(zip(X, y, strict=True)):
@@ -164,3 +164,22 @@ async def test_the_graph_names_each_samples_branch():
         labels = sorted(x for x in graph(app).snapshot.labels if " sample " in x)
         assert [x.split(":")[0].split()[-1] for x in labels] == ["0", "1", "2", "3"]
         assert labels[0] == "L2.N0 sample 0: x=(2, 3, -1) y=+1"  # the lecture's xs[0], ys[0]
+        snap = graph(app).snapshot  # the loss's terms, (yout - ygt)**2, name their sample too
+        data_loss = snap.labels.index("data loss") if "data loss" in snap.labels else snap.root
+        terms = snap.children[data_loss]
+        assert sorted(snap.labels[c] for c in terms) == [x.removeprefix("L2.N0 ") for x in labels]
+        assert all(snap.ops[c] == "**2" for c in terms)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "mse", "bce"])
+def test_a_mean_losses_terms_name_their_samples_too(loss):
+    for config in (TrainConfig(samples=20, hidden=(3,), seed=1, loss=loss, alpha=1e-3),
+                   TrainConfig(dataset="blobs", samples=12, hidden=(3,), seed=1)):  # fmt: skip
+        t = Trainer(config)
+        t.step()
+        params = list(t.model.named_parameters())
+        snap = ShownGraph(1, t.last_root, params, [p.data for _, p in params],
+                          samples=sample_tags(t)).snapshot  # fmt: skip
+        terms = sorted(int(x.split(":")[0].split()[1]) for x in snap.labels
+                       if x.startswith("sample "))  # fmt: skip
+        assert terms == list(range(len(t.data.X_train))), t.loss_name

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 
 from micrograd.engine import Value, topological_order
 from micrograd.gradcheck import check_node
@@ -38,6 +39,34 @@ def tagged(samples: Sequence[tuple[Value, str]]) -> Iterator[None]:
     finally:
         for v, label in old:
             v.label = label
+
+
+def label_branches(snap: GraphSnapshot) -> GraphSnapshot:
+    """`snap` with the loss's per-sample terms (a sum's inputs that lead to one sample's output
+    within a few nodes, e.g. the lecture's `(yout - ygt)**2`) labelled with that sample, so the
+    tree's top lines say which sample each branch is."""
+    tag_of = {i: x[x.index("sample ") :] for i, x in enumerate(snap.labels) if "sample " in x}
+    if not tag_of or snap.root < 0:
+        return snap
+    labels = list(snap.labels)
+    tops = [(c, 0) for c in snap.children[snap.root]]
+    while tops:
+        top, depth = tops.pop()
+        found: set[str] = set()
+        frontier = [top]
+        for _ in range(6):  # a loss term's few ops down to its sample's output
+            nxt = []
+            for n in frontier:
+                if n in tag_of:
+                    found.add(tag_of[n])
+                else:
+                    nxt.extend(snap.children[n])
+            frontier = nxt
+        if len(found) == 1 and not labels[top]:
+            labels[top] = found.pop()
+        elif len(found) > 1 and depth < 2:  # a sum or a mean of the terms: look inside
+            tops.extend((c, depth + 1) for c in snap.children[top])
+    return replace(snap, labels=tuple(labels))
 
 
 def sample_tags(trainer: Trainer) -> list[tuple[Value, str]]:
@@ -73,7 +102,7 @@ class ShownGraph:
         # (parameter, value in the forward pass, gradient from the backward pass)
         self._leaves = [(p, x, p.grad) for (_, p), x in zip(params, forward_values)]
         with self.as_it_was(), tagged(samples):
-            self.snapshot: GraphSnapshot = snapshot(root)
+            self.snapshot: GraphSnapshot = label_branches(snapshot(root))
         # split: each dot shown as the lecture's * and + nodes; origins maps a shown index to
         # the graph's own (-1 for a node the split made, which no Value stands for)
         self.origins: tuple[int, ...] | None = None
