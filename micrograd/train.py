@@ -15,6 +15,7 @@ import time
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
 from micrograd import data as datasets
 from micrograd.engine import Value
@@ -457,6 +458,21 @@ def load_data(config: TrainConfig) -> Data:
     return Data(X_train, y_train, X_test, y_test, classes)
 
 
+PHASES = ("forward", "loss", "zero_grad", "backward", "update")  # of a step (`step_phase`)
+
+
+@dataclass
+class PartialStep:
+    """A step under way, phase by phase: its batch, its outputs, its loss once computed."""
+
+    X: list[list[float]]
+    y: list[int]
+    outputs: list
+    start: float
+    loss: Value | None = None
+    done: str = ""  # the last phase done
+
+
 class Trainer:
     """Owns a run: the model, the optimizer, the data, the batch RNG and the history."""
 
@@ -488,6 +504,10 @@ class Trainer:
         self.step_count = 0
         self.history = History()
         self.last_root: Value | None = None
+        # the last graph's samples: (index in the training data, its output Value or Values)
+        self.last_samples: list[tuple[int, Any]] = []
+        self._batch_idx: list[int] | None = None
+        self._partial: PartialStep | None = None  # a step done phase by phase, under way
         self._first_loss = self._lowest_loss = math.nan  # for `divergence`
 
     def _build_tensor(self, seed: int, n_out: int) -> None:
@@ -518,6 +538,8 @@ class Trainer:
         self.step_count = 0
         self.history = History()
         self.last_root = None
+        self.last_samples = []
+        self._partial = None
         self._first_loss = self._lowest_loss = math.nan  # for `divergence`
 
     # -- the learning rate -------------------------------------------------------------------
@@ -555,7 +577,7 @@ class Trainer:
 
     def batch(self) -> tuple[list[list[float]], list[int]]:
         X, y = self.data.X_train, self.data.y_train
-        idx = self.batch_indices()
+        idx = self._batch_idx = self.batch_indices()
         if idx is None:
             return X, y
         return [X[i] for i in idx], [y[i] for i in idx]
@@ -569,6 +591,7 @@ class Trainer:
         every node again and again (the cost is in benchmarks/README.md).
         Reference counting frees each graph as usual; the collector resumes after the step.
         """
+        self._partial = None  # a step under way phase by phase is dropped
         was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -582,8 +605,14 @@ class Trainer:
             return self._tensor_step()
         start = time.perf_counter()
         X, y = self.batch()
-        model = self.model
-        outputs = [model(x) for x in X]
+        outputs = [self.model(x) for x in X]
+        loss = self._loss(outputs, y)
+        for p in self.params:
+            p.grad = 0.0
+        loss.backward()
+        return self._update(loss, outputs, y, start)
+
+    def _loss(self, outputs: list, y: list[int]) -> Value:
         loss = LOSSES[self.loss_name](outputs, y)
         loss.label = "data loss"
         if self.config.alpha:
@@ -591,9 +620,10 @@ class Trainer:
             penalty.label = "L2 penalty"
             loss = loss + penalty
         loss.label = "loss"
-        for p in self.params:
-            p.grad = 0.0
-        loss.backward()
+        return loss
+
+    def _update(self, loss: Value, outputs: list, y: list[int], start: float) -> StepReport:
+        """The update from the gradients there are, then the step's report."""
         lr = self.lr
         nonfinite = not math.isfinite(loss.data) or not all(
             math.isfinite(p.grad) for p in self.params
@@ -620,7 +650,50 @@ class Trainer:
         )
         self.history.append(report)
         self.last_root = loss
+        self.last_samples = self._samples(outputs)
         return report
+
+    def _samples(self, outputs: list) -> list[tuple[int, Any]]:
+        idx = self._batch_idx
+        return list(zip(range(len(outputs)) if idx is None else idx, outputs))
+
+    # -- one phase at a time (the lecture's loop, to watch) -----------------------------------
+
+    @property
+    def phase(self) -> str:
+        """The last phase done of the step under way ("" between steps): one of PHASES."""
+        return self._partial.done if self._partial is not None else ""
+
+    def step_phase(self, zero_grad: bool = True) -> tuple[str, StepReport | None]:
+        """Do the next phase of a step, forward -> loss -> zero_grad -> backward -> update,
+        and return its name (and the step's report after update). A full cycle gives what
+        `step()` gives. `zero_grad=False` skips zeroing the parameters' gradients (the phase
+        is still named, and does nothing): backward then adds to the last step's gradients,
+        the lecture's accumulation bug. The scalar engine only (the tensor engine steps whole).
+        """
+        if self.tensor_run is not None:
+            raise ValueError("phase stepping needs the scalar engine (--engine scalar)")
+        part = self._partial
+        if part is None:
+            X, y = self.batch()
+            start = time.perf_counter()
+            part = self._partial = PartialStep(X, y, [self.model(x) for x in X], start)
+        elif part.done == "forward":
+            part.loss = self._loss(part.outputs, part.y)
+            self.last_root = part.loss
+            self.last_samples = self._samples(part.outputs)
+        elif part.done == "loss":
+            if zero_grad:
+                for p in self.params:
+                    p.grad = 0.0
+        elif part.done == "zero_grad":
+            part.loss.backward()  # type: ignore[union-attr]
+        else:  # after backward: the update ends the step
+            self._partial = None
+            report = self._update(part.loss, part.outputs, part.y, part.start)  # type: ignore[arg-type]
+            return "update", report
+        part.done = PHASES[PHASES.index(part.done) + 1] if part.done else "forward"
+        return part.done, None
 
     def _tensor_step(self) -> StepReport:
         """`_step` on the tensor engine: the same batch, lr, report and history."""
@@ -639,6 +712,7 @@ class Trainer:
         )  # fmt: skip
         self.history.append(report)
         self.last_root = root  # type: ignore[assignment]
+        self.last_samples = []
         return report
 
     # -- divergence ---------------------------------------------------------------------------
@@ -787,6 +861,7 @@ class Trainer:
         self.step_count = check_number("the step", state["step"], whole=True, low=0)
         self.history = History(StepReport.from_list(r) for r in state["history"])
         self.last_root = None
+        self.last_samples = []
         losses = [r.loss for r in self.history if math.isfinite(r.loss)]
         self._first_loss = losses[0] if losses else math.nan
         self._lowest_loss = min(losses, default=math.nan)

@@ -116,9 +116,10 @@ async def test_v_opens_the_neuron_view_and_escape_closes_it():
         assert "●" in str(screen.query_one("#neuron-map").render())
         await pilot.press("escape")
         assert not isinstance(app.screen, NeuronScreen)
-        # from the graph: the node labelled L1.N0 (the output neuron)
+        # from the graph: the node labelled L1.N0 (the output neuron; its sample follows)
         tree = app.query_one(GraphTree)
-        tree.reveal(tree.snapshot.labels.index("L1.N0"))
+        labels = tree.snapshot.labels
+        tree.reveal(next(i for i, x in enumerate(labels) if x.startswith("L1.N0 sample ")))
         tree.focus()
         await pilot.press("v")
         await wait_for(pilot, lambda: getattr(app.screen, "last_view", None) is not None)

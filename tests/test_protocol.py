@@ -31,6 +31,7 @@ def test_what_changes_the_run_is_a_property_of_the_command():
         "ResetLr",
         "Resume",
         "Step",
+        "StepPhase",  # a step, phase by phase
         "Reset",
         "NextDataset",
         "AddPoint",

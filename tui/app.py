@@ -389,6 +389,19 @@ class MicrogradApp(GuardedApp[int]):
         self.mirror.scale_lr(factor)
         self.show_run()
 
+    def action_step_phase(self) -> None:
+        if not self._refused_while_stopped():
+            self.mirror.step_phase()
+            self.show_run()
+
+    def action_toggle_zero_grad(self) -> None:
+        self.mirror.toggle_zero_grad()
+        self.show_run()
+
+    def action_change_speed(self, faster: bool) -> None:
+        self.mirror.change_speed(faster)
+        self.show_run()
+
     def action_reset_lr(self) -> None:
         self.mirror.reset_lr()
         self.show_run()

@@ -60,6 +60,22 @@ class Step(Command):
 
 
 @dataclass(frozen=True)
+class StepPhase(Command):
+    """The next phase of a step (forward, loss, zero_grad, backward, update), then paused;
+    `zero_grad=False` skips zeroing the gradients (the lecture's accumulation bug)."""
+
+    changes_run: ClassVar[bool] = True
+    zero_grad: bool = True
+
+
+@dataclass(frozen=True)
+class SetSpeed(Command):
+    """Step at most `steps_per_second` while running (0: full speed), from now on."""
+
+    steps_per_second: float
+
+
+@dataclass(frozen=True)
 class Reset(Command):
     """New weights, same settings and learning rate."""
 
@@ -231,6 +247,7 @@ class Progress(Report):
     steps_per_second: float
     lr: float  # the learning rate the next step will use
     serial: int  # the serial of the last command applied
+    phase: str = ""  # the phase of a step just done by `StepPhase` ("" after a whole step)
 
 
 @dataclass(frozen=True)

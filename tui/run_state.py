@@ -25,10 +25,13 @@ from tui.protocol import (
     ResetLr,
     Resume,
     ScaleLr,
+    SetSpeed,
     Step,
+    StepPhase,
 )
 
 NOISE_LEVELS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
+SPEEDS = (1.0, 2.0, 5.0, 10.0, 30.0, 0.0)  # steps per second while running, slow to fast; 0: full
 
 
 def next_noise(noise: float) -> float:
@@ -47,6 +50,9 @@ class RunShown:
     lr: float | None = None
     lr_asked: str = ""  # a change asked for and not applied yet: "×2", "initial"
     rate: float = 0.0
+    speed: float = 0.0  # the pace asked for (steps per second); 0: full speed
+    phase: str = ""  # the phase of a step just done by `.` ("" after a whole step)
+    zero_grad: bool = True  # False: `.` skips zero_grad (the lecture's accumulation bug)
     state: str = "starting"
     what: str = ""
 
@@ -69,6 +75,9 @@ class RunMirror:
         self.what = ""  # the data and the model, e.g. "moons 2-16-16-1"
         self.stopped = False  # the training process died: `r` restarts it
         self.lr_asked = ""  # the lr change asked for, until the training process applies it
+        self.speed = 0.0  # the pace asked for, one of SPEEDS; 0: full speed
+        self.phase = ""  # as the training process last said
+        self.zero_grad = True  # phase stepping zeroes the gradients before backward
         self._state_serial = 0  # of the last run/pause command sent
         self._lr_serial = 0  # of the last lr command sent
 
@@ -91,6 +100,22 @@ class RunMirror:
         self.lr_asked = "initial"
         self._lr_serial = self.send(ResetLr())
 
+    def step_phase(self) -> None:
+        if self.state == "running":
+            self.send(Pause())
+        self.state = "paused"
+        self._state_serial = self.send(StepPhase(self.zero_grad))
+
+    def toggle_zero_grad(self) -> None:
+        self.zero_grad = not self.zero_grad
+
+    def change_speed(self, faster: bool) -> None:
+        """The next pace of SPEEDS, faster or slower (full speed and 1 step/s are the ends)."""
+        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else len(SPEEDS) - 1
+        i = min(i + 1, len(SPEEDS) - 1) if faster else max(i - 1, 0)
+        self.speed = SPEEDS[i]
+        self.send(SetSpeed(self.speed))
+
     def reset(self) -> None:
         self.send(Reset())
 
@@ -100,6 +125,8 @@ class RunMirror:
         self._state_serial = self._lr_serial = 0
         self.lr_asked = ""
         self.stopped = False
+        if self.speed:  # the new process keeps the pace the keys chose
+            self.send(SetSpeed(self.speed))
         self.state = "running"
         self.reported_state = "starting"
         self.rate = 0.0
@@ -113,6 +140,7 @@ class RunMirror:
         if p.serial >= self._lr_serial:  # the lr asked for is applied (or refused)
             self.lr_asked = ""
         self.rate = p.steps_per_second
+        self.phase = p.phase
         if p.reports:
             self.last_report = p.reports[-1]
             tests = [r.test_loss for r in p.reports if r.test_loss is not None]
@@ -160,6 +188,9 @@ class RunMirror:
             lr=self.lr,
             lr_asked=self.lr_asked,
             rate=self.rate,
+            speed=self.speed,
+            phase=self.phase,
+            zero_grad=self.zero_grad,
             state="diverging" if r and r.diverging and self.state == "running" else self.state,
             what=what_prefix + self.what,
         )

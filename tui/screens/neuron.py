@@ -26,7 +26,7 @@ from tui.protocol import NeuronView
 from tui.screens.on_top import OnTop
 from tui.widgets.dataset import POINT_COLOURS
 
-NEURON = re.compile(r"^L(\d+)\.N(\d+)(?:\.|$)")  # a neuron's name, or a parameter's
+NEURON = re.compile(r"^L(\d+)\.N(\d+)(?:[. ]|$)")  # a neuron's name (+ its sample), a parameter's
 GRID = (48, 16)  # grid points asked for (cols, rows); the heatmap shows one per cell
 REFRESH_EVERY = 1.0  # seconds between refreshes while training runs
 # Per strength level 1..4 (0 is exactly zero: blank): background and character.

@@ -36,6 +36,7 @@ from tui.protocol import (
     Configure,
     ExportDot,
     ExportHistory,
+    GraphView,
     LrChanged,
     NextDataset,
     Notice,
@@ -48,11 +49,14 @@ from tui.protocol import (
     ScaleLr,
     SendGraph,
     SetGrid,
+    SetSpeed,
     SplitDots,
     Step,
+    StepPhase,
     Stop,
 )
 from tui.training.edits import data_edited, edit_data, history_csv
+from tui.training.shown_graph import ShownGraph, sample_tags
 from tui.training.views import neuron_report
 
 if TYPE_CHECKING:
@@ -98,6 +102,43 @@ def step(run: TrainingLoop, c: Step) -> None:
         run.state = "paused"
         run.do_step()
         run.publish_now()
+
+
+def step_phase(run: TrainingLoop, c: StepPhase) -> None:
+    """One phase of a step, paused after it; each pane gets the state it left."""
+    if run.state == "running":
+        run.state = "paused"
+    trainer = run.trainer
+    if not trainer.phase:  # a new step: the parameters as its forward pass sees them
+        run.forward_params = [p.data for _, p in run.params]
+    try:
+        name, report = trainer.step_phase(c.zero_grad)
+    except ValueError as exc:
+        run.send(Notice(f"No phase stepping: {exc}", "warning"))
+        run.flush_progress(force=True)
+        return
+    run.phase = name
+    if report is not None:  # update: the step is done, shown as any step is
+        run.after_step(report)
+        run.publish_now()
+        return
+    run.model_dirty = True
+    if name != "forward" and trainer.last_root is not None:  # the loss's graph, as it is now
+        tags = sample_tags(trainer)
+        run.shown = ShownGraph(run.step_count + 1, trainer.last_root, run.params,
+                               run.forward_params, run.split_dots, tags)  # fmt: skip
+    run.flush_progress(force=True)
+    run.send_model(force=True)
+    if run.shown is not None:
+        run.send(GraphView(run.shown.step, run.shown.snapshot))
+
+
+def set_speed(run: TrainingLoop, c: SetSpeed) -> None:
+    """Pace the steps (0: full speed); the next step waits for its turn from now."""
+    run.speed = max(0.0, c.steps_per_second)
+    run.next_step_at = 0.0
+    run.step_times.clear()  # the rate shown is the new pace's, not the old one's
+    run.flush_progress(force=True)
 
 
 def stop(run: TrainingLoop, c: Stop) -> None:
@@ -266,6 +307,8 @@ HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
     Pause: pause,
     Resume: resume,
     Step: step,
+    StepPhase: step_phase,
+    SetSpeed: set_speed,
     Stop: stop,
     Reset: reset,
     NextDataset: next_dataset,

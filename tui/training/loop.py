@@ -19,7 +19,7 @@ from micrograd import checkpoint
 from micrograd.train import StepReport, TrainConfig, Trainer
 from tui.protocol import Command, GraphView, Notice, Progress, Report
 from tui.training.commands import HANDLERS
-from tui.training.shown_graph import ShownGraph
+from tui.training.shown_graph import ShownGraph, sample_tags
 from tui.training.views import BoundaryGrid, dataset_view, model_view
 
 PROGRESS_EVERY = 0.1  # seconds between loss batches while running
@@ -58,6 +58,9 @@ class TrainingLoop:
         self.diverging = False
         self.split_dots = False  # show each neuron's dot as the lecture's * and + (SplitDots)
         self.stopping = False
+        self.phase = ""  # the phase `StepPhase` last did ("" after a whole step)
+        self.speed = 0.0  # steps per second at most while running; 0: full speed (SetSpeed)
+        self.next_step_at = 0.0  # when a paced run takes its next step (time.monotonic)
         self.serial = 0  # of the last command applied
         if load is None:
             self.new_trainer(Trainer(config))
@@ -86,6 +89,7 @@ class TrainingLoop:
         self.trainer = trainer
         self.params = list(trainer.model.named_parameters())
         self.forward_params = []
+        self.phase = ""
         self.pending.clear()
         self.step_times.clear()
         self.shown = None
@@ -106,7 +110,11 @@ class TrainingLoop:
         rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
         if self.state != "running":
             rate = 0.0
-        self.send(Progress(tuple(self.pending), self.state, rate, self.trainer.lr, self.serial))
+        self.send(
+            Progress(
+                tuple(self.pending), self.state, rate, self.trainer.lr, self.serial, self.phase
+            )
+        )
         self.pending.clear()
         self.last_progress = now
 
@@ -142,7 +150,12 @@ class TrainingLoop:
                 self.shown = TensorShown(self.step_count, root)
             else:
                 self.shown = ShownGraph(
-                    self.step_count, root, self.params, self.forward_params, self.split_dots
+                    self.step_count,
+                    root,
+                    self.params,
+                    self.forward_params,
+                    self.split_dots,
+                    sample_tags(self.trainer),
                 )
         return self.shown
 
@@ -169,7 +182,11 @@ class TrainingLoop:
             self.forward_params = copy_params(self.trainer)
         else:
             self.forward_params = [p.data for _, p in self.params]
-        report = self.trainer.step()
+        self.phase = ""
+        self.after_step(self.trainer.step())
+
+    def after_step(self, report: StepReport) -> None:
+        """Say what a step did (done whole, or its last phase): its report, divergence."""
         self.pending.append(report)
         self.step_times.append(time.monotonic())
         self.model_dirty = True
@@ -194,26 +211,34 @@ class TrainingLoop:
         next_poll = 0.0
         while not self.stopping:
             block = self.state != "running"
+            # a paced run waits for its next step on the command queue: a key is answered at once
+            wait = 0.0 if block else self.next_step_at - time.monotonic()
             message = None
             # While running, look for commands at most every COMMAND_EVERY seconds: polling the
             # queue after every step of a tiny model took the GIL so often that the queue's
             # sending thread starved and reports reached the app seconds late.
-            if block or time.monotonic() >= next_poll:
+            if block or wait > 0 or time.monotonic() >= next_poll:
                 next_poll = time.monotonic() + COMMAND_EVERY
                 try:
-                    message = (
-                        self.commands.get(timeout=0.5) if block else self.commands.get_nowait()
-                    )
+                    if block or wait > 0:
+                        message = self.commands.get(timeout=0.5 if block else min(wait, 0.5))
+                    else:
+                        message = self.commands.get_nowait()
                 except queue.Empty:
                     pass
             if message is not None:
                 self.handle(*message)
                 continue  # drain every waiting command before the next step
-            if block:
+            if block or wait > 0:
                 if orphaned():
                     return
                 continue
+            started = time.monotonic()
             self.do_step()
+            if self.speed > 0:  # each paced step is shown: its loss, table and boundary
+                self.next_step_at = started + 1.0 / self.speed
+                self.flush_progress(force=True)
+                self.send_model(force=True)
             if self.state == "running" and self.step_count == self.config.steps:
                 if not self.finished_notice:
                     self.finished_notice = True

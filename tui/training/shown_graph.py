@@ -15,14 +15,73 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 
 from micrograd.engine import Value, topological_order
 from micrograd.gradcheck import check_node
 from micrograd.graph import GraphSnapshot, snapshot, split_dots_origins
 from micrograd.nn import MLP
+from micrograd.train import Trainer
 from tui.protocol import GradCheckView, NeuronView
 
 NEURON_TABLE_ROWS = 500  # samples in the neuron view's table (data with more than two inputs)
+
+
+@contextmanager
+def tagged(samples: Sequence[tuple[Value, str]]) -> Iterator[None]:
+    """Each sample's output node labelled with its sample too (`L2.N0 sample 3: ...`), for the
+    block only: the graph's per-sample branches say which sample they are."""
+    old = [(v, v.label) for v, _ in samples]
+    for v, tag in samples:
+        v.label = f"{v.label} {tag}" if v.label else tag
+    try:
+        yield
+    finally:
+        for v, label in old:
+            v.label = label
+
+
+def label_branches(snap: GraphSnapshot) -> GraphSnapshot:
+    """`snap` with the loss's per-sample terms (a sum's inputs that lead to one sample's output
+    within a few nodes, e.g. the lecture's `(yout - ygt)**2`) labelled with that sample, so the
+    tree's top lines say which sample each branch is."""
+    tag_of = {i: x[x.index("sample ") :] for i, x in enumerate(snap.labels) if "sample " in x}
+    if not tag_of or snap.root < 0:
+        return snap
+    labels = list(snap.labels)
+    tops = [(c, 0) for c in snap.children[snap.root]]
+    while tops:
+        top, depth = tops.pop()
+        found: set[str] = set()
+        frontier = [top]
+        for _ in range(6):  # a loss term's few ops down to its sample's output
+            nxt = []
+            for n in frontier:
+                if n in tag_of:
+                    found.add(tag_of[n])
+                else:
+                    nxt.extend(snap.children[n])
+            frontier = nxt
+        if len(found) == 1 and not labels[top]:
+            labels[top] = found.pop()
+        elif len(found) > 1 and depth < 2:  # a sum or a mean of the terms: look inside
+            tops.extend((c, depth + 1) for c in snap.children[top])
+    return replace(snap, labels=tuple(labels))
+
+
+def sample_tags(trainer: Trainer) -> list[tuple[Value, str]]:
+    """(output node, `sample 3: x=(2, 3, -1) y=+1`) for each sample of the last graph; the
+    label as the loss uses it (+1/-1 for a two-class loss other than bce), as the table shows."""
+    X, y = trainer.data.X_train, trainer.data.y_train
+    signed = trainer.n_classes == 2 and trainer.loss_name != "bce"
+    tags = []
+    for i, out in trainer.last_samples:
+        x = ", ".join(f"{v:.3g}" for v in X[i])
+        label = ("+1" if y[i] else "-1") if signed else str(y[i])
+        for v in out if isinstance(out, list) else [out]:
+            if isinstance(v, Value):
+                tags.append((v, f"sample {i}: x=({x}) y={label}"))
+    return tags
 
 
 class ShownGraph:
@@ -35,14 +94,15 @@ class ShownGraph:
         params: Sequence[tuple[str, Value]],
         forward_values: Sequence[float],
         split: bool = False,
+        samples: Sequence[tuple[Value, str]] = (),
     ) -> None:
         self.step = step
         self.root = root
         self.params = {name: p for name, p in params}
         # (parameter, value in the forward pass, gradient from the backward pass)
         self._leaves = [(p, x, p.grad) for (_, p), x in zip(params, forward_values)]
-        with self.as_it_was():
-            self.snapshot: GraphSnapshot = snapshot(root)
+        with self.as_it_was(), tagged(samples):
+            self.snapshot: GraphSnapshot = label_branches(snapshot(root))
         # split: each dot shown as the lecture's * and + nodes; origins maps a shown index to
         # the graph's own (-1 for a node the split made, which no Value stands for)
         self.origins: tuple[int, ...] | None = None

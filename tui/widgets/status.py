@@ -18,7 +18,7 @@ STATE_STYLES = {
 
 
 class StatusLine(Widget):
-    """`step <n>  loss <x>  acc <p>%  lr <x>  <r> steps/s  <state>` and what is trained.
+    """`step <n>  loss <x>  acc <p>%  lr <x>  <r> steps/s [(pace <s>/s)]  <state>`, what is trained.
 
     `run` is the widget's own reactive: setting it repaints this line only, and only when what
     it shows changed (never a new layout)."""
@@ -40,8 +40,15 @@ class StatusLine(Widget):
         text.append(f"  lr {fmt_number(r.lr)}", "bold")
         if r.lr_asked:
             text.append(f" ({r.lr_asked} asked)", "italic")
-        text.append(f"  {r.rate:.1f} steps/s  ")
+        text.append(f"  {r.rate:.1f} steps/s")
+        if r.speed:
+            text.append(f" (pace {r.speed:g}/s)", "bold cyan")
+        text.append("  ")
         text.append(r.state, STATE_STYLES.get(r.state, ""))
+        if r.phase:
+            text.append(f"  after {r.phase}", "bold cyan")
+        if not r.zero_grad:
+            text.append("  zero_grad off", "bold red")
         if r.what:
             text.append(f"  {r.what}", "dim")
         return text
