@@ -74,6 +74,8 @@ from tui.widgets.status import StatusLine
 GRAPH_EVERY = 2.0  # seconds between graph refreshes while running
 NARROW = (100, 32)  # below this width or height: the compact layout
 TOO_SMALL = (60, 16)  # below this: a notice instead of the panes (keys still work)
+# Textual's focus moves: what tab and shift+tab do on every screen, the forms' included
+SCREEN_ACTIONS = frozenset({"focus_next", "focus_previous"})
 KEYS_BUSY = 1.0  # seconds after a key press during which the panes redraw less often
 
 
@@ -362,8 +364,9 @@ class MicrogradApp(GuardedApp[int]):
 
     # -- keys (the table in tui.keys) -----------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The keys belong to the main screen: over help or the palette they pass through."""
-        return not self.screen.is_modal
+        """The keys of the table belong to the main screen: over help, a form or the palette they
+        pass through; Textual's own moves (tab, shift+tab between a form's fields) work there."""
+        return action in SCREEN_ACTIONS or not self.screen.is_modal
 
     def _refused_while_stopped(self) -> bool:
         """True (and a notice) if the training process has died: only `r` helps then."""

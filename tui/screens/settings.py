@@ -75,7 +75,9 @@ class SettingsScreen(OnTop, ModalScreen[TrainConfig | None]):
     ]
     # Focus and title without a query in on_mount: a form closed by a key sent with the one that
     # opened it found its widgets gone there (NoMatches, an exit with status 1 in a key storm).
-    AUTO_FOCUS = "#set-samples"
+    # It starts on the first field; enter in a field moves to the next (only ctrl+s and Apply
+    # start a new run), tab and shift+tab move too, and the form scrolls to the focused field.
+    AUTO_FOCUS = f"#set-{FIELDS[0].name}"
 
     def __init__(self, config: TrainConfig) -> None:
         super().__init__()
@@ -138,8 +140,9 @@ class SettingsScreen(OnTop, ModalScreen[TrainConfig | None]):
         self.dismiss(None)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in a field moves to the next one: it never restarts the run by surprise."""
         event.stop()
-        self.action_apply()
+        self.focus_next()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -1,0 +1,57 @@
+"""Every screen usable with the keyboard alone at 80x24 (issue 12, items 3 to 5)."""
+
+from __future__ import annotations
+
+from apphelp import FAST, status, wait_for
+from textual.widgets import Input
+
+from tui.app import MicrogradApp
+from tui.screens.settings import FIELDS, SettingsScreen
+
+SMALL = (80, 24)
+
+
+def shown_whole(screen, widget) -> bool:
+    """`widget` lies inside the form's visible region (the form scrolled to it)."""
+    form = screen.query_one("#settings-form")
+    region, visible = widget.region, form.content_region
+    return region.height > 0 and visible.contains_region(region)
+
+
+async def test_settings_tab_reaches_every_field_at_80x24_and_enter_does_not_apply():
+    """Before: tab did nothing (the app's check_action blocked Textual's focus moves over a
+    modal), focus started on "samples" where enter applied the form, and at 80x24 fields
+    below the fifth were out of sight."""
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: "2-4-1" in status(app))
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        form = app.screen
+        await pilot.pause()
+        reached = []
+        for _ in FIELDS:
+            focused = app.focused
+            assert focused is not None and shown_whole(form, focused), focused
+            reached.append(focused.id)
+            await pilot.press("tab")
+            await pilot.pause()
+        assert reached == [f"set-{f.name}" for f in FIELDS]
+        assert app.focused.id == "apply"  # then the buttons
+        await pilot.press("shift+tab")
+        await pilot.pause()
+        assert app.focused.id == f"set-{FIELDS[-1].name}"
+        assert shown_whole(form, app.focused)
+
+        lr = form.query_one("#set-lr", Input)
+        lr.focus()
+        await pilot.pause()
+        lr.value = "0.05"
+        await pilot.press("enter")  # moves on: still the form, nothing applied
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)
+        assert app.focused.id == "set-alpha"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SettingsScreen))
+        await wait_for(pilot, lambda: "lr 0.05" in status(app))
+        assert app.run_config.lr == 0.05
