@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from apphelp import FAST, status, wait_for
-from textual.widgets import Input
+from textual.widgets import Footer, Input
 
 from tui.app import MicrogradApp
 from tui.screens.settings import FIELDS, SettingsScreen
+from tui.widgets.messages import MessageBar, MessageLog
 
 SMALL = (80, 24)
 
@@ -55,3 +56,27 @@ async def test_settings_tab_reaches_every_field_at_80x24_and_enter_does_not_appl
         await wait_for(pilot, lambda: not isinstance(app.screen, SettingsScreen))
         await wait_for(pilot, lambda: "lr 0.05" in status(app))
         assert app.run_config.lr == 0.05
+
+
+async def test_notices_go_to_the_message_bar_and_log_and_cover_no_pane():
+    """Before: each notice was a toast over the panes (at 80x24 one hid half the Graph)."""
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await wait_for(pilot, lambda: "2-4-1" in status(app))
+        bar = app.query_one(MessageBar)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: "Loss: log scale" in bar.text)
+        app.notify("[b]a path[/b] /tmp/[x", severity="warning")  # shown as typed
+        await pilot.pause()
+        assert "[b]a path[/b] /tmp/[x" in bar.text
+        assert not app.query("Toast")  # nothing over the panes
+        graph = app.query_one("#graph").region
+        assert bar.region.height == 1 and not bar.region.overlaps(graph)
+        footer = app.query_one(Footer).region
+        assert bar.region.bottom == footer.y  # the line right above the footer
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, MessageLog))
+        log = str(app.screen.query_one("#message-lines").render())
+        assert log.index("Loss: log scale") < log.index("[b]a path[/b] /tmp/[x")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, MessageLog))

@@ -63,3 +63,22 @@ def test_settings_by_keyboard_at_80x24(term: Terminal) -> None:
 
     term.keys("q")
     term.wait_for(lambda s: "EXITED 0" in s, "the app to exit with status 0", timeout=30)
+
+
+def test_notices_on_the_message_bar_at_80x24(term: Terminal) -> None:
+    """Before: a toast covered the panes' lower right; now the line above the footer says it
+    and the log (m) keeps it."""
+    term.start(80, 24, ARGS)
+    term.wait_for(lambda s: "paused" in status_line(s), "a paused run")
+    term.keys("l")
+    text = term.wait_for(lambda s: "Loss: log scale" in s, "the notice")
+    rows = text.splitlines()
+    at = next(i for i, row in enumerate(rows) if "Loss: log scale" in row)
+    assert at == len(rows) - 2  # the line above the footer
+    assert rows[at - 1].startswith("╰") and rows[at - 1].endswith("╯")  # the panes end above
+    term.keys("m")
+    term.wait_for(lambda s: "Messages:" in s and "Loss: log scale" in s, "the message log")
+    term.keys("Escape")
+    term.wait_for(lambda s: "Messages:" not in s, "the log closed")
+    term.keys("q")
+    term.wait_for(lambda s: "EXITED 0" in s, "the app to exit with status 0", timeout=30)

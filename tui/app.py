@@ -68,6 +68,7 @@ from tui.widgets.dataset import BoundaryView, DatasetPane
 from tui.widgets.graph_pane import GraphPane
 from tui.widgets.health import GradientHealth
 from tui.widgets.loss import LossPlot
+from tui.widgets.messages import MessageBar
 from tui.widgets.params import ParamTable
 from tui.widgets.status import StatusLine
 
@@ -146,6 +147,7 @@ class MicrogradApp(GuardedApp[int]):
             yield ParamTable(id="params", classes="pane")
             yield GraphPane(id="graph", classes="pane")
             yield GradientHealth(id="health")
+        yield MessageBar("", id="message-bar")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:

@@ -106,6 +106,9 @@ KEYS: tuple[Key, ...] = (
     Key("a", "scratch", "Scratch",
         "scratch pad: type an expression (a=2.0, b=-3.0; c=a*b), walk its backward pass, quiz",
         "Scratch pad: an expression's backward pass"),
+    Key("m", "messages", "Messages",
+        "message log: every notice so far (the bar above the footer shows the latest)",
+        "Message log"),
     Key("question_mark", "help", "Help", "this help", "Help", True, "?"),
     Key("q", "quit", "Quit", "quit: stop training and leave", "Quit", True),
 )  # fmt: skip
