@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from apphelp import FAST, status, wait_for
 from textual.widgets import Footer, Input
+from textual.widgets._footer import FooterKey
 
 from tui.app import MicrogradApp
+from tui.keys import KEYS
 from tui.screens.settings import FIELDS, SettingsScreen
+from tui.widgets.dataset import BoundaryView
+from tui.widgets.key_footer import KeyFooter, key_width
 from tui.widgets.messages import MessageBar, MessageLog
 
 SMALL = (80, 24)
@@ -80,3 +85,32 @@ async def test_notices_go_to_the_message_bar_and_log_and_cover_no_pane():
         assert log.index("Loss: log scale") < log.index("[b]a path[/b] /tmp/[x")
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, MessageLog))
+
+
+def footer_keys(app) -> dict[str, str]:
+    """{key: label} of the footer's keys shown whole on screen."""
+    shown = {}
+    for key in app.query(FooterKey):
+        region = key.region
+        if region.width >= key_width(key) - 1 and region.right <= app.size.width:
+            if app.screen.find_widget(key).region == region:
+                shown[key.key] = key.description
+    return shown
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_footer_shows_every_footer_key_at_80x24(size):
+    """Before: at 80x24 the footer was cut after "b Backprop c" (Check grad, Neuron, Settings,
+    Help and Quit were not on screen)."""
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: "2-4-1" in status(app))
+        await pilot.pause()
+        wanted = {k.key: k.label for k in KEYS if k.footer and k.bound == "app"}
+        assert footer_keys(app) == wanted
+        footer = app.query_one(KeyFooter)
+        assert footer.lines == (1 if size[0] >= 120 else 2)
+        assert footer.region.bottom == size[1]
+        app.query_one(BoundaryView).focus()  # its own keys join the footer: a third line
+        await wait_for(pilot, lambda: "x" in footer_keys(app))
+        assert set(wanted) <= set(footer_keys(app))

@@ -74,11 +74,24 @@ def test_notices_on_the_message_bar_at_80x24(term: Terminal) -> None:
     text = term.wait_for(lambda s: "Loss: log scale" in s, "the notice")
     rows = text.splitlines()
     at = next(i for i, row in enumerate(rows) if "Loss: log scale" in row)
-    assert at == len(rows) - 2  # the line above the footer
+    assert "space Run" in rows[at + 1]  # the line above the footer
     assert rows[at - 1].startswith("╰") and rows[at - 1].endswith("╯")  # the panes end above
     term.keys("m")
     term.wait_for(lambda s: "Messages:" in s and "Loss: log scale" in s, "the message log")
     term.keys("Escape")
     term.wait_for(lambda s: "Messages:" not in s, "the log closed")
+    term.keys("q")
+    term.wait_for(lambda s: "EXITED 0" in s, "the app to exit with status 0", timeout=30)
+
+
+def test_every_footer_key_is_on_screen_at_80x24(term: Terminal) -> None:
+    """Before: the footer was cut after "b Backprop c"."""
+    term.start(80, 24, ARGS)
+    text = term.wait_for(
+        lambda s: "paused" in status_line(s) and "q Quit" in s, "a paused run and its footer"
+    )
+    footer = " ".join(text.splitlines()[-2:])
+    for shown in ("space Run", "c Check grad", "v Neuron", "o Settings", "? Help", "q Quit"):
+        assert shown in footer, text
     term.keys("q")
     term.wait_for(lambda s: "EXITED 0" in s, "the app to exit with status 0", timeout=30)

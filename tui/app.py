@@ -24,7 +24,7 @@ from textual.app import App, ComposeResult
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid
 from textual.message import Message
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from micrograd.fileio import WriteError, write_new
 from micrograd.train import StepReport, TrainConfig
@@ -67,6 +67,7 @@ from tui.session import Session
 from tui.widgets.dataset import BoundaryView, DatasetPane
 from tui.widgets.graph_pane import GraphPane
 from tui.widgets.health import GradientHealth
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.loss import LossPlot
 from tui.widgets.messages import MessageBar
 from tui.widgets.params import ParamTable
@@ -148,7 +149,7 @@ class MicrogradApp(GuardedApp[int]):
             yield GraphPane(id="graph", classes="pane")
             yield GradientHealth(id="health")
         yield MessageBar("", id="message-bar")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for pane, title in (
