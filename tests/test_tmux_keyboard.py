@@ -46,7 +46,7 @@ def test_settings_by_keyboard_at_80x24(term: Terminal) -> None:
     """Before: tab did nothing, enter in the first focused field applied the form, and the
     last six fields could not be brought into view."""
     term.start(80, 24, ARGS)
-    term.wait_for(lambda s: "paused" in status_line(s), "a paused run")
+    term.wait_for(lambda s: "paused" in status_line(s) and "q Quit" in s, "a paused run")
     term.keys("o")
     term.wait_for(lambda s: "ctrl+s applies" in s and "dataset" in s, "the settings form")
     for _ in range(10):  # from the first field to the last (seed), by tab and enter
@@ -69,9 +69,9 @@ def test_notices_on_the_message_bar_at_80x24(term: Terminal) -> None:
     """Before: a toast covered the panes' lower right; now the line above the footer says it
     and the log (m) keeps it."""
     term.start(80, 24, ARGS)
-    term.wait_for(lambda s: "paused" in status_line(s), "a paused run")
+    term.wait_for(lambda s: "paused" in status_line(s) and "q Quit" in s, "a paused run")
     term.keys("l")
-    text = term.wait_for(lambda s: "Loss: log scale" in s, "the notice")
+    text = term.wait_for(lambda s: "Loss: log scale" in s and "q Quit" in s, "the notice")
     rows = text.splitlines()
     at = next(i for i, row in enumerate(rows) if "Loss: log scale" in row)
     assert "space Run" in rows[at + 1]  # the line above the footer
