@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import pytest
 from apphelp import FAST, status, wait_for
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 from textual.widgets._footer import FooterKey
 
 from tui.app import MicrogradApp
 from tui.keys import KEYS
+from tui.screens.neuron import NeuronScreen
 from tui.screens.settings import FIELDS, SettingsScreen
 from tui.widgets.dataset import BoundaryView
+from tui.widgets.graph import GraphTree
 from tui.widgets.key_footer import KeyFooter, key_width
 from tui.widgets.messages import MessageBar, MessageLog
+from tui.widgets.node_detail import NodeDetail
 
 SMALL = (80, 24)
 
@@ -114,3 +117,31 @@ async def test_the_footer_shows_every_footer_key_at_80x24(size):
         app.query_one(BoundaryView).focus()  # its own keys join the footer: a third line
         await wait_for(pilot, lambda: "x" in footer_keys(app))
         assert set(wanted) <= set(footer_keys(app))
+
+
+async def test_chain_rule_detail_and_neuron_grads_at_80x24():
+    """Before: at 80x24 the node detail (the chain rule) showed only in a zoomed Graph pane, and
+    the neuron view's grad column was cut off at the right."""
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: "2-4-1" in status(app))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.graph_step == 1)
+        detail = app.query_one(NodeDetail)
+        assert not detail.display  # the tree alone while another pane has the focus
+        app.query_one(GraphTree).focus()
+        await wait_for(pilot, lambda: detail.display and detail.region.height >= 3)
+        await pilot.press("down", "enter")  # a node below the loss
+        await wait_for(pilot, lambda: "chain rule" in str(detail.query_one(Static).render()))
+        assert not app.query_one("#panes").has_class("-zoomed")
+
+        app.query_one("#params").focus()
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, NeuronScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.last_view is not None)
+        await pilot.pause()
+        weights = screen.query_one("#neuron-weights")
+        assert weights.content.columns[2].header == "grad"
+        box = screen.query_one("#neuron").content_region
+        assert box.contains_region(weights.region), (box, weights.region)

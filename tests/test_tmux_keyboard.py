@@ -95,3 +95,17 @@ def test_every_footer_key_is_on_screen_at_80x24(term: Terminal) -> None:
         assert shown in footer, text
     term.keys("q")
     term.wait_for(lambda s: "EXITED 0" in s, "the app to exit with status 0", timeout=30)
+
+
+def test_node_detail_without_zoom_at_80x24(term: Terminal) -> None:
+    """Before: at 80x24 the node detail showed only in a zoomed Graph pane (now it shows while
+    the Graph has the focus; its first lines only: the chain-rule sum below them needs z)."""
+    term.start(80, 24, ARGS)
+    term.wait_for(lambda s: "paused" in status_line(s) and "q Quit" in s, "a paused run")
+    term.keys("n")
+    term.wait_for(lambda s: "step 1 " in status_line(s) and "nodes" in s, "step 1's graph")
+    term.keys("b", "b")  # the walk focuses the graph: its detail shows, not zoomed
+    text = term.wait_for(lambda s: "backprop 2/" in s and "b next" in s, "the walk's detail")
+    assert "Dataset" in text and "Parameters" in text  # not zoomed
+    term.keys("q")
+    term.wait_for(lambda s: "EXITED 0" in s, "the app to exit with status 0", timeout=30)
