@@ -33,4 +33,4 @@ def step(app: MicrogradApp) -> int:
 
 
 def notices(app: MicrogradApp) -> list[str]:
-    return [n.message for n in app._notifications]
+    return [n.message for n in app.messages]

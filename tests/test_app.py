@@ -140,7 +140,7 @@ async def test_divergence_pauses_and_says_so():
         diverged_at = step(app)
         await pilot.pause(0.3)
         assert step(app) == diverged_at
-        assert any("lower the learning rate" in n.message.lower() for n in app._notifications)
+        assert any("lower the learning rate" in n.message.lower() for n in app.messages)
 
 
 async def test_q_quits_with_status_0_leaving_no_child():
@@ -201,4 +201,4 @@ async def test_zero_sets_the_learning_rate_back_to_the_runs_initial_value():
         await pilot.press("n")
         await wait_for(pilot, lambda: step(app) == 1)
         assert app.last_report.lr == FAST.lr
-        await wait_for(pilot, lambda: any("initial 0.1" in n.message for n in app._notifications))
+        await wait_for(pilot, lambda: any("initial 0.1" in n.message for n in app.messages))

@@ -18,6 +18,7 @@ from tui.screens.neuron import NeuronScreen
 from tui.screens.settings import SettingsScreen
 from tui.widgets.graph import GraphTree
 from tui.widgets.loss import LossPlot
+from tui.widgets.messages import MessageBar
 from tui.widgets.params import ParamTable
 
 
@@ -311,8 +312,9 @@ async def save_and_read_the_notice(app, folder_name: str) -> None:
 
 
 def toasts(app) -> str:
-    """The text of the notices on screen."""
-    return " ".join(str(t.render()) for t in app.query("Toast"))
+    """The text of the notices on screen: the message bar (toasts, had any been shown)."""
+    shown = [str(t.render()) for t in app.query("Toast")]
+    return " ".join([*shown, app.query_one(MessageBar).text])
 
 
 # -- issue 13 item 9: what the terminal can do ---------------------------------------------

@@ -104,7 +104,7 @@ async def test_shades_mode_reads_without_colour():
         # the most negative and the largest positive the strongest shades, 0 blank
         assert lines[0] == "≡≡  ##"
         assert lines[1] == "++!!--"  # +1 and -1 weaker, NaN marked
-        await pilot.press("m")  # back to half blocks: one character per element
+        await pilot.press("C")  # back to half blocks: one character per element
         assert hm.lines_text() == [UPPER_HALF * 3]
         _, style = cell(hm, 1, 0)
         assert style.bgcolor.name == BAD_COLOUR
@@ -140,7 +140,7 @@ async def test_pair_moves_both_cursors_and_names_the_element():
         await pilot.press("left")
         assert left.cursor == (1, 3)
         assert pair.cursor_text() == "C1.K[1, 0, 1, 0] = 30   grad -0.3"
-        await pilot.press("m")  # shades: both maps, not only the focused one
+        await pilot.press("C")  # shades: both maps, not only the focused one
         assert left.shades and right.shades
         pair.show_arrays("[b]x[/b]", (2,), [[1.0, 2.0]], None, 0)  # a user string, as text
         await pilot.pause()

@@ -94,7 +94,7 @@ async def test_c_checks_a_graph_node_and_a_parameter():
         await wait_for(pilot, lambda: len(app.graph.checks) == 2)
         (param,) = [c for key, c in app.graph.checks.items() if key != (1, index)]
         assert param.name == "L0.N0.w1" and param.relative_error < 1e-4 and param.ok
-        assert any("relative error" in n.message for n in app._notifications)
+        assert any("relative error" in n.message for n in app.messages)
 
 
 async def test_v_opens_the_neuron_view_and_escape_closes_it():

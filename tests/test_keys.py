@@ -74,3 +74,10 @@ def test_the_palette_and_the_help_come_from_the_table():
         assert what in text and keys in text
     assert {k.key for k in KEYS} >= {"0", "plus", "space", "question_mark"}
     assert len({k.key for k in KEYS}) == len(KEYS)  # one row per key
+
+
+def test_no_key_does_two_things():
+    """An app key (bound with priority) would hide a pane's key of the same name: one row each.
+    Two branches once both took `m` (the message log and the heatmaps' shades)."""
+    keys = [k.key for k in KEYS]
+    assert sorted(k for k in set(keys) if keys.count(k) > 1) == []

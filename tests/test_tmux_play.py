@@ -56,7 +56,7 @@ def test_gradients_data_edits_settings_and_exports(term: Terminal, tmp_path) -> 
 
     term.keys("o")
     term.wait_for(lambda s: "Settings" in s and "hidden sizes" in s, "the settings form")
-    type_keys(term, "End", "BSpace", "BSpace", "a", "b", "c", "C-s")  # samples "abc"
+    type_keys(term, "Tab", "End", "BSpace", "BSpace", "a", "b", "c", "C-s")  # samples "abc"
     term.wait_for(lambda s: "samples must be a whole number" in s, "the error under its field")
     type_keys(term, "BSpace", "BSpace", "BSpace", "6", "0", "C-s")
     term.wait_for(

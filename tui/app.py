@@ -24,7 +24,7 @@ from textual.app import App, ComposeResult
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid
 from textual.message import Message
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from micrograd.fileio import WriteError, write_new
 from micrograd.train import StepReport, TrainConfig
@@ -68,13 +68,17 @@ from tui.tensor_app import TensorPanes
 from tui.widgets.dataset import BoundaryView, DatasetPane
 from tui.widgets.graph_pane import GraphPane
 from tui.widgets.health import GradientHealth
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.loss import LossPlot
+from tui.widgets.messages import MessageBar
 from tui.widgets.params import ParamTable
 from tui.widgets.status import StatusLine
 
 GRAPH_EVERY = 2.0  # seconds between graph refreshes while running
 NARROW = (100, 32)  # below this width or height: the compact layout
 TOO_SMALL = (60, 16)  # below this: a notice instead of the panes (keys still work)
+# Textual's focus moves: what tab and shift+tab do on every screen, the forms' included
+SCREEN_ACTIONS = frozenset({"focus_next", "focus_previous"})
 KEYS_BUSY = 1.0  # seconds after a key press during which the panes redraw less often
 
 
@@ -146,7 +150,8 @@ class MicrogradApp(GuardedApp[int]):
             yield ParamTable(id="params", classes="pane")
             yield GraphPane(id="graph", classes="pane")
             yield GradientHealth(id="health")
-        yield Footer(compact=True, show_command_palette=False)
+        yield MessageBar("", id="message-bar")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for pane, title in (
@@ -366,8 +371,9 @@ class MicrogradApp(GuardedApp[int]):
 
     # -- keys (the table in tui.keys) -----------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The keys belong to the main screen: over help or the palette they pass through."""
-        return not self.screen.is_modal
+        """The keys of the table belong to the main screen: over help, a form or the palette they
+        pass through; Textual's own moves (tab, shift+tab between a form's fields) work there."""
+        return action in SCREEN_ACTIONS or not self.screen.is_modal
 
     def _refused_while_stopped(self) -> bool:
         """True (and a notice) if the training process has died: only `r` helps then."""

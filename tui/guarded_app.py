@@ -3,7 +3,7 @@ palette and a screen stack that fast keys cannot break, and drawing that follows
 
 Each was a crash or a wrong picture users met (issues 12 and 13; tests/test_crash.py): a user
 string read as markup, a palette closed twice by `enter enter`, the main screen popped by a late
-escape, colours or characters the terminal cannot show.
+escape, colours or characters the terminal cannot show, notices that covered the panes.
 """
 
 from __future__ import annotations
@@ -15,22 +15,25 @@ from textual.app import App
 from textual.await_complete import AwaitComplete
 from textual.command import CommandListItem, SimpleProvider
 from textual.filter import LineFilter
-from textual.notifications import SeverityLevel
+from textual.notifications import Notification, SeverityLevel
 from textual.theme import ThemeProvider
 from textual.widget import AwaitMount
 
 from tui.screens.on_top import Palette
 from tui.terminal import follow_terminal
+from tui.widgets.messages import MessageBar, MessageLog
 
 ReturnType = TypeVar("ReturnType")
 
 
 class GuardedApp(App[ReturnType]):
-    """A Textual App with the defences above; it keeps no state but the terminal's filters."""
+    """A Textual App with the defences above; it keeps no state but the terminal's filters and
+    the notices it showed."""
 
     def __init__(self) -> None:
         super().__init__()
         self.terminal_filters = follow_terminal(self.console)  # TERM and the locale
+        self.messages: list[Notification] = []  # every notice, oldest first (the message log)
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         return [*super().get_line_filters(), *self.terminal_filters]
@@ -44,9 +47,23 @@ class GuardedApp(App[ReturnType]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """A notice, shown as text: notices quote paths, CSV labels and values the user typed,
-        which `[` would otherwise turn into markup (or a MarkupError)."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """A notice, shown as text (notices quote paths, CSV labels and values the user typed,
+        which `[` would otherwise turn into markup, or a MarkupError), in the message log and
+        on the message bar: never a toast over the panes (issue 12 item 4)."""
+        if timeout is None:
+            timeout = self.NOTIFICATION_TIMEOUT
+        note = Notification(message, title, severity, timeout, markup=False)
+        self.messages.append(note)
+        bars = self.screen_stack[0].query(MessageBar) if self.screen_stack else ()
+        if bars:
+            bars.first().show(note)
+        else:  # an app without a message bar (or before it is composed): Textual's toast
+            super().notify(message, title=title, severity=severity, timeout=timeout)
+
+    def action_messages(self) -> None:
+        """The message log: every notice so far, to scroll back through."""
+        if not isinstance(self.screen, MessageLog):
+            self.push_screen(MessageLog(self.messages))
 
     def action_command_palette(self) -> None:
         """Textual's palette, in a version that a late second enter cannot close twice (and

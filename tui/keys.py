@@ -110,7 +110,7 @@ KEYS: tuple[Key, ...] = (
     Key("t", "compare_engines", "2 engines",
         "same step, two engines: the scalar and the tensor graph's nodes, links, ms a step, "
         "loss", "Same step, two engines"),
-    Key("m", "toggle_shades", "Shades",
+    Key("C", "toggle_shades", "Shades",
         "heatmaps and digit images: shading characters instead of colours (again: colours)",
         bound="heatmap"),
     Key("pagedown", "page(1)", "Next page", "digits: the next page of images", footer=True,
@@ -136,6 +136,9 @@ KEYS: tuple[Key, ...] = (
     Key("a", "scratch", "Scratch",
         "scratch pad: type an expression (a=2.0, b=-3.0; c=a*b), walk its backward pass, quiz",
         "Scratch pad: an expression's backward pass"),
+    Key("m", "messages", "Messages",
+        "message log: every notice so far (the bar above the footer shows the latest)",
+        "Message log"),
     Key("question_mark", "help", "Help", "this help", "Help", True, "?"),
     Key("q", "quit", "Quit", "quit: stop training and leave", "Quit", True),
 )  # fmt: skip

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -28,6 +29,9 @@ from tui.widgets.dataset import POINT_COLOURS
 
 NEURON = re.compile(r"^L(\d+)\.N(\d+)(?:[. ]|$)")  # a neuron's name (+ its sample), a parameter's
 GRID = (48, 16)  # grid points asked for (cols, rows); the heatmap shows one per cell
+# narrower than this, the weights and their grads go above the heatmap instead of beside it
+# (beside it at 80 columns the grad column was cut off: issue 12 item 5)
+SIDE_BY_SIDE = GRID[0] + 44
 REFRESH_EVERY = 1.0  # seconds between refreshes while training runs
 # Per strength level 1..4 (0 is exactly zero: blank): background and character.
 NEGATIVE = (("#3a1c00", "·"), ("#5f2f00", "-"), ("#875f00", "="), ("#af5f00", "≡"))
@@ -162,6 +166,22 @@ class NeuronScreen(OnTop, ModalScreen[None]):
     def on_mount(self) -> None:
         self.ask()
         self.set_interval(REFRESH_EVERY, self._refresh_if_running)
+        self.lay_out(self.app.size.width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.lay_out(event.size.width)
+
+    def lay_out(self, width: int) -> None:
+        """The weights beside the heatmap, or above it when the terminal is too narrow."""
+        body = self.query_one("#neuron-body")
+        stacked = width < SIDE_BY_SIDE
+        if stacked != body.has_class("-stacked"):
+            body.set_class(stacked, "-stacked")
+            weights, heatmap = self.query_one("#neuron-weights"), self.query_one("#neuron-map")
+            if stacked:
+                body.move_child(weights, before=heatmap)
+            else:
+                body.move_child(weights, after=heatmap)
 
     def ask(self) -> None:
         self._request(self.neuron_layer, self.neuron_index, *GRID)

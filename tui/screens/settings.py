@@ -12,6 +12,7 @@ setting, and is shown under its field. The command line (`--headless`) takes lar
 from __future__ import annotations
 
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -81,10 +82,15 @@ class SettingsScreen(OnTop, ModalScreen[TrainConfig | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "apply", "Apply"),
+        # enter in a text field moves to the next field, as the key arrives (a key typed just
+        # after it goes to the next field); on a choice or a button enter keeps its own meaning
+        Binding("enter", "next_field", show=False, priority=True),
     ]
     # Focus and title without a query in on_mount: a form closed by a key sent with the one that
     # opened it found its widgets gone there (NoMatches, an exit with status 1 in a key storm).
-    AUTO_FOCUS = "#set-samples"
+    # It starts on the first field; enter in a field moves to the next (only ctrl+s and Apply
+    # start a new run), tab and shift+tab move too, and the form scrolls to the focused field.
+    AUTO_FOCUS = f"#set-{FIELDS[0].name}"
 
     def __init__(self, config: TrainConfig) -> None:
         super().__init__()
@@ -146,9 +152,14 @@ class SettingsScreen(OnTop, ModalScreen[TrainConfig | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    def action_next_field(self) -> None:
+        """Enter in a text field moves to the next one: it never restarts the run by surprise."""
+        if not isinstance(self.focused, Input):
+            raise SkipAction()
+        self.focus_next()
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_apply()
+        event.stop()  # enter is action_next_field's: a submit applies nothing
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

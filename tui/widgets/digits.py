@@ -2,7 +2,7 @@
 
 `DigitsView` draws a page of small grey images (the 8x8 digits, or a CSV's images) in half
 blocks, two pixel rows per line, each with the model's class under it; a wrong one reads
-`X3 not 5` in red (the `X` and the words carry it without colour). In shades mode (`m`, or
+`X3 not 5` in red (the `X` and the words carry it without colour). In shades mode (`C`, or
 `shades=True` for a terminal without colour or UTF-8) each pixel is one character of
 `SHADES`. Arrows move a cursor over the images and post `ImageChosen` (for the filter view's
 feature maps); page keys post `PageRequested`. `ConfusionMatrix` counts true class (rows)

@@ -6,7 +6,7 @@ background. Negative values are orange, positive blue, stronger further from zer
 view's palette); exactly 0 is black and NaN/inf red. Larger arrays scroll; a cursor (arrows,
 home/end, page keys) picks an element, drawn in magenta, and the widget posts `CursorMoved`.
 
-Colour is not the only carrier: in *shades* mode (`m`, or `shades=True` for a terminal without
+Colour is not the only carrier: in *shades* mode (`C`, or `shades=True` for a terminal without
 colour or UTF-8) each element is two characters of the neuron view's shading (`·-=≡` below
 zero, `·+*#` above) and the cursor is reverse video; `ArrayPairView` always states the element
 under the cursor in words. A widget renders what it is given and never asks the trainer.
@@ -204,7 +204,7 @@ class Heatmap(StripsView):
         self.move_to(rows - 1, cols - 1) if end else self.move_to(0, 0)
 
     class ShadesToggled(Message):
-        """`m` switched this heatmap to shades (or back to colours)."""
+        """`C` switched this heatmap to shades (or back to colours)."""
 
         def __init__(self, heatmap: Heatmap, shades: bool) -> None:
             super().__init__()
