@@ -38,7 +38,7 @@ class Terminal:
         return out.stdout
 
     def start(self, width: int, height: int, args: str = ARGS) -> None:
-        command = f"{shlex.quote(sys.executable)} -m tui {args}; echo EXITED $?; sleep 30"
+        command = f"{shlex.quote(sys.executable)} -m tui {args}; echo EXITED $?; sleep 600"
         env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
         subprocess.run(
             ["tmux", "-L", self.socket, "-f", os.devnull, "new-session", "-d", "-s", "app"]

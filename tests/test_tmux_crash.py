@@ -38,7 +38,7 @@ def term(tmp_path) -> Iterator[Terminal]:
 
 def start_with(term: Terminal, width: int, height: int, env: str, args: str = ARGS) -> None:
     """Like Terminal.start, with environment variables set for the app (`env`: NAME=value ...)."""
-    command = f"env {env} {shlex.quote(sys.executable)} -m tui {args}; echo EXITED $?; sleep 30"
+    command = f"env {env} {shlex.quote(sys.executable)} -m tui {args}; echo EXITED $?; sleep 600"
     subprocess.run(
         ["tmux", "-L", term.socket, "-f", "/dev/null", "new-session", "-d", "-s", "app"]
         + ["-x", str(width), "-y", str(height), "-c", term.cwd, command],

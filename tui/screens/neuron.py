@@ -19,6 +19,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -173,7 +174,10 @@ class NeuronScreen(OnTop, ModalScreen[None]):
 
     def lay_out(self, width: int) -> None:
         """The weights beside the heatmap, or above it when the terminal is too narrow."""
-        body = self.query_one("#neuron-body")
+        try:  # a view closed by a key sent with the one that opened it has no widgets left
+            body = self.query_one("#neuron-body")
+        except NoMatches:
+            return
         stacked = width < SIDE_BY_SIDE
         if stacked != body.has_class("-stacked"):
             body.set_class(stacked, "-stacked")
