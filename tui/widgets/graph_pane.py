@@ -70,6 +70,24 @@ class GraphPane(Vertical):
     def detail(self) -> NodeDetail:
         return self.query_one(NodeDetail)
 
+    # -- the focus: in a small terminal the Graph's row grows while the Graph has it (app.tcss)
+    def on_descendant_focus(self) -> None:
+        self.call_later(self._mark_focus)
+
+    def on_descendant_blur(self) -> None:
+        self.call_later(self._mark_focus)
+
+    def _mark_focus(self) -> None:
+        if self.parent is not None:
+            self.parent.set_class(self.has_focus_within, "-graph-focus")
+            self.call_after_refresh(self._cursor_in_view)
+
+    def _cursor_in_view(self) -> None:
+        """The tree's cursor line on screen, in the tree made smaller by the focused detail."""
+        tree = self.tree
+        if tree.cursor_node is not None:
+            tree.scroll_to_node(tree.cursor_node, animate=False)
+
     # -- what arrives ---------------------------------------------------------------------------
     def clear(self) -> None:
         """A new run: the old graph no longer applies."""
@@ -161,9 +179,8 @@ class GraphPane(Vertical):
             self.walk = BackpropWalk(tree.snapshot, tree.step)
             tree.focus()
             self.app.notify(
-                f"Backprop through step {tree.step}'s graph, {len(tree.snapshot)} nodes, "
-                "loss first: b next node, B or escape stops"
-                + ("" if self.detail.display else " (z: zoom to see the detail)"),
+                f"Backprop, step {tree.step} ({len(tree.snapshot)} nodes): b next node, "
+                "B stops, tab: scroll the detail",
                 timeout=4,
             )
         step = self.walk.advance()
