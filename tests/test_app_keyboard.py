@@ -14,7 +14,8 @@ from tui.screens.settings import FIELDS, SettingsScreen
 from tui.widgets.dataset import BoundaryView
 from tui.widgets.graph import GraphTree
 from tui.widgets.key_footer import KeyFooter, key_width
-from tui.widgets.messages import MessageBar, MessageLog
+from tui.screens.message_log import MessageLog
+from tui.widgets.messages import MessageBar
 from tui.widgets.node_detail import NodeDetail
 
 SMALL = (80, 24)

@@ -13,6 +13,7 @@ from textual.widgets import Static
 from tui.app import MicrogradApp
 from tui.widgets.graph import GraphTree
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.messages import MessageBar
 from tui.widgets.node_detail import NodeDetail
 
 SMALL = (80, 24)
@@ -81,3 +82,116 @@ async def test_the_walk_names_keys_that_work_at_80x24():
         await wait_for(pilot, lambda: app.focused is detail)
         await pilot.press("b")  # the walk goes on from there
         await wait_for(pilot, lambda: "backprop 3/" in screen_text(app))
+
+
+def open_screens(app):
+    """(key or opener, the modal's class name, a word of its title) for every modal screen:
+    those a key opens, and the tensor run's, opened here as the tensor app opens them."""
+    from tui.screens.tensor import ArrayScreen, EnginesScreen, FiltersScreen
+
+    return [
+        ("question_mark", "HelpScreen", "keys"),
+        ("o", "SettingsScreen", "Settings"),
+        ("v", "NeuronScreen", "Neuron"),
+        ("a", "ScratchScreen", "Scratch"),
+        ("m", "MessageLog", "Messages"),
+        (lambda: app.push_screen(ArrayScreen("L0.W", lambda name: None)), "ArrayScreen", "L0.W"),
+        (lambda: app.push_screen(FiltersScreen(lambda index: None)), "FiltersScreen", "filters"),
+        (lambda: app.push_screen(EnginesScreen()), "EnginesScreen", "engines"),
+    ]
+
+
+async def open_modal(pilot, app, opener) -> None:
+    if callable(opener):
+        opener()
+    else:
+        if opener == "v":
+            app.query_one("#params").focus()  # a parameter row L0.N0.*: its neuron
+        await pilot.press(opener)
+    await wait_for(pilot, lambda: app.screen.is_modal and app.screen.is_mounted)
+    await pilot.pause()
+
+
+async def test_every_modal_shows_its_own_keys_at_80x24():
+    """Before: a modal covered the app's footer at 80x24 and had none of its own: no key of
+    help, settings, the neuron view, the message log or the tensor screens was on screen."""
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: "2-4-1" in status(app))
+        for opener, name, _title in open_screens(app):
+            await open_modal(pilot, app, opener)
+            screen = app.screen
+            assert type(screen).__name__ == name
+            footers = screen.query(KeyFooter)
+            assert footers, f"{name} has no footer"
+            footer = footers.first()
+            await wait_for(pilot, lambda f=footer: f.query("FooterKey"))
+            assert footer.region.bottom == SMALL[1], name  # on screen, on the last lines
+            shown = footer_text(screen)
+            assert "Close" in shown or "Cancel" in shown, (name, shown)
+            for key in footer.query("FooterKey"):  # each shown whole, inside the screen
+                assert key.region.right <= SMALL[0] and key.region.width > 0, (name, shown)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda s=screen: app.screen is not s)
+            if app.screen.is_modal:  # the scratch pad: escape went from the field to the tree
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: not app.screen.is_modal)
+
+
+async def test_p_saves_the_screen_the_user_sees_on_every_screen(tmp_path):
+    """Before: over a modal screen `p` did nothing (the app's keys pass through a modal)."""
+    app = MicrogradApp(FAST, paused=True)
+    app.save_folder = tmp_path
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: "2-4-1" in status(app))
+        saved: list = []
+        for opener, name, title in open_screens(app):
+            await open_modal(pilot, app, opener)
+            screen = app.screen
+            if not callable(opener) and opener == "a":
+                await wait_for(pilot, lambda s=screen: s.focused is not None)
+            await pilot.press("p")
+            await wait_for(pilot, lambda n=len(saved): len(list(tmp_path.glob("*.svg"))) > n)
+            new = sorted(set(tmp_path.glob("*.svg")) - set(saved))
+            assert len(new) == 1
+            saved += new
+            svg = new[0].read_text().replace("&#160;", " ")
+            assert title.lower() in svg.lower(), name  # the modal, as the user sees it
+            bar = screen.query_one(MessageBar)  # the notice, on the modal's own line
+            await wait_for(pilot, lambda b=bar, f=new[0]: f.name in b.text)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda s=screen: app.screen is not s)
+            if app.screen.is_modal:
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: not app.screen.is_modal)
+        assert len(set(saved)) == len(open_screens(app))  # none over another
+
+
+async def test_the_message_log_takes_new_messages_while_open():
+    """Before: the log showed the notices of the moment it opened, and no later one."""
+    from tui.screens.message_log import MessageLog
+
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: "2-4-1" in status(app))
+        for i in range(30):  # more than the log shows at 80x24
+            app.notify(f"early notice {i}")
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, MessageLog))
+        log = app.screen
+        box = log.query_one("#message-log")
+        await wait_for(pilot, lambda: box.max_scroll_y > 0 and box.scroll_y == box.max_scroll_y)
+        app.notify("a notice while the log is open")
+        lines = log.query_one("#message-lines", Static)
+        await wait_for(pilot, lambda: "a notice while the log is open" in str(lines.render()))
+        assert f"Messages: {len(app.messages)}" in box.border_title
+        # at the end, it follows the new notice: the newest line is on screen
+        await wait_for(pilot, lambda: box.scroll_y == box.max_scroll_y)
+        await wait_for(pilot, lambda: "a notice while the log is open" in screen_text(app))
+        # scrolled back, the reader stays where they are
+        await pilot.press("home")
+        await wait_for(pilot, lambda: box.scroll_y == 0)
+        app.notify("another notice")
+        await wait_for(pilot, lambda: "another notice" in str(lines.render()))
+        await pilot.pause()
+        assert box.scroll_y == 0 and "early notice 0" in screen_text(app)

@@ -14,10 +14,9 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.screens.on_top import OnTop
+from tui.screens.modal import Modal
 from tui.widgets.engines import EnginesView
 from tui.widgets.filters import FilterView
 from tui.widgets.heatmap import ArrayPairView, Heatmap
@@ -25,7 +24,7 @@ from tui.widgets.heatmap import ArrayPairView, Heatmap
 REFRESH_EVERY = 1.0  # seconds between refreshes while training runs
 
 
-class _Refreshing(OnTop, ModalScreen[None]):
+class _Refreshing(Modal[None]):
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("q", "close", "Close", show=False),
@@ -59,6 +58,7 @@ class ArrayScreen(_Refreshing):
     def compose(self) -> ComposeResult:
         with Vertical(id="array-box", classes="tensor-modal"):
             yield ArrayPairView(shades=self.shades)
+        yield from self.foot()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -87,6 +87,7 @@ class FiltersScreen(_Refreshing):
     def compose(self) -> ComposeResult:
         with Vertical(id="filters-box", classes="tensor-modal"):
             yield FilterView()
+        yield from self.foot()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -106,7 +107,7 @@ class FiltersScreen(_Refreshing):
         self._ask(self.index)
 
 
-class EnginesScreen(OnTop, ModalScreen[None]):
+class EnginesScreen(Modal[None]):
     """The current config's first step on both engines, side by side."""
 
     BINDINGS = [
@@ -118,6 +119,7 @@ class EnginesScreen(OnTop, ModalScreen[None]):
         with Vertical(id="engines-box", classes="tensor-modal"):
             yield EnginesView()
             yield Static("", id="engines-note", markup=False)
+        yield from self.foot()
 
     def on_mount(self) -> None:
         self.query_one("#engines-box").border_title = "Same step, two engines (escape closes)"
