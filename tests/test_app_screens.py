@@ -151,7 +151,8 @@ async def test_p_saves_the_screen_the_user_sees_on_every_screen(tmp_path):
             if not callable(opener) and opener == "a":
                 await wait_for(pilot, lambda s=screen: s.focused is not None)
             await pilot.press("p")
-            await wait_for(pilot, lambda n=len(saved): len(list(tmp_path.glob("*.svg"))) > n)
+            before = len(saved)
+            await wait_for(pilot, lambda: len(list(tmp_path.glob("*.svg"))) > before)
             new = sorted(set(tmp_path.glob("*.svg")) - set(saved))
             assert len(new) == 1
             saved += new

@@ -19,9 +19,9 @@ from textual.notifications import Notification, SeverityLevel
 from textual.theme import ThemeProvider
 from textual.widget import AwaitMount
 
+from tui.screens.message_log import MessageLog
 from tui.screens.on_top import Palette
 from tui.terminal import follow_terminal
-from tui.screens.message_log import MessageLog
 from tui.widgets.messages import MessageBar
 
 ReturnType = TypeVar("ReturnType")
