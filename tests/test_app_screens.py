@@ -152,7 +152,7 @@ async def test_p_saves_the_screen_the_user_sees_on_every_screen(tmp_path):
                 await wait_for(pilot, lambda s=screen: s.focused is not None)
             await pilot.press("p")
             before = len(saved)
-            await wait_for(pilot, lambda: len(list(tmp_path.glob("*.svg"))) > before)
+            await wait_for(pilot, lambda n=before: len(list(tmp_path.glob("*.svg"))) > n)
             new = sorted(set(tmp_path.glob("*.svg")) - set(saved))
             assert len(new) == 1
             saved += new
