@@ -5,14 +5,18 @@ lr-change labels, the live message log, each modal's own keys."""
 from __future__ import annotations
 
 import io
+import re
 
+import pytest
 from apphelp import FAST, status, wait_for
 from rich.console import Console
 from textual.widgets import Static
 
 from tui.app import MicrogradApp
+from tui.formatting import fmt_number
 from tui.widgets.graph import GraphTree
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.loss import LossPlot
 from tui.widgets.messages import MessageBar
 from tui.widgets.node_detail import NodeDetail
 
@@ -196,3 +200,70 @@ async def test_the_message_log_takes_new_messages_while_open():
         await wait_for(pilot, lambda: "another notice" in str(lines.render()))
         await pilot.pause()
         assert box.scroll_y == 0 and "early notice 0" in screen_text(app)
+
+
+def loss_lines(app) -> list[str]:
+    plot = app.query_one(LossPlot)
+    return [plot.render_line(y).text for y in range(plot.size.height)]
+
+
+def lr_labels(lines: list[str]) -> list[str]:
+    return re.findall(r"lr (-?[\d.]+(?:e[+-]?\d+)?)(?=[ │┐]|$)", "\n".join(lines))
+
+
+@pytest.mark.parametrize("size", [SMALL, (120, 40)])
+async def test_lr_changes_are_labelled_with_the_new_lr(size):
+    """Before: a faint magenta line, no value, and the subtitle only counted the changes."""
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: "2-4-1" in status(app))
+        plot = app.query_one(LossPlot)
+        for _ in range(8):
+            await pilot.press("n")
+        await wait_for(pilot, lambda: "step 8 " in status(app))
+        await pilot.press("plus")
+        await wait_for(pilot, lambda: plot.lr_marks)
+        for _ in range(8):
+            await pilot.press("n")
+        await wait_for(pilot, lambda: "step 16 " in status(app))
+        await wait_for(pilot, lambda: lr_labels(loss_lines(app)) == [fmt_number(0.2)])
+        assert f"lr {fmt_number(0.2)} since step" in plot.border_subtitle
+        # three changes a step apart: close marks, labelled where there is room, never garbled
+        for _ in range(3):
+            before = len(plot.lr_marks)
+            await pilot.press("plus", "n")
+            await wait_for(pilot, lambda n=before: len(plot.lr_marks) > n)
+        for _ in range(2):
+            await pilot.press("n")
+        lrs = {fmt_number(0.1 * 2**k) for k in range(1, 5)}
+        await wait_for(pilot, lambda: f"lr {fmt_number(1.6)} since step" in plot.border_subtitle)
+        await wait_for(pilot, lambda: len(lr_labels(loss_lines(app))) >= 2)
+        shown = lr_labels(loss_lines(app))
+        assert set(shown) <= lrs and len(shown) == len(set(shown)), shown
+
+
+def test_a_label_covers_nothing_the_plot_drew(monkeypatch):
+    """Labels go on blank cells only: the curve (its last point too), the legend, the marks
+    and the frame are as they were without them; close marks get one label or none each."""
+    from textual_plotext.plot import Plot
+
+    from tui.widgets import loss
+
+    steps = list(range(1, 41))
+    losses = [2.0 / s for s in steps]
+    losses[-1] = 2.0  # the last point high up, where labels go first
+    marks = [(10, 0.2), (11, 0.4), (12, 0.8), (20, 0.05), (39, 0.025), (40, 1.5)]
+    for width, height in ((38, 8), (56, 16), (80, 12)):
+        key = (0, width, height, False, "textual-dark")
+        curves = (steps, losses, [], [], marks)
+        labelled = [s.text for s in loss.build_figure(Plot(), key, curves)]
+        monkeypatch.setattr(loss, "label_marks", lambda text, *_: text)
+        bare = [s.text for s in loss.build_figure(Plot(), key, curves)]
+        monkeypatch.undo()
+        assert labelled != bare  # some label was written
+        for row_l, row_b in zip(labelled, bare, strict=True):
+            for a, b in zip(row_l, row_b, strict=True):
+                assert a == b or b == " ", (row_l, row_b)
+        shown = lr_labels(labelled)
+        assert len(shown) == len(set(shown))
+        assert set(shown) <= {fmt_number(lr) for _, lr in marks}

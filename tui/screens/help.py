@@ -18,7 +18,11 @@ PANES = (
         "points by class (● train, ○ test) over the decision boundary; a table of "
         "samples with target and prediction when there are more than two inputs",
     ),
-    ("Loss", "train (and test) loss by step; magenta lines mark learning-rate changes"),
+    (
+        "Loss",
+        "train (and test) loss by step; magenta lines mark learning-rate changes, labelled "
+        "with the new lr where there is room (the subtitle names the latest)",
+    ),
     ("Parameters", "every weight and bias: value, gradient, last update"),
     (
         "Gradients",
