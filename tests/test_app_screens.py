@@ -267,3 +267,32 @@ def test_a_label_covers_nothing_the_plot_drew(monkeypatch):
         shown = lr_labels(labelled)
         assert len(shown) == len(set(shown))
         assert set(shown) <= {fmt_number(lr) for _, lr in marks}
+
+
+async def test_the_heatmap_screen_names_keys_that_work():
+    """Before: its hint said `m: shades` (m opens the message log; C is the shades key), and its
+    footer showed neither the arrows nor C."""
+    from textual.app import App
+
+    from micrograd.train import TrainConfig, Trainer
+    from tui import tensor_views as tv
+    from tui.screens.tensor import ArrayScreen
+    from tui.widgets.heatmap import Heatmap
+
+    trainer = Trainer(TrainConfig(engine="tensor", samples=40, hidden=(4,), seed=1))
+    trainer.step()
+    app = App()
+    app.CSS_PATH = MicrogradApp.CSS_PATH
+    async with app.run_test(size=SMALL) as pilot:
+        screen = ArrayScreen("L0.W", lambda name: None)
+        app.push_screen(screen)
+        await wait_for(pilot, lambda: screen.is_mounted)
+        screen.show_arrays(tv.param_arrays(trainer, "L0.W"))
+        await pilot.pause()
+        head = str(screen.query_one("#pair-head", Static).render())
+        shown = footer_text(screen)
+        assert "C: shades" in head and "C Shades" in shown and "Move" in shown, (head, shown)
+        heatmap = screen.query_one(Heatmap)
+        assert app.focused is heatmap and not heatmap.shades
+        await pilot.press("C")
+        assert heatmap.shades

@@ -117,7 +117,7 @@ KEYS: tuple[Key, ...] = (
         "loss", "Same step, two engines"),
     Key("C", "toggle_shades", "Shades",
         "heatmaps and digit images: shading characters instead of colours (again: colours)",
-        bound="heatmap"),
+        footer=True, bound="heatmap"),
     Key("pagedown", "page(1)", "Next page", "digits: the next page of images", footer=True,
         bound="digits", display="PgDn"),
     Key("pageup", "page(-1)", "Prev page", "digits: the previous page of images",
