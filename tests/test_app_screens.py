@@ -296,3 +296,22 @@ async def test_the_heatmap_screen_names_keys_that_work():
         assert app.focused is heatmap and not heatmap.shades
         await pilot.press("C")
         assert heatmap.shades
+
+
+async def test_the_gradient_check_verdict_is_on_screen_at_80x24():
+    """Before: the notice ended with the verdict, which the 80-column message bar cut off."""
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: "2-4-1" in status(app))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.graph_step == 1)
+        app.query_one("#params").focus()
+        await pilot.press("c")  # the parameter row's check: the Graph's detail is not shown
+
+        def bar_line() -> str:
+            rows = screen_text(app).splitlines()
+            bar = app.query_one(MessageBar).region.y
+            return rows[bar] if bar < len(rows) else ""
+
+        await wait_for(pilot, lambda: "Gradient check of" in bar_line())
+        assert "agree" in bar_line(), bar_line()

@@ -113,10 +113,10 @@ class GraphPane(Vertical):
             self.app.notify(f"Gradient check of {c.name}: {c.error}", severity="warning", timeout=8)
         else:
             verdict = "agree" if c.ok else "DISAGREE"
-            self.app.notify(
-                f"Gradient check of {c.name} (step {c.step}): analytic {fmt_number(c.analytic)}, "
-                f"numeric {fmt_number(c.numeric)}, relative error {c.relative_error:.1e}: "
-                f"{verdict}",
+            self.app.notify(  # the verdict first: at 80 columns the bar cuts the line's end
+                f"Gradient check of {c.name} (step {c.step}): {verdict}, relative error "
+                f"{c.relative_error:.1e} (analytic {fmt_number(c.analytic)}, "
+                f"numeric {fmt_number(c.numeric)})",
                 severity="information" if c.ok else "warning",
                 timeout=8,
             )
