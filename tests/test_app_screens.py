@@ -42,14 +42,19 @@ def footer_text(screen) -> str:
     )
 
 
+async def at_step_1(pilot, app) -> None:
+    """A paused run's first step taken, its graph shown."""
+    await wait_for(pilot, lambda: "2-4-1" in status(app))
+    await pilot.press("n")
+    await wait_for(pilot, lambda: app.graph_step == 1)
+
+
 async def test_node_detail_takes_the_focus_and_scrolls_to_the_chain_rule_at_80x24():
     """Before: the detail could not take the focus (tab went past it) and its chain-rule sum,
     below its first lines at 80x24, could be read only by zooming the pane (z)."""
     app = MicrogradApp(FAST, paused=True)
     async with app.run_test(size=SMALL) as pilot:
-        await wait_for(pilot, lambda: "2-4-1" in status(app))
-        await pilot.press("n")
-        await wait_for(pilot, lambda: app.graph_step == 1)
+        await at_step_1(pilot, app)
         tree = app.query_one(GraphTree)
         tree.focus()
         await pilot.press("down", "enter")  # a node below the loss: it has a consumer
@@ -74,9 +79,7 @@ async def test_the_walk_names_keys_that_work_at_80x24():
     already showed (the walk focuses the Graph) and zooming was not what made it readable."""
     app = MicrogradApp(FAST, paused=True)
     async with app.run_test(size=SMALL) as pilot:
-        await wait_for(pilot, lambda: "2-4-1" in status(app))
-        await pilot.press("n")
-        await wait_for(pilot, lambda: app.graph_step == 1)
+        await at_step_1(pilot, app)
         await pilot.press("b", "b")
         detail = app.query_one(NodeDetail)
         await wait_for(pilot, lambda: detail.display and "backprop 2/" in screen_text(app))
@@ -302,9 +305,7 @@ async def test_the_gradient_check_verdict_is_on_screen_at_80x24():
     """Before: the notice ended with the verdict, which the 80-column message bar cut off."""
     app = MicrogradApp(FAST, paused=True)
     async with app.run_test(size=SMALL) as pilot:
-        await wait_for(pilot, lambda: "2-4-1" in status(app))
-        await pilot.press("n")
-        await wait_for(pilot, lambda: app.graph_step == 1)
+        await at_step_1(pilot, app)
         app.query_one("#params").focus()
         await pilot.press("c")  # the parameter row's check: the Graph's detail is not shown
 
