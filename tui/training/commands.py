@@ -30,6 +30,7 @@ from tui.protocol import (
     AskNeuron,
     AskNodeArrays,
     AskPage,
+    AskTensorWalk,
     CheckGradient,
     Command,
     CompareEngines,
@@ -235,7 +236,10 @@ def check_gradient(run: TrainingLoop, c: CheckGradient) -> None:
     if shown is None or shown.step != c.step:
         run.send(Notice(f"The graph of step {c.step} is gone (reset?): take a step", "warning"))
         return
-    run.send(shown.check(index=c.index, name=c.name))
+    if c.element is not None:  # a tensor node's element
+        run.send(shown.check(index=c.index, name=c.name, element=c.element))
+    else:
+        run.send(shown.check(index=c.index, name=c.name))
 
 
 def ask_neuron(run: TrainingLoop, c: AskNeuron) -> None:
@@ -327,5 +331,6 @@ HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
     AskFilters: _tensor("ask_filters"),
     AskNodeArrays: _tensor("ask_node_arrays"),
     AskPage: _tensor("ask_page"),
+    AskTensorWalk: _tensor("ask_tensor_walk"),
     CompareEngines: _tensor("compare_engines"),
 }

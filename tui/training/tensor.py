@@ -3,20 +3,25 @@
 A tensor run's parameters are arrays, so its model report is a `TensorModel` (parameter arrays'
 norms, accuracies, the confusion matrix, a page of images; built by `tui.tensor_views`) beside a
 `ModelView` holding only the decision boundary (two inputs) or the per-sample predictions. Its
-graph is a `micrograd.tensor.TensorGraphSnapshot`, one node per array op. The gradient check,
-the backprop walk and the neuron view work on the scalar engine's nodes only, so far: asked on a
-tensor run, they answer with a notice.
+graph is a `micrograd.tensor.TensorGraphSnapshot`, one node per array op, kept alive with the
+parameters as that step's forward and backward pass saw them (`TensorShown`): the gradient
+check of one element, the backprop walk's steps and a node's arrays are read from that moment.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from micrograd.health import HealthReport
 from micrograd.tensor import snapshot as tensor_snapshot
 from micrograd.tensor import topological_order
+from micrograd.tensor_grad import backward_steps, check_element
 from micrograd.train import Trainer, image_shape_of
 from tui import tensor_views
 from tui.protocol import (
@@ -25,6 +30,7 @@ from tui.protocol import (
     AskFilters,
     AskNodeArrays,
     AskPage,
+    AskTensorWalk,
     CompareEngines,
     EnginesReport,
     FiltersReport,
@@ -32,6 +38,7 @@ from tui.protocol import (
     ModelView,
     Notice,
     TensorModel,
+    TensorWalkReport,
 )
 from tui.training.views import bounds_of
 
@@ -39,7 +46,6 @@ if TYPE_CHECKING:
     from tui.training.loop import TrainingLoop
 
 CONFUSION_EVERY = 2.0  # seconds between confusion matrices while running
-SCALAR_ONLY = "works on the scalar engine's nodes only, so far"
 
 
 def is_tensor(trainer: Trainer) -> bool:
@@ -47,26 +53,103 @@ def is_tensor(trainer: Trainer) -> bool:
 
 
 class TensorShown:
-    """The graph of step `step` of a tensor run, as the app is shown it."""
+    """The graph of step `step` of a tensor run, as the app is shown it: its live root, and the
+    parameters' values and gradients as that step's forward and backward pass had them (the
+    optimizer has updated the arrays in place since, and later steps replace the gradients).
+    The snapshot is taken with those put back, and so are the check, the walk and the arrays."""
 
-    def __init__(self, step: int, root: Any) -> None:
+    def __init__(
+        self,
+        step: int,
+        root: Any,
+        params: Sequence[Any] = (),
+        forward_values: Sequence[np.ndarray] = (),
+    ) -> None:
         self.step = step
         self.root = root  # kept: its nodes' arrays are shown on request (`arrays`)
-        self.snapshot = tensor_snapshot(root)
+        # (parameter, data in the forward pass, gradient from the backward pass)
+        self._leaves = [
+            (p, p.data if i >= len(forward_values) else _like(p.data, forward_values[i]), p.grad)
+            for i, p in enumerate(params)
+        ]
+        with self.as_it_was():
+            self.snapshot = tensor_snapshot(root)
+
+    @contextmanager
+    def as_it_was(self) -> Iterator[None]:
+        """Put the parameters' data and gradients of this step back, for the block only."""
+        now = [(p.data, p.grad) for p, _, _ in self._leaves]
+        for p, data, grad in self._leaves:
+            p.data, p.grad = data, grad
+        try:
+            yield
+        finally:
+            for (p, _, _), (data, grad) in zip(self._leaves, now):
+                p.data, p.grad = data, grad
+
+    def _node(self, index: int) -> Any:
+        order = topological_order(self.root)
+        return order[index] if 0 <= index < len(order) else None
 
     def arrays(self, index: int) -> Any:
         """Node `index`'s data and grad (`tensor_views.ParamArrays`); None if there is none.
-        A parameter's data are its values now (the optimizer has updated them since)."""
-        order = topological_order(self.root)
-        if not 0 <= index < len(order):
+        A parameter's data are the values this step's forward pass used."""
+        node = self._node(index)
+        if node is None:
             return None
-        return tensor_views.node_arrays(self.step, order[index], index)
+        with self.as_it_was():
+            return tensor_views.node_arrays(self.step, node, index)
 
-    def check(self, index: int | None = None, name: str | None = None) -> GradCheckView:
+    def check(
+        self,
+        index: int | None = None,
+        name: str | None = None,
+        element: tuple[int, ...] | None = None,
+    ) -> GradCheckView:
+        """One element of node `index` (or of the parameter `name`): its gradient from this
+        step's backward pass against a central difference of this step's loss in float64;
+        by default the element of largest |grad|."""
         nan = math.nan
-        why = f"the gradient check {SCALAR_ONLY} (micrograd.gradcheck checks a Value)"
-        return GradCheckView(self.step, -1 if index is None else index, str(name or index),
-                             nan, nan, nan, False, why)  # fmt: skip
+        order = topological_order(self.root)
+        if name is not None:
+            found = [i for i, node in enumerate(order) if node.label == name and not node._prev]
+            index = found[0] if found else None
+            if index is None:
+                why = f"{name} is not part of the graph of this step"
+                return GradCheckView(self.step, -1, name, nan, nan, nan, False, why)
+        node = self._node(-1 if index is None else index)
+        if node is None:
+            return GradCheckView(self.step, -1, str(index), nan, nan, nan, False,
+                                 f"no node {index} in this graph")  # fmt: skip
+        label = node.label or f"node {index} ({node._op or 'leaf'})"
+        try:
+            with self.as_it_was():
+                r = check_element(self.root, node, element)
+        except ValueError as exc:
+            return GradCheckView(self.step, index, label, nan, nan, nan, False, str(exc))
+        which = "the cursor's" if element is not None else "the largest |grad|"
+        at = ", ".join(map(str, r.element))
+        note = f"element [{at}] ({which}) of {'x'.join(map(str, node.shape)) or 'a scalar'}"
+        if r.kink is not None:
+            note += (
+                f"; a kink: the slope is {r.kink[0]:.4g} to the right, {r.kink[1]:.4g} to the "
+                "left (a ReLU at 0 or a tie in a max), and backprop takes one side"
+            )
+        return GradCheckView(self.step, index, f"{label}[{at}]", r.analytic, r.numeric,
+                             r.relative_error, r.ok, None, r.element, note)  # fmt: skip
+
+    def walk(self) -> TensorWalkReport:
+        """The backward pass of this graph, one node with a gradient at a time."""
+        with self.as_it_was():
+            steps = tuple(backward_steps(self.root))
+        return TensorWalkReport(self.step, steps)
+
+
+def _like(current: Any, values: np.ndarray) -> Any:
+    """`values` (a host copy) as an array like `current`: its device and dtype."""
+    from micrograd.tensor import xp_of
+
+    return xp_of(current).asarray(values, dtype=current.dtype)
 
 
 def model_reports(run: TrainingLoop, force: bool = False) -> tuple[ModelView, TensorModel]:
@@ -130,6 +213,14 @@ def ask_node_arrays(run: TrainingLoop, c: AskNodeArrays) -> None:
         run.send(Notice(f"The graph of step {c.step} is gone (reset?): take a step", "warning"))
     else:
         run.send(ArrayReport(arrays))
+
+
+def ask_tensor_walk(run: TrainingLoop, c: AskTensorWalk) -> None:
+    shown = run.shown
+    if not isinstance(shown, TensorShown) or shown.step != c.step:
+        run.send(Notice(f"The graph of step {c.step} is gone (reset?): take a step", "warning"))
+        return
+    run.send(shown.walk())
 
 
 def compare_engines(run: TrainingLoop, c: CompareEngines) -> None:
