@@ -360,6 +360,8 @@ class NeuronView(Report):
     bounds: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)
     points: tuple[tuple[float, float, int], ...] = ()
     samples: tuple[tuple[tuple[float, ...], int, float], ...] = ()
+    units: int = 0  # neurons in its layer (0: not said)
+    note: str = ""  # more to say (a tensor unit: one sample of the shown step worked through)
 
 
 @dataclass(frozen=True)

@@ -243,9 +243,10 @@ def check_gradient(run: TrainingLoop, c: CheckGradient) -> None:
 
 
 def ask_neuron(run: TrainingLoop, c: AskNeuron) -> None:
-    if run.trainer.tensor_run is not None:
-        run.send(Notice("The neuron view works on the scalar engine's nodes only, so far",
-                        "warning"))  # fmt: skip
+    if run.trainer.tensor_run is not None:  # a unit of a Linear layer
+        from tui.training import tensor
+
+        tensor.ask_neuron(run, c)
         return
     run.send(neuron_report(run.trainer, c))
 

@@ -28,6 +28,7 @@ from tui.protocol import (
     ArrayReport,
     AskArray,
     AskFilters,
+    AskNeuron,
     AskNodeArrays,
     AskPage,
     AskTensorWalk,
@@ -36,11 +37,14 @@ from tui.protocol import (
     FiltersReport,
     GradCheckView,
     ModelView,
+    NeuronView,
     Notice,
     TensorModel,
     TensorWalkReport,
 )
-from tui.training.views import bounds_of
+from tui.training.views import bounds_of, grid_points
+
+NEURON_TABLE_ROWS = 500  # samples in the neuron view's table (more than two inputs)
 
 if TYPE_CHECKING:
     from tui.training.loop import TrainingLoop
@@ -172,7 +176,8 @@ def model_reports(run: TrainingLoop, force: bool = False) -> tuple[ModelView, Te
     if fresh:
         run.confusion_time = now
     view = tensor_views.tensor_model_view(t, run.forward_params, run.page_start, fresh)
-    health = HealthReport(t.step_count, tensor_views.dense_grad_norms(t))  # the dense layers
+    names, norms = tensor_views.layer_grad_norms(t)  # conv and dense layers
+    health = HealthReport(t.step_count, norms, layer_names=names)
     return ModelView(t.step_count, (), cells, bounds, samples, (), health), TensorModel(view)
 
 
@@ -221,6 +226,88 @@ def ask_tensor_walk(run: TrainingLoop, c: AskTensorWalk) -> None:
         run.send(Notice(f"The graph of step {c.step} is gone (reset?): take a step", "warning"))
         return
     run.send(shown.walk())
+
+
+def ask_neuron(run: TrainingLoop, c: AskNeuron) -> None:
+    """Unit `c.neuron` of Linear layer `L{c.layer}`: column j of W and b[j], its output over
+    the input plane (two inputs) or on each training sample, and one sample of the shown step
+    worked through (inputs, weights, pre-activation, activation, gradient)."""
+    from micrograd.device import to_host
+    from micrograd.tensor_nn import Linear
+
+    t = run.trainer
+    model = t.tensor_run.model
+    layers = [layer for layer in getattr(model, "layers", []) if isinstance(layer, Linear)]
+    named = {layer.name: layer for layer in layers}
+    layer = named.get(f"L{c.layer}")
+    if layer is None or not 0 <= c.neuron < layer.W.shape[1]:
+        run.send(Notice(f"This model has no neuron L{c.layer}.N{c.neuron}", "warning"))
+        return
+    j = c.neuron
+    W, b = to_host(layer.W.data), to_host(layer.b.data)
+    gW = None if layer.W.grad is None else to_host(layer.W.grad)
+    gb = None if layer.b.grad is None else to_host(layer.b.grad)
+    weights = tuple(
+        (f"{layer.name}.W[{i}, {j}]", float(W[i, j]), 0.0 if gW is None else float(gW[i, j]))
+        for i in range(W.shape[0])
+    ) + ((f"{layer.name}.b[{j}]", float(b[j]), 0.0 if gb is None else float(gb[j])),)
+    X, y = t.data.X_train, t.data.y_train
+
+    def unit(points: Any) -> list[float]:
+        x = t.tensor_run.inputs(points)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for each in model.layers:
+                x = each(x)
+                if each is layer:
+                    break
+        return [float(v) for v in to_host(x.data)[:, j]]
+
+    common = dict(step=t.step_count, name=f"L{c.layer}.N{j}", layer=c.layer, neuron=j,
+                  layers=len(layers), activation=layer.activation, weights=weights,
+                  units=int(W.shape[1]), note=_unit_sample(run, layer.name, j))  # fmt: skip
+    if t.input_dim == 2:
+        bounds = bounds_of([*X, *t.data.X_test])
+        flat = unit(grid_points(bounds, c.cols, c.rows))
+        rows = tuple(tuple(flat[r : r + c.cols]) for r in range(0, len(flat), c.cols))
+        points = tuple((float(x[0]), float(x[1]), int(k)) for x, k in zip(X, y))
+        run.send(NeuronView(**common, grid=rows, bounds=bounds, points=points))
+        return
+    X, y = X[:NEURON_TABLE_ROWS], y[:NEURON_TABLE_ROWS]
+    samples = tuple((tuple(map(float, x)), int(k), o) for x, k, o in zip(X, y, unit(X)))
+    run.send(NeuronView(**common, samples=samples))
+
+
+def _unit_sample(run: TrainingLoop, name: str, j: int, shown_inputs: int = 4) -> str:
+    """Sample 0 of the shown step's batch through unit j of layer `name`, from the shown graph
+    (parameters as its forward pass had them): x . w + b = pre, act(pre) = out, dL/dpre."""
+    from micrograd.device import to_host
+
+    shown = run.shown
+    if not isinstance(shown, TensorShown):
+        return ""
+    order = topological_order(shown.root)
+    node = next((n for n in order if n._op == "linear" and n.label == name), None)
+    if node is None:
+        return ""
+    with shown.as_it_was():
+        x = to_host(node._prev[0].data)[0]
+        w = to_host(node._prev[1].data)[:, j]
+        bias = float(to_host(node._prev[2].data)[j]) if len(node._prev) > 2 else 0.0
+        pre = float(to_host(node.data)[0, j])
+        g = None if node.grad is None else float(to_host(node.grad)[0, j])
+    after = next((n for n in order if node in n._prev and n._op in ("relu", "tanh", "sigmoid")),
+                 None)  # fmt: skip
+    out = pre if after is None else float(to_host(after.data)[0, j])
+    act = "linear" if after is None else after._op
+    terms = " + ".join(f"{x[i]:.3g}·{w[i]:.3g}" for i in range(min(shown_inputs, len(x))))
+    more = f" + … ({len(x) - shown_inputs} more)" if len(x) > shown_inputs else ""
+    text = (
+        f"sample 0 of step {shown.step}'s batch: pre = x·w + b = {terms}{more} + {bias:.3g} "
+        f"= {pre:.4g};  out = {act}(pre) = {out:.4g}"
+    )
+    if g is not None:
+        text += f";  dL/dpre = {g:.4g}, so dL/dw_i gets x_i × {g:.4g} from it"
+    return text
 
 
 def compare_engines(run: TrainingLoop, c: CompareEngines) -> None:
