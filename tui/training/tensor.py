@@ -133,13 +133,16 @@ class TensorShown:
             return GradCheckView(self.step, index, label, nan, nan, nan, False, str(exc))
         which = "the cursor's" if element is not None else "the largest |grad|"
         at = ", ".join(map(str, r.element))
-        note = f"element [{at}] ({which}) of {'x'.join(map(str, node.shape)) or 'a scalar'}"
+        note = f"element [{at}] ({which}) of {'x'.join(map(str, node.shape))}"
+        if not r.element:
+            note = "a scalar: its one element"
         if r.kink is not None:
             note += (
                 f"; a kink: the slope is {r.kink[0]:.4g} to the right, {r.kink[1]:.4g} to the "
                 "left (a ReLU at 0 or a tie in a max), and backprop takes one side"
             )
-        return GradCheckView(self.step, index, f"{label}[{at}]", r.analytic, r.numeric,
+        shown = f"{label}[{at}]" if r.element else label
+        return GradCheckView(self.step, index, shown, r.analytic, r.numeric,
                              r.relative_error, r.ok, None, r.element, note)  # fmt: skip
 
     def walk(self) -> TensorWalkReport:

@@ -108,8 +108,9 @@ def values_table(values: Sequence[float], shape: Sequence[int], text: Text, styl
         text.append("  " + " ".join(f"{fmt_number(v):>9}" for v in row) + "\n", style)
 
 
-def describe_tensor(snap: Any, i: int) -> Text:
-    """The detail text for node i of a TensorGraphSnapshot."""
+def describe_tensor(snap: Any, i: int, after_summaries: Text | None = None) -> Text:
+    """The detail text for node i of a TensorGraphSnapshot; `after_summaries` (a check, the
+    heatmaps) goes after the data and grad summaries, before the nodes that read it."""
     node = snap.node(i)
     text = Text()
     text.append(node_name(node), "bold")
@@ -136,6 +137,8 @@ def describe_tensor(snap: Any, i: int) -> Text:
     text.append(summary_text(node.data_summary) + "\n")
     text.append("grad (G): ", "underline")
     text.append(summary_text(node.grad_summary) + "\n", "yellow")
+    if after_summaries is not None:
+        text.append_text(after_summaries)
     users = consumers(snap, i)
     if i == snap.root:
         text.append("the loss itself: G = 1 starts the backward pass\n")
@@ -268,12 +271,10 @@ class TensorNodeDetail(VerticalScroll, can_focus=False):
         """Node `index`'s detail; `extra` (a gradient check) after it, `element` (the checked
         one) marked in the heatmaps."""
         self._shown = (snapshot, index, extra, element)
-        text = describe_tensor(snapshot, index)
-        if extra is not None:
-            text.append_text(extra)
+        middle = Text() if extra is None else extra.copy()
         width = max(20, (self.content_size.width or 40) - 1)
-        text.append_text(heatmap_text(snapshot.node(index), width, self.shades, element))
-        self.query_one("#tensor-detail", Static).update(text)
+        middle.append_text(heatmap_text(snapshot.node(index), width, self.shades, element))
+        self.query_one("#tensor-detail", Static).update(describe_tensor(snapshot, index, middle))
 
     def show_text(self, text: Text) -> None:
         """Any text in place of a node's detail (the backprop walk's)."""
