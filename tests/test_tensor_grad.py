@@ -10,8 +10,8 @@ from micrograd import tensor
 from micrograd.tensor import Tensor, topological_order
 from micrograd.tensor_grad import FORWARD, backward_steps, check_element, largest_grad_element
 from micrograd.train import TrainConfig, Trainer
-from tui.training.tensor import TensorShown
 from tui.tensor_views import copy_params
+from tui.training.tensor import TensorShown
 
 MOONS = TrainConfig(engine="tensor", samples=40, hidden=(4,), activation="tanh", seed=3)
 CONV = TrainConfig(

@@ -205,7 +205,8 @@ class GraphPane(Vertical):
             )
             return
         self.border_subtitle = f"step {tree.step}, backprop {step.number}/{self.walk.total}"
-        if tree.reveal(step.index) is None:  # the cursor did not move: show the step anyway
+        already = self.cursor_index() == step.index  # no highlight: no NodeChosen comes
+        if tree.reveal(step.index) is None or already:  # the cursor did not move: show it here
             self._walk_detail().show_text(self.walk.describe(step.index))
 
     def start_walk(self, walk: Any) -> None:
