@@ -12,6 +12,7 @@ from micrograd.tensor import RULES
 from micrograd.train import TrainConfig
 from tui.app import MicrogradApp
 from tui.screens.neuron import NeuronScreen
+from tui.screens.tensor import ArrayScreen
 from tui.widgets.graph import GraphTree
 from tui.widgets.health import GradientHealth
 from tui.widgets.tensor_detail import TensorNodeDetail
@@ -151,3 +152,36 @@ async def test_conv_layers_in_the_gradients_strip(size):
         lines = strip.render().plain.splitlines()
         assert [line.split()[0] for line in lines] == ["C0", "L0", "L1"]
         assert np.isfinite(strip.norms[0][-1]) and strip.norms[0][-1] > 0
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_c_in_an_array_screen_checks_the_element_under_the_cursor(size):
+    app = MicrogradApp(CONV, paused=True)
+    async with app.run_test(size=size) as pilot:
+        tree = await two_steps(app, pilot)
+        tree.focus()
+        target = tree.snapshot.labels.index("L0")
+        tree.reveal(target)
+        await wait_for(pilot, lambda: app.graph.cursor_index() == target)
+        await pilot.press("A")  # the node's arrays: data and grad, 16x8
+        await wait_for(pilot, lambda: isinstance(app.screen, ArrayScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.last is not None)
+        await pilot.press("down", "right", "right", "c")
+        check_line = screen.query_one("#array-check")
+        await wait_for(pilot, lambda: "gradient check (step 2)" in str(check_line.render()))
+        assert "agree" in str(check_line.render())
+        c = app.graph.checks[(2, target)]
+        assert c.element == (1, 2) and "the cursor's" in c.note and c.ok
+        await pilot.press("escape")
+        # a parameter's array (enter on its row): the element of the parameter in the graph
+        table = app.query_one("#tparams")
+        table.focus()
+        await pilot.press("down", "down", "enter")  # L0.W
+        await wait_for(pilot, lambda: isinstance(app.screen, ArrayScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.last is not None)
+        await pilot.press("right", "c")
+        check_line = screen.query_one("#array-check")
+        await wait_for(pilot, lambda: "agree" in str(check_line.render()))
+        assert screen.checking == (0, 1)

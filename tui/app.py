@@ -344,6 +344,8 @@ class MicrogradApp(GuardedApp[int]):
 
     def _on_grad_check_view(self, c: GradCheckView) -> None:
         self.graph.show_check(c)
+        if c.element:  # one element of a tensor node: the array screen may have asked
+            self.tensor.on_check(c)
 
     def _on_neuron_view(self, view: NeuronView) -> None:
         screen = self.screen

@@ -27,6 +27,7 @@ from tui.protocol import (
     AskNodeArrays,
     AskPage,
     AskTensorWalk,
+    CheckGradient,
     CompareEngines,
     DatasetView,
     EnginesReport,
@@ -185,7 +186,8 @@ class TensorPanes:
     def open_array(self, name: str) -> None:
         from tui.screens.tensor import ArrayScreen
 
-        self.app.push_screen(ArrayScreen(name, self._ask_array, shades=self.shades))
+        checker = self._checker(name=name)  # c: an element of the parameter in the graph
+        self.app.push_screen(ArrayScreen(name, self._ask_array, self.shades, checker))
 
     def open_node_arrays(self) -> None:
         """The data and grad of the graph node under the tree's cursor, as heatmaps."""
@@ -206,7 +208,33 @@ class TensorPanes:
         index, step = node.data[1], tree.step
         name = node_array_name(index, snap.ops[index], snap.labels[index])
         ask = lambda _name: app.session.send(AskNodeArrays(step, index))  # noqa: E731
-        app.push_screen(ArrayScreen(name, ask, shades=self.shades))
+        app.push_screen(ArrayScreen(name, ask, self.shades, self._checker(index, step=step)))
+
+    def _checker(
+        self, index: int | None = None, name: str | None = None, step: int | None = None
+    ) -> Any:
+        """How an array screen asks for a check of one element: of node `index` of the graph of
+        step `step`, or of the parameter `name` in the shown graph."""
+
+        def check(element: tuple[int, ...]) -> bool:
+            app = self.app
+            tree = app.graph.tree
+            shown = tree.step if step is None else step
+            if tree.snapshot is None or shown < 0:
+                app.notify("No graph to check yet: take a step first (n)", timeout=3)
+                return False
+            app.session.send(CheckGradient(shown, index, name, element))
+            return True
+
+        return check
+
+    def on_check(self, c: Any) -> None:
+        """A gradient check arrived: the array screen on top shows it if it asked for it."""
+        from tui.screens.tensor import ArrayScreen
+
+        screen = self.app.screen
+        if isinstance(screen, ArrayScreen):
+            screen.show_check(c)
 
     def _ask_array(self, name: str) -> None:
         self.app.session.send(AskArray(name))
