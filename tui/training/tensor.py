@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,6 +42,7 @@ from tui.protocol import (
     TensorModel,
     TensorWalkReport,
 )
+from tui.training.shown_graph import put_back
 from tui.training.views import bounds_of, grid_points
 
 NEURON_TABLE_ROWS = 500  # samples in the neuron view's table (more than two inputs)
@@ -79,17 +80,9 @@ class TensorShown:
         with self.as_it_was():
             self.snapshot = tensor_snapshot(root)
 
-    @contextmanager
-    def as_it_was(self) -> Iterator[None]:
+    def as_it_was(self) -> AbstractContextManager[None]:
         """Put the parameters' data and gradients of this step back, for the block only."""
-        now = [(p.data, p.grad) for p, _, _ in self._leaves]
-        for p, data, grad in self._leaves:
-            p.data, p.grad = data, grad
-        try:
-            yield
-        finally:
-            for (p, _, _), (data, grad) in zip(self._leaves, now):
-                p.data, p.grad = data, grad
+        return put_back(self._leaves)
 
     def _node(self, index: int) -> Any:
         order = topological_order(self.root)
