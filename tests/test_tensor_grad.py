@@ -121,3 +121,14 @@ def test_a_scalar_tensor_check():
     loss.backward()
     c = check_element(loss, loss)
     assert c.element == () and c.ok and c.analytic == 1.0
+
+
+def test_a_kink_is_named_with_both_slopes():
+    x = Tensor(np.array([0.0, 2.0]))
+    loss = (x.relu() * 3.0).sum()
+    loss.backward()
+    at_zero = check_element(loss, x, (0,))  # relu at 0: slope 3 to the right, 0 to the left
+    assert not at_zero.ok and at_zero.analytic == 0.0 and at_zero.numeric == pytest.approx(1.5)
+    assert at_zero.kink == (pytest.approx(3.0), pytest.approx(0.0))
+    smooth = check_element(loss, x, (1,))
+    assert smooth.ok and smooth.kink is None
