@@ -30,7 +30,7 @@ import numpy as np
 
 from micrograd.device import to_host
 from micrograd.tensor import (
-    _VJPS,
+    RULES,
     Tensor,
     conv2d,
     linear,
@@ -264,7 +264,7 @@ def backward_steps(root: Tensor) -> Iterator[TensorStep]:
         if node._prev:
             xp = xp_of(node.data)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                grads = _VJPS[node._op](xp, node, g)
+                grads = RULES[node._op].vjp(xp, node, g)
             for position, (child, cg) in enumerate(zip(node._prev, grads)):
                 if cg is None or not child.requires_grad:
                     continue
