@@ -34,6 +34,14 @@ def brief(s: Sequence[float] | None) -> str:
     return f"min {fmt_number(s[0])} max {fmt_number(s[1])} norm {fmt_number(s[3])}"
 
 
+def title(node: Any, text: Text, style: str) -> None:
+    """`L1 = linear 32x10`, or `relu 32x16` for a node without a label."""
+    if node.label:
+        text.append(node.label, "bold")
+        text.append(" = ")
+    text.append(f"{op_display(node.op)} {shape_text(node.shape)}\n", style)
+
+
 class TensorWalk:
     """Where the backward pass of one tensor graph has got to."""
 
@@ -78,8 +86,7 @@ class TensorWalk:
             return self._describe_current(step)
         node = snap.node(i)
         text = self._header()
-        text.append(node_name(node), "bold")
-        text.append(f" = {op_display(node.op)} {shape_text(node.shape)}\n", "cyan")
+        title(node, text, "cyan")
         readers = len([u for u, _ in consumers(snap, i)])
         if i in self.done:
             text.append(f"processed: its gradient is final ({brief(node.grad_summary)})\n",
@@ -102,8 +109,7 @@ class TensorWalk:
         node = snap.node(i)
         text = self._header()
         text.append("▶ ", "bold magenta")
-        text.append(node_name(node), "bold")
-        text.append(f" = {op_display(node.op)} {shape_text(node.shape)}\n", "bold cyan")
+        title(node, text, "bold cyan")
         if i == snap.root:
             text.append("the loss: G = dL/dL = 1 starts the backward pass\n")
         else:

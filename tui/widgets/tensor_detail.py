@@ -110,7 +110,8 @@ def values_table(values: Sequence[float], shape: Sequence[int], text: Text, styl
 
 def describe_tensor(snap: Any, i: int, after_summaries: Text | None = None) -> Text:
     """The detail text for node i of a TensorGraphSnapshot; `after_summaries` (a check, the
-    heatmaps) goes after the data and grad summaries, before the nodes that read it."""
+    heatmaps) goes after the data and grad summaries, before its operands and its readers
+    (in a small pane the first lines are what shows)."""
     node = snap.node(i)
     text = Text()
     text.append(node_name(node), "bold")
@@ -124,14 +125,7 @@ def describe_tensor(snap: Any, i: int, after_summaries: Text | None = None) -> T
         text.append("backward: ", "underline")
         text.append(f"{rule.text}", "italic")
         text.append(f"   (G = dL/d this node, {shape_text(node.shape)})\n", "dim")
-    if node.children:
-        text.append("operands:\n", "underline")
-        for letter, c in zip(letters, node.children):
-            child = snap.node(c)
-            text.append(f"  {letter} = ")
-            text.append(node_name(child), "bold")
-            text.append(f"  {shape_text(child.shape)}  ({op_display(child.op)}, node {c})\n")
-    else:
+    if not node.children:
         text.append("a leaf: a parameter, an input or a constant (no rule to apply)\n", "dim")
     text.append("data:     ", "underline")
     text.append(summary_text(node.data_summary) + "\n")
@@ -139,6 +133,13 @@ def describe_tensor(snap: Any, i: int, after_summaries: Text | None = None) -> T
     text.append(summary_text(node.grad_summary) + "\n", "yellow")
     if after_summaries is not None:
         text.append_text(after_summaries)
+    if node.children:
+        text.append("operands:\n", "underline")
+        for letter, c in zip(letters, node.children):
+            child = snap.node(c)
+            text.append(f"  {letter} = ")
+            text.append(node_name(child), "bold")
+            text.append(f"  {shape_text(child.shape)}  ({op_display(child.op)}, node {c})\n")
     users = consumers(snap, i)
     if i == snap.root:
         text.append("the loss itself: G = 1 starts the backward pass\n")
