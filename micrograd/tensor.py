@@ -793,8 +793,8 @@ class TensorNodeInfo:
     grad_summary: tuple[float, float, float, float] | None
     data_values: tuple[float, ...] | None = None
     grad_values: tuple[float, ...] | None = None
-    data_preview: np.ndarray | None = None
-    grad_preview: np.ndarray | None = None
+    data_preview: tuple[tuple[float, ...], ...] | None = None
+    grad_preview: tuple[tuple[float, ...], ...] | None = None
     matrix_shape: tuple[int, int] = (0, 0)
 
     @property
@@ -848,12 +848,14 @@ def matrix_shape(shape: Sequence[int]) -> tuple[int, int]:
     return (int(shape[0]), int(np.prod(shape[1:])))
 
 
-def _preview(a: Any, size: tuple[int, int]) -> np.ndarray | None:
+def _preview(a: Any, size: tuple[int, int]) -> tuple[tuple[float, ...], ...] | None:
+    """The top-left corner of `a` as a matrix, as rows of floats (plain data: a snapshot
+    compares equal to its pickled copy)."""
     if a is None:
         return None
     rows, cols = size
     m = a.reshape(matrix_shape(a.shape))[:rows, :cols]
-    return np.array(to_host(m), dtype=np.float64)
+    return tuple(map(tuple, np.asarray(to_host(m), dtype=np.float64).tolist()))
 
 
 def snapshot(root: Tensor, preview: tuple[int, int] = PREVIEW) -> TensorGraphSnapshot:

@@ -110,7 +110,7 @@ def test_heatmaps_of_data_and_grad_fit_the_width_and_say_what_they_show():
     loss.backward()
     snap = snapshot(loss)
     node = snap.node(2)  # a @ w: 40x70, a corner of PREVIEW kept
-    assert node.shape == (40, 70) and node.data_preview.shape == PREVIEW
+    assert node.shape == (40, 70) and np.shape(node.data_preview) == PREVIEW
     np.testing.assert_array_equal(node.data_preview, (a.data @ w.data)[:16, :32])
     wide = heatmap_text(node, 80, element=(3, 7)).plain.splitlines()
     assert wide[0].startswith("heatmap (rows 0-15 of 40, cols 0-31 of 70;")

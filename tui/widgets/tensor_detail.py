@@ -208,7 +208,10 @@ def heatmap_text(
     text = Text()
     if node.data_preview is None:
         return text
-    data, grad = node.data_preview, node.grad_preview
+    data = np.asarray(node.data_preview, dtype=np.float64).reshape(len(node.data_preview), -1)
+    grad = None
+    if node.grad_preview is not None:
+        grad = np.asarray(node.grad_preview, dtype=np.float64).reshape(data.shape)
     per = 2 if shades else 1  # characters an element
     rows, total_cols = node.matrix_shape
     shown_rows, shown_cols = data.shape
