@@ -316,3 +316,27 @@ async def test_the_gradient_check_verdict_is_on_screen_at_80x24():
 
         await wait_for(pilot, lambda: "Gradient check of" in bar_line())
         assert "agree" in bar_line(), bar_line()
+
+
+async def test_the_tensor_detail_takes_the_focus_and_the_walk_names_tab_at_80x24():
+    """The tensor graph's detail as the scalar one: tab reaches it, its keys in the footer; the
+    tensor walk's notice named z (zoom) where the detail already showed."""
+    from micrograd.train import TrainConfig
+    from tui.widgets.tensor_detail import TensorNodeDetail
+
+    config = TrainConfig(engine="tensor", samples=40, hidden=(4,), lr=0.1, steps=100_000, seed=7)
+    app = MicrogradApp(config, paused=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: app.tensor.active)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.graph_step == 1)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: any("tensor graph" in n.message for n in app.messages))
+        said = next(n.message for n in app.messages if "tensor graph" in n.message)
+        assert "zoom" not in said and "tab" in said
+        detail = app.query_one(TensorNodeDetail)
+        await wait_for(pilot, lambda: detail.display and app.focused is app.query_one(GraphTree))
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: app.focused is detail)
+        await pilot.pause()
+        assert "Scroll" in footer_text(app.screen)
