@@ -401,8 +401,9 @@ class MicrogradApp(GuardedApp[int]):
             self.show_run()
 
     def action_toggle_zero_grad(self) -> None:
-        self.mirror.toggle_zero_grad()
-        self.show_run()
+        if not self.tensor.scalar_only("skipping of zero_grad"):
+            self.mirror.toggle_zero_grad()
+            self.show_run()
 
     def action_change_speed(self, faster: bool) -> None:
         self.mirror.change_speed(faster)
@@ -417,6 +418,7 @@ class MicrogradApp(GuardedApp[int]):
             self.restart_session()
         else:
             self.mirror.reset()
+            self.show_run()
 
     def restart_session(self) -> None:
         """A new training process from the same configuration (or checkpoint), running."""

@@ -40,8 +40,9 @@ KEYS: tuple[Key, ...] = (
         "one phase of a step: forward, loss, zero_grad, backward, update (when paused)",
         "One phase of a step", display="."),
     Key("G", "toggle_zero_grad", "zero_grad",
-        "phase stepping: skip zero_grad (on / off), the lecture's bug: gradients accumulate",
-        "Phase stepping: skip zero_grad"),
+        "skip zero_grad in every step (space, n, .), on / off: the lecture's bug, gradients "
+        "accumulate (the status says zero_grad off; r ends it)",
+        "Skip zero_grad (the lecture's bug)"),
     Key("plus", "scale_lr(2.0)", "lr×2", "double the learning rate, from the next step",
         "Double the learning rate", True, "+"),
     Key("minus", "scale_lr(0.5)", "lr÷2", "halve the learning rate, from the next step",

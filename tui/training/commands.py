@@ -50,6 +50,7 @@ from tui.protocol import (
     SendGraph,
     SetGrid,
     SetSpeed,
+    SetZeroGrad,
     SplitDots,
     Step,
     StepPhase,
@@ -112,7 +113,7 @@ def step_phase(run: TrainingLoop, c: StepPhase) -> None:
     if not trainer.phase:  # a new step: the parameters as its forward pass sees them
         run.forward_params = [p.data for _, p in run.params]
     try:
-        name, report = trainer.step_phase(c.zero_grad)
+        name, report = trainer.step_phase(run.zero_grad)
     except ValueError as exc:
         run.send(Notice(f"No phase stepping: {exc}", "warning"))
         run.flush_progress(force=True)
@@ -138,6 +139,15 @@ def set_speed(run: TrainingLoop, c: SetSpeed) -> None:
     run.speed = max(0.0, c.steps_per_second)
     run.next_step_at = 0.0
     run.step_times.clear()  # the rate shown is the new pace's, not the old one's
+    run.flush_progress(force=True)
+
+
+def set_zero_grad(run: TrainingLoop, c: SetZeroGrad) -> None:
+    """Zero the gradients before each backward pass, or not (the lecture's bug), from now on."""
+    if not c.on and run.trainer.tensor_run is not None:
+        run.send(Notice("Skipping zero_grad works on the scalar engine only", "warning"))
+    else:
+        run.zero_grad = c.on
     run.flush_progress(force=True)
 
 
@@ -309,6 +319,7 @@ HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
     Step: step,
     StepPhase: step_phase,
     SetSpeed: set_speed,
+    SetZeroGrad: set_zero_grad,
     Stop: stop,
     Reset: reset,
     NextDataset: next_dataset,

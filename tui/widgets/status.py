@@ -45,10 +45,14 @@ class StatusLine(Widget):
             text.append(f" (pace {r.speed:g}/s)", "bold cyan")
         text.append("  ")
         text.append(r.state, STATE_STYLES.get(r.state, ""))
-        if r.phase:
-            text.append(f"  after {r.phase}", "bold cyan")
+        if r.phase == "update":  # the step is done: it is the step shown
+            text.append("  after update", "bold cyan")
+        elif r.phase:  # the step under way, which the graph shows
+            text.append(f"  step {r.step + 1} after {r.phase}", "bold cyan")
+            if r.phase_loss is not None:
+                text.append(f": loss {fmt_number(r.phase_loss)}", "bold cyan")
         if not r.zero_grad:
-            text.append("  zero_grad off", "bold red")
+            text.append("  zero_grad off (G)", "bold red")
         if r.what:
             text.append(f"  {r.what}", "dim")
         return text
