@@ -49,3 +49,64 @@ async def test_skipping_zero_grad_applies_to_whole_steps_until_reset():
         await wait_for(pilot, lambda: step(app) == 0)
         await pilot.pause(0.3)
         assert "zero_grad off" not in status(app)  # and after the new run's reports
+
+
+def lines(app: MicrogradApp) -> list[str]:
+    """The graph tree's loaded lines, root first."""
+    out, stack = [], [tree(app).root]
+    while stack:
+        node = stack.pop()
+        out.append(node.label.plain)
+        stack.extend(reversed(node.children))
+    return out
+
+
+def subtitles(app: MicrogradApp) -> tuple[str, str]:
+    """The Graph pane's and the Parameters table's subtitles."""
+    return str(app.graph.border_subtitle), str(app.query_one(ParamTable).border_subtitle)
+
+
+async def test_after_each_phase_the_graph_and_status_show_the_step_under_way():
+    replica = Trainer(LECTURE)  # what the training process does
+    replica.step()
+    outputs = sorted(replica.model(x).data for x in replica.data.X_train)
+    second = replica.step()
+    app = MicrogradApp(LECTURE, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: tree(app).step == 1 and step(app) == 1)
+        await pilot.press("full_stop")  # forward
+        await wait_for(pilot, lambda: tree(app).step == 2)
+        snap = tree(app).snapshot
+        root = snap.root
+        assert snap.ops[root] == "outputs" and len(snap.children[root]) == 4
+        assert sorted(snap.data[c] for c in snap.children[root]) == outputs  # step 2's data
+        assert all(g == 0.0 for g in snap.grads)  # no grads, not the last step's
+        shown = lines(app)
+        assert shown[0].startswith("forward pass of 4 samples: 4 outputs")
+        assert len(shown) == 5 and all(line.endswith("grad -") or "grad - " in line
+                                       for line in shown[1:])  # fmt: skip
+        assert "step 1 " in status(app) and "step 2 after forward" in status(app)
+        graph_note, table_note = subtitles(app)
+        assert graph_note.startswith("step 2 under way (after forward, no grads yet)")
+        assert "grads still the last step's" in table_note
+        await pilot.press("full_stop")  # loss
+        await wait_for(pilot, lambda: tree(app).snapshot.ops[-1] != "outputs")
+        snap = tree(app).snapshot
+        assert snap.data[snap.root] == second.loss and "grad -" in lines(app)[0]
+        assert f"step 2 after loss: loss {fmt_number(second.loss)}" in status(app)
+        await pilot.press("full_stop")  # zero_grad
+        await wait_for(pilot, lambda: "every grad is 0" in subtitles(app)[1])
+        await pilot.press("full_stop")  # backward
+        await wait_for(pilot, lambda: "this step's grads" in subtitles(app)[1])
+        await wait_for(pilot, lambda: tree(app).phase == "backward")
+        assert subtitles(app)[0].startswith("step 2 under way (after backward),")
+        assert "grad 1" in lines(app)[0] and "grad -" not in "".join(lines(app))
+        await pilot.press("full_stop")  # update
+        await wait_for(pilot, lambda: step(app) == 2 and tree(app).phase == "")
+        assert "value moved by -lr × grad" in subtitles(app)[1]
+        assert subtitles(app)[0].startswith("step 2, ")
+        assert f"loss {fmt_number(second.loss)}" in status(app)  # the step the graph shows
+        await pilot.press("n")
+        await wait_for(pilot, lambda: step(app) == 3)
+        assert "after" not in status(app) and "g: sort by |grad|" == subtitles(app)[1]

@@ -162,7 +162,7 @@ class MicrogradApp(GuardedApp[int]):
             (GradientHealth, "Gradients"),
         ):
             self.query_one(pane).border_title = title
-        self.query_one(ParamTable).border_subtitle = "g: sort by |grad|"
+        self.query_one(ParamTable).show_subtitle()
         self.show_run()
         self.session.start()
         if self.split_dots:
@@ -280,6 +280,7 @@ class MicrogradApp(GuardedApp[int]):
 
     def _on_progress(self, p: Progress) -> None:
         self.mirror.progress(p)
+        self.query_one(ParamTable).show_phase(self.mirror.phase, self.mirror.zero_grad)
         if p.reports:
             self.query_one(LossPlot).add_points((r.step, r.loss, r.test_loss) for r in p.reports)
         self.show_run()
@@ -320,7 +321,7 @@ class MicrogradApp(GuardedApp[int]):
             self.notify(text, severity=severity, timeout=8)
 
     def _on_graph_view(self, g: GraphView) -> None:
-        self.graph.show_graph(self.tensor.tree_snapshot(g.snapshot), g.step)
+        self.graph.show_graph(self.tensor.tree_snapshot(g.snapshot), g.step, g.phase)
 
     def _on_lr_changed(self, c: LrChanged) -> None:
         self.query_one(LossPlot).mark_lr(c.step, c.lr)

@@ -276,6 +276,10 @@ class ModelView(Report):
     health: health.HealthReport | None = None  # per-layer gradient norms, dead neurons, ...
 
 
+NO_GRADS = ("forward", "loss", "zero_grad")  # phases of a step done before its backward pass
+FORWARD_OP = "outputs"  # the op of a graph's root after the forward phase (no loss yet)
+
+
 @dataclass(frozen=True)
 class GraphView(Report):
     """The graph of step `step` as a flat snapshot (`micrograd.graph.GraphSnapshot`); `phase`:

@@ -36,7 +36,6 @@ from tui.protocol import (
     Configure,
     ExportDot,
     ExportHistory,
-    GraphView,
     LrChanged,
     NextDataset,
     Notice,
@@ -57,7 +56,7 @@ from tui.protocol import (
     Stop,
 )
 from tui.training.edits import data_edited, edit_data, history_csv
-from tui.training.shown_graph import ShownGraph, sample_tags
+from tui.training.shown_graph import ShownGraph, forward_root, sample_tags
 from tui.training.views import neuron_report
 
 if TYPE_CHECKING:
@@ -120,18 +119,22 @@ def step_phase(run: TrainingLoop, c: StepPhase) -> None:
         return
     run.phase = name
     if report is not None:  # update: the step is done, shown as any step is
+        if run.shown is not None and run.shown.root is trainer.last_root:
+            run.shown.phase = ""  # the graph its backward phase showed, now a step done
         run.after_step(report)
         run.publish_now()
         return
     run.model_dirty = True
-    if name != "forward" and trainer.last_root is not None:  # the loss's graph, as it is now
-        tags = sample_tags(trainer)
-        run.shown = ShownGraph(run.step_count + 1, trainer.last_root, run.params,
-                               run.forward_params, run.split_dots, tags)  # fmt: skip
+    # the step under way's graph as it is now: after forward the outputs (no loss yet)
+    samples = trainer.phase_samples if name == "forward" else None
+    root = forward_root(samples) if samples is not None else trainer.last_root
+    if root is not None:
+        tags = sample_tags(trainer, samples)
+        run.shown = ShownGraph(run.step_count + 1, root, run.params, run.forward_params,
+                               run.split_dots, tags, phase=name)  # fmt: skip
     run.flush_progress(force=True)
     run.send_model(force=True)
-    if run.shown is not None:
-        run.send(GraphView(run.shown.step, run.shown.snapshot))
+    run.send_graph()
 
 
 def set_speed(run: TrainingLoop, c: SetSpeed) -> None:

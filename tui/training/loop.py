@@ -149,10 +149,14 @@ class TrainingLoop:
 
     def shown_graph(self) -> Any:
         """The graph of the last step, as the app is (or will be) shown it; None before one."""
+        shown = self.shown
+        phase = getattr(shown, "phase", "")
+        if phase and self.trainer.phase:  # the graph of the step under way (`StepPhase`)
+            return shown
         root = self.trainer.last_root
         if root is None:
             return None
-        if self.shown is None or self.shown.step != self.step_count:
+        if shown is None or shown.step != self.step_count or phase:  # phase: a step dropped
             if self.trainer.tensor_run is not None:
                 from tui.training.tensor import TensorShown  # numpy: for tensor runs only
 
@@ -171,7 +175,7 @@ class TrainingLoop:
     def send_graph(self) -> None:
         shown = self.shown_graph()
         if shown is not None:
-            self.send(GraphView(shown.step, shown.snapshot))
+            self.send(GraphView(shown.step, shown.snapshot, getattr(shown, "phase", "")))
 
     # -- commands ------------------------------------------------------------------------------
     def handle(self, serial: int, command: Command) -> None:

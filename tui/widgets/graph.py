@@ -7,6 +7,7 @@ loads the next page. `left` collapses (or goes to the parent), `right` expands.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -17,6 +18,7 @@ from textual.widgets.tree import TreeNode
 
 from tui.formatting import fmt_number
 from tui.keys import bindings
+from tui.protocol import FORWARD_OP, NO_GRADS
 
 PAGE = 20  # children shown per page under a wide node
 
@@ -25,20 +27,30 @@ def op_name(op: str) -> str:
     return op if op else "leaf"
 
 
-def node_label(snap: Any, i: int) -> Text:
-    """`op label  data x  grad g` for node i (the root is called loss); a snapshot that
-    labels its own nodes (a tensor graph's: `matmul 100x16`) says it with `tree_label`."""
+def node_label(snap: Any, i: int, grad: float | str | None = None) -> Text:
+    """`op label  data x  grad g` for node i (the root is called loss); `grad`, if given, is
+    shown instead of the snapshot's (a walk's running sum, or "-" before the backward pass).
+    A snapshot that labels its own nodes (a tensor graph's: `matmul 100x16`) says it with
+    `tree_label`."""
     if hasattr(snap, "tree_label"):
         return snap.tree_label(i)
     text = Text(no_wrap=True)
+    if snap.ops[i] == FORWARD_OP:  # the step under way after its forward pass: no loss yet
+        text.append("forward pass", "bold magenta")
+        text.append(f" of {snap.labels[i]}: {len(snap.children[i])} outputs", "bold")
+        text.append("  (no loss yet: . computes it)", "dim")
+        return text
     if i == len(snap) - 1:
         text.append("loss = ", "bold magenta")
     text.append(op_name(snap.ops[i]), "bold cyan" if snap.ops[i] else "bold green")
     if snap.labels[i]:
         text.append(f" {snap.labels[i]}", "bold")
     text.append(f"  data {fmt_number(snap.data[i])}")
-    grad = snap.grads[i]
-    text.append(f"  grad {fmt_number(grad)}", "red" if grad != grad else "yellow")
+    if isinstance(grad, str):
+        text.append(f"  grad {grad}", "dim")
+    else:
+        grad = snap.grads[i] if grad is None else grad
+        text.append(f"  grad {fmt_number(grad)}", "red" if grad != grad else "yellow")
     n = len(snap.children[i])
     if n:
         text.append(f"  ({n} in)", "dim")
@@ -69,6 +81,9 @@ class GraphTree(Tree):
         super().__init__("no graph yet: it arrives after the first step", **kwargs)
         self.snapshot: Any = None
         self.step = 0
+        self.phase = ""  # the snapshot's step is under way: its last phase done (GraphView)
+        # a backprop walk's running sums, shown instead of the snapshot's grads while it lasts
+        self.walk_sums: Callable[[int], float] | None = None
         self.auto_expand = False
         self.guide_depth = 2
         self._revealed: list[TreeNode] = []  # nodes `reveal` opened, closed again when off path
@@ -77,13 +92,17 @@ class GraphTree(Tree):
         """A new model or dataset: the old graph no longer applies."""
         self.snapshot = None
         self.step = 0
+        self.phase = ""
+        self.walk_sums = None
         self.reset("no graph yet: it arrives after the first step")
 
-    def set_snapshot(self, snapshot: Any, step: int) -> None:
-        """Show a new snapshot; keep the expanded nodes when the graph has the same shape."""
+    def set_snapshot(self, snapshot: Any, step: int, phase: str = "") -> None:
+        """Show a new snapshot (of a step under way, after `phase`, if given); keep the
+        expanded nodes when the graph has the same shape."""
         old = self.snapshot
         self.snapshot = snapshot
         self.step = step
+        self.phase = phase
         if same_structure(old, snapshot):
             self._relabel(self.root)
         else:
@@ -97,7 +116,14 @@ class GraphTree(Tree):
 
     def node_text(self, i: int) -> Text:
         """The line that shows node i (a subclass may show it differently)."""
-        return node_label(self.snapshot, i)
+        return node_label(self.snapshot, i, self.grad_shown(i))
+
+    def grad_shown(self, i: int) -> float | str | None:
+        """What node i's line shows as its gradient: a walk's running sum while one lasts, "-"
+        before the backward pass of the step under way, else (None) the snapshot's."""
+        if self.walk_sums is not None:
+            return self.walk_sums(i)
+        return "-" if self.phase in NO_GRADS else None
 
     def relabel(self) -> None:
         """Redraw every loaded node's line (after what `node_text` shows has changed)."""

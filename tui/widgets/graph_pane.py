@@ -23,7 +23,7 @@ from textual.message import Message
 
 from tui.backprop import BackpropWalk
 from tui.formatting import fmt_number
-from tui.protocol import GradCheckView
+from tui.protocol import FORWARD_OP, NO_GRADS, GradCheckView
 from tui.widgets.graph import GraphTree
 from tui.widgets.node_detail import NodeDetail
 
@@ -37,6 +37,17 @@ def check_text(c: GradCheckView) -> Text:
     text.append(f" analytic {fmt_number(c.analytic)}  numeric {fmt_number(c.numeric)}")
     text.append(f"  relative error {c.relative_error:.1e} ")
     text.append("agree\n" if c.ok else "DISAGREE\n", "bold green" if c.ok else "bold red")
+    return text
+
+
+def forward_text(snap: Any, i: int) -> Text:
+    """The detail of the root of a graph after the forward phase: what it stands for."""
+    text = Text()
+    text.append(f"the forward pass of {snap.labels[i]}", "bold")
+    text.append(f": {len(snap.children[i])} outputs, each computed from its inputs and the "
+                "parameters (expand them to see how).\n")  # fmt: skip
+    text.append("No loss yet (the loss phase adds it on top) and no gradients: every grad is 0 "
+                "until the backward phase.\n", "dim")  # fmt: skip
     return text
 
 
@@ -79,13 +90,38 @@ class GraphPane(Vertical):
         self.border_subtitle = ""
         self.graph_step = -1
 
-    def show_graph(self, snapshot: Any, step: int) -> None:
+    def show_graph(self, snapshot: Any, step: int, phase: str = "") -> None:
+        """The graph of step `step`; `phase`: that step is under way, after this phase."""
         self.graph_step = step
-        self.tree.set_snapshot(snapshot, step)
-        self.border_subtitle = f"step {step}, {len(snapshot)} nodes"
+        self.tree.set_snapshot(snapshot, step, phase)
+        self.show_subtitle()
         if self.walk is not None and self.walk.snapshot is not snapshot:
             self.stop_walk()
             self.app.notify("A new graph arrived: the backprop walk stopped (b starts again)")
+
+    def show_subtitle(self) -> None:
+        """Which step the graph is of (under way: after which phase), and its size."""
+        tree = self.tree
+        if tree.snapshot is None:
+            self.border_subtitle = ""
+            return
+        under_way = ""
+        if tree.phase:
+            grads = ", no grads yet" if tree.phase in NO_GRADS else ""
+            under_way = f" under way (after {tree.phase}{grads})"
+        self.border_subtitle = f"step {tree.step}{under_way}, {len(tree.snapshot)} nodes"
+
+    def no_grads_yet(self, what: str) -> bool:
+        """True (and a notice) if the graph is of a step whose backward pass has not run."""
+        tree = self.tree
+        if tree.phase in NO_GRADS:
+            self.app.notify(
+                f"No {what} yet: step {tree.step}'s graph has no gradients until its backward "
+                "phase (. steps on)",
+                timeout=4,
+            )
+            return True
+        return False
 
     def show_check(self, c: GradCheckView) -> None:
         for key in [k for k in self.checks if k[0] != c.step]:
@@ -122,6 +158,9 @@ class GraphPane(Vertical):
         if self.walk is not None and self.walk.snapshot is snapshot:
             self.detail.show_text(self.walk.describe(index))
             return
+        if 0 <= index < len(snapshot) and snapshot.ops[index] == FORWARD_OP:
+            self.detail.show_text(forward_text(snapshot, index))
+            return
         check = self.checks.get((self.tree.step, index))
         self.detail.show_node(snapshot, index, check_text(check) if check else None)
 
@@ -144,6 +183,8 @@ class GraphPane(Vertical):
         if tree.snapshot is None:
             self.app.notify("No graph to check yet: take a step first (n)", timeout=3)
             return
+        if self.no_grads_yet("gradient check"):
+            return
         index = None if name is not None else self.cursor_index()
         if name is None and index is None:
             self.app.notify("Select a graph node or a parameter row first, then press c", timeout=4)
@@ -156,6 +197,8 @@ class GraphPane(Vertical):
         tree = self.tree
         if tree.snapshot is None:
             self.app.notify("No graph yet: take a step first (n)", timeout=3)
+            return
+        if self.no_grads_yet("backward pass to walk"):
             return
         if self.walk is None or self.walk.snapshot is not tree.snapshot:
             self.walk = BackpropWalk(tree.snapshot, tree.step)
@@ -187,7 +230,7 @@ class GraphPane(Vertical):
         self.walk = None
         tree = self.tree
         if tree.snapshot is not None:
-            self.border_subtitle = f"step {tree.step}, {len(tree.snapshot)} nodes"
+            self.show_subtitle()
             index = self.cursor_index()
             if index is not None:
                 self.show_detail(tree.snapshot, index)
