@@ -4,12 +4,16 @@ backprop walk shown in the tree (running sums), whole or under one node (`i`).""
 
 from __future__ import annotations
 
-from apphelp import SIZE, status, step, wait_for
+import pytest
+from apphelp import SIZE, notices, status, step, wait_for
 
+from micrograd.graph import under
 from micrograd.train import TrainConfig, Trainer
 from tui.app import MicrogradApp
+from tui.backprop import BackpropWalk
 from tui.formatting import fmt_number
-from tui.widgets.graph import GraphTree
+from tui.training.shown_graph import ShownGraph, sample_tags
+from tui.widgets.graph import GraphTree, node_label
 from tui.widgets.params import ParamTable
 
 LECTURE = TrainConfig(
@@ -110,3 +114,69 @@ async def test_after_each_phase_the_graph_and_status_show_the_step_under_way():
         await pilot.press("n")
         await wait_for(pilot, lambda: step(app) == 3)
         assert "after" not in status(app) and "g: sort by |grad|" == subtitles(app)[1]
+
+
+def test_a_walk_under_one_node_ends_at_every_grad_and_a_whole_walk_too_without_zero_grad():
+    t = Trainer(LECTURE)
+    t.step()
+    t.step(zero_grad=False)  # the leaves hold two steps' grads: the walk starts them there
+    params = list(t.model.named_parameters())
+    snap = ShownGraph(2, t.last_root, params, [p.data for _, p in params],
+                      samples=sample_tags(t)).snapshot  # fmt: skip
+    branch = snap.labels.index(next(x for x in snap.labels if x.startswith("sample 1:")))
+    for top in (None, branch):
+        walk = BackpropWalk(snap, 2, top)
+        inside = range(len(snap)) if top is None else under(snap, top)
+        assert walk.total == len(inside)
+        seen = []
+        while (s := walk.advance()) is not None:
+            seen.append(s.index)
+            assert s.grad == pytest.approx(snap.grads[s.index], rel=1e-9, abs=1e-12)
+        assert sorted(seen) == sorted(inside)
+        for i in range(len(snap)):
+            assert walk.running_grad(i) == pytest.approx(snap.grads[i], rel=1e-9, abs=1e-12), i
+    assert 10 < len(under(snap, branch)) < len(snap) // 2  # tens of nodes, not the whole graph
+    w0 = snap.labels.index("L0.N0.w0")
+    walk = BackpropWalk(snap, 2, branch)
+    assert walk.running_grad(w0) != 0  # the other samples' share, and the last step's grad
+    assert "outside this walk" in walk.describe(w0).plain
+
+
+async def test_the_tree_shows_the_walks_running_sums_and_i_walks_one_branch():
+    app = MicrogradApp(LECTURE, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: tree(app).step == 1 and tree(app).root.children)
+        snap = tree(app).snapshot
+        w0 = snap.labels.index("L0.N0.w0")
+        await pilot.press("b")  # the loss: its inputs' sums are complete now
+        node = tree(app).reveal(w0)
+        assert snap.grads[w0] != 0
+        assert node.label.plain.endswith("grad 0"), node.label.plain  # not reached yet
+        walk = app.graph.walk
+        for _ in range(walk.total - 1):
+            app.graph.backprop_next()
+        assert walk.current is not None and app.graph.walk is walk  # at its last node
+        with_sums = lines(app)
+        assert node.label.plain == node_label(snap, w0).plain  # reached: its final grad
+        tree(app).walk_sums = None
+        tree(app).relabel()
+        assert lines(app) == with_sums  # every sum equals the real grad
+        await pilot.press("escape")
+        branch = snap.labels.index(next(x for x in snap.labels if x.startswith("sample 2:")))
+        tree(app).reveal(branch)
+        await pilot.press("i")
+        walk = app.graph.walk
+        assert walk is not None and walk.top == branch and walk.current.index == branch
+        assert walk.total == len(under(snap, branch)) < 100
+        assert f"backprop 1/{walk.total} under #{branch}" in subtitles(app)[0]
+        assert any(f"{walk.total} of step 1's {len(snap)} nodes" in n for n in notices(app))
+        for _ in range(walk.total - 1):
+            await pilot.press("b")
+        assert walk.current.number == walk.total
+        assert all(walk.running_grad(i) == pytest.approx(snap.grads[i], rel=1e-9, abs=1e-12)
+                   for i in range(len(snap)))  # fmt: skip
+        assert "grad 0 " not in lines(app)[0]
+        await pilot.press("b")
+        assert app.graph.walk is None
+        assert any(f"Backward pass done: {walk.total} nodes" in n for n in notices(app))

@@ -509,6 +509,10 @@ class MicrogradApp(GuardedApp[int]):
         if not self.tensor.scalar_only("backprop walk"):
             self.graph.backprop_next()
 
+    def action_backprop_under(self) -> None:
+        if not self.tensor.scalar_only("backprop walk"):
+            self.graph.backprop_under()
+
     def action_backprop_stop(self) -> None:
         self.graph.backprop_stop()
 

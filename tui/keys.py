@@ -84,6 +84,9 @@ KEYS: tuple[Key, ...] = (
     Key("b", "backprop_next", "Backprop",
         "backprop walk: the next node of the shown graph's backward pass",
         "Backprop: next node", True),
+    Key("i", "backprop_under", "Backprop under",
+        "backprop walk under the graph node at the cursor only (one neuron, one sample's branch): "
+        "tens of nodes, the rest counted as done", "Backprop: walk under the selected node"),
     Key("B", "backprop_stop", "Stop backprop", "stop the backprop walk", "Backprop: stop"),
     Key("escape", "backprop_stop", "Stop backprop", "stop the backprop walk", priority=False),
     Key("c", "gradcheck", "Check grad",

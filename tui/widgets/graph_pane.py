@@ -4,7 +4,8 @@ under the cursor.
 
 - `b` walks the backward pass of the shown graph one node per press (`BackpropWalk`): the tree
   opens the path to the node being processed and puts the cursor on it, the detail shows its
-  complete gradient and what it sends each input. `B` or escape stops. If a new graph arrives
+  complete gradient and what it sends each input, and the tree's lines show every node's running
+  sum (0 until something reaches it). `i` walks only the subgraph under the node at the cursor. `B` or escape stops. If a new graph arrives
   (a step, a reset) the walk stops; while walking, the app asks for no new graph.
 - `c` checks the selected node's (or a parameter's) gradient: the pane posts `CheckRequested`
   up, the app asks the training process, and the `GradCheckView` comes back to `show_check`.
@@ -93,9 +94,13 @@ class GraphPane(Vertical):
     def show_graph(self, snapshot: Any, step: int, phase: str = "") -> None:
         """The graph of step `step`; `phase`: that step is under way, after this phase."""
         self.graph_step = step
+        stopped = self.walk is not None and self.walk.snapshot is not snapshot
+        if stopped:
+            self.walk = None
+            self.tree.walk_sums = None  # before the new graph's lines are made
         self.tree.set_snapshot(snapshot, step, phase)
         self.show_subtitle()
-        if self.walk is not None and self.walk.snapshot is not snapshot:
+        if stopped:
             self.stop_walk()
             self.app.notify("A new graph arrived: the backprop walk stopped (b starts again)")
 
@@ -194,32 +199,61 @@ class GraphPane(Vertical):
 
     # -- the backprop walk ---------------------------------------------------------------------
     def backprop_next(self) -> None:
-        tree = self.tree
-        if tree.snapshot is None:
+        """The next node of the walk; a walk of the whole graph if none is under way."""
+        if not self._can_walk():
+            return
+        if self.walk is None or self.walk.snapshot is not self.tree.snapshot:
+            self._start_walk(None)
+        self._walk_on()
+
+    def backprop_under(self) -> None:
+        """A walk of the subgraph under the node at the tree's cursor (from a walk: under the
+        node it is at), its first node: tens of nodes instead of the whole graph's thousands."""
+        if not self._can_walk():
+            return
+        index = self.cursor_index()
+        if index is None:
+            self.app.notify("Put the graph's cursor on a node first (a neuron, a sample's "
+                            "branch), then press i", timeout=4)  # fmt: skip
+            return
+        self._start_walk(index)
+        self._walk_on()
+
+    def _can_walk(self) -> bool:
+        if self.tree.snapshot is None:
             self.app.notify("No graph yet: take a step first (n)", timeout=3)
-            return
-        if self.no_grads_yet("backward pass to walk"):
-            return
-        if self.walk is None or self.walk.snapshot is not tree.snapshot:
-            self.walk = BackpropWalk(tree.snapshot, tree.step)
-            tree.focus()
-            self.app.notify(
-                f"Backprop through step {tree.step}'s graph, {len(tree.snapshot)} nodes, "
-                "loss first: b next node, B or escape stops"
-                + ("" if self.detail.display else " (z: zoom to see the detail)"),
-                timeout=4,
-            )
-        step = self.walk.advance()
+            return False
+        return not self.no_grads_yet("backward pass to walk")
+
+    def _start_walk(self, top: int | None) -> None:
+        tree = self.tree
+        snap = tree.snapshot
+        self.walk = walk = BackpropWalk(snap, tree.step, top)
+        tree.walk_sums = walk.running_grad  # the tree's grads are the walk's running sums
+        tree.focus()
+        where = "the whole graph" if top is None else f"the nodes under {snap.name(top)}"
+        self.app.notify(
+            f"Backprop walk through {where}: {walk.total:,} of step {tree.step}'s "
+            f"{len(snap):,} nodes; the tree shows the running sums; b next node, B or escape "
+            "stops" + ("" if self.detail.display else " (z: zoom to see the detail)"),
+            timeout=4,
+        )
+
+    def _walk_on(self) -> None:
+        tree, walk = self.tree, self.walk
+        assert walk is not None
+        step = walk.advance()
         if step is None:
-            total = self.walk.total
             self.stop_walk()
             self.app.notify(
-                f"Backward pass done: {total} nodes, every gradient complete", timeout=4
+                f"Backward pass done: {walk.total:,} nodes, every gradient complete", timeout=4
             )
             return
-        self.border_subtitle = f"step {tree.step}, backprop {step.number}/{self.walk.total}"
+        under = "" if walk.top is None else f" under #{walk.top}"
+        self.border_subtitle = f"step {tree.step}, backprop {step.number}/{walk.total:,}{under}"
+        tree.relabel()
         if tree.reveal(step.index) is None:  # the cursor did not move: show the step anyway
-            self.detail.show_text(self.walk.describe(step.index))
+            self.detail.show_text(walk.describe(step.index))
 
     def backprop_stop(self) -> None:
         if self.walk is not None:
@@ -229,6 +263,9 @@ class GraphPane(Vertical):
     def stop_walk(self) -> None:
         self.walk = None
         tree = self.tree
+        if tree.walk_sums is not None:
+            tree.walk_sums = None  # the snapshot's grads again
+            tree.relabel()
         if tree.snapshot is not None:
             self.show_subtitle()
             index = self.cursor_index()
