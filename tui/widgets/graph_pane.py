@@ -5,8 +5,9 @@ under the cursor.
 - `b` walks the backward pass of the shown graph one node per press (`BackpropWalk`): the tree
   opens the path to the node being processed and puts the cursor on it, the detail shows its
   complete gradient and what it sends each input, and the tree's lines show every node's running
-  sum (0 until something reaches it). `i` walks only the subgraph under the node at the cursor. `B` or escape stops. If a new graph arrives
-  (a step, a reset) the walk stops; while walking, the app asks for no new graph.
+  sum (0 until something reaches it). `i` walks only the subgraph under the node at the cursor.
+  `B` or escape stops. If a new graph arrives (a step, a reset) the walk stops; while walking,
+  the app asks for no new graph.
 - `c` checks the selected node's (or a parameter's) gradient: the pane posts `CheckRequested`
   up, the app asks the training process, and the `GradCheckView` comes back to `show_check`.
 """
