@@ -13,6 +13,7 @@ from tui.app import MicrogradApp
 from tui.backprop import BackpropWalk
 from tui.formatting import fmt_number
 from tui.training.shown_graph import ShownGraph, sample_tags
+from tui.widgets.dataset import BoundaryView, SamplesTable
 from tui.widgets.graph import GraphTree, node_label
 from tui.widgets.params import ParamTable
 
@@ -180,3 +181,64 @@ async def test_the_tree_shows_the_walks_running_sums_and_i_walks_one_branch():
         await pilot.press("b")
         assert app.graph.walk is None
         assert any(f"Backward pass done: {walk.total} nodes" in n for n in notices(app))
+
+
+def in_graph(app: MicrogradApp) -> set[int]:
+    """The training samples with a branch in the shown graph."""
+    labels = tree(app).snapshot.labels
+    return {int(x.split("sample ", 1)[1].split(":")[0]) for x in labels if "sample " in x}
+
+
+def cursor_label(app: MicrogradApp) -> str:
+    node = tree(app).cursor_node
+    return tree(app).snapshot.labels[node.data[1]] if node is not None else ""
+
+
+async def test_enter_on_a_table_row_opens_that_samples_branch():
+    app = MicrogradApp(LECTURE, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: tree(app).step == 1)
+        app.query_one(SamplesTable).focus()
+        await pilot.press("down", "down", "enter")  # the third row: sample 2
+        await wait_for(pilot, lambda: cursor_label(app).startswith("sample 2: x=(0.5, 1, 1) y=-1"))
+        node = tree(app).cursor_node
+        assert node.parent is tree(app).root or node.parent.parent is tree(app).root  # a top
+        assert any(n.startswith("Sample 2: its branch in step 1's graph") for n in notices(app))
+        assert app.focused is app.query_one(SamplesTable)  # the learner can choose the next
+
+
+async def test_enter_on_a_point_opens_its_branch_or_says_the_batch_left_it_out():
+    config = TrainConfig(samples=40, hidden=(3,), lr=0.1, seed=7, batch_size=6, steps=1000)
+    app = MicrogradApp(config, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: tree(app).step == 1)
+        view = app.query_one(BoundaryView)
+        view.focus()
+        batch = in_graph(app)
+        assert len(batch) == 6
+        X = view.train[0]
+        cols, rows = view.size.width, view.size.height
+        cells = [view._cell_of(x[0], x[1], cols, rows) for x in X]
+        alone = [
+            i
+            for i, c in enumerate(cells)
+            if c is not None
+            and cells.count(c) == 1
+            and c not in [view._cell_of(x[0], x[1], cols, rows) for x in view.test[0]]
+        ]
+        chosen = next(i for i in alone if i in batch)
+        left_out = next(i for i in alone if i not in batch)
+        view.cursor = cells[chosen]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: cursor_label(app).startswith(f"sample {chosen}: "))
+        view.cursor = (cells[left_out][0], cells[left_out][1])
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: any(
+                f"Sample {left_out} is not in the shown graph" in n for n in notices(app)
+            ),  # fmt: skip
+        )
+        assert cursor_label(app).startswith(f"sample {chosen}: ")  # the tree stays where it was

@@ -65,7 +65,7 @@ from tui.screens.scratch import LECTURE, ScratchScreen
 from tui.screens.settings import SettingsScreen
 from tui.session import Session
 from tui.tensor_app import TensorPanes
-from tui.widgets.dataset import BoundaryView, DatasetPane
+from tui.widgets.dataset import BoundaryView, DatasetPane, SampleChosen
 from tui.widgets.graph_pane import GraphPane
 from tui.widgets.health import GradientHealth
 from tui.widgets.key_footer import KeyFooter
@@ -361,6 +361,16 @@ class MicrogradApp(GuardedApp[int]):
             self.session.send(RemovePoint(point))
         else:
             self.session.send(AddPoint(point, message.label))
+
+    def on_sample_chosen(self, message: SampleChosen) -> None:
+        """A sample chosen in the Dataset pane: its branch in the Graph, or why not."""
+        if message.index is None:
+            self.notify("No point to choose: the data has none in view", timeout=3)
+        elif message.test:
+            self.notify(f"Test point {message.index} (hollow): the graph is a training step's, "
+                        "test points are not in it", timeout=4)  # fmt: skip
+        elif not self.tensor.scalar_only("graph's per-sample branches"):
+            self.graph.show_sample(message.index)
 
     def on_graph_pane_check_requested(self, message: GraphPane.CheckRequested) -> None:
         self.session.send(CheckGradient(message.step, message.index, message.name))

@@ -68,7 +68,9 @@ KEYS: tuple[Key, ...] = (
     Key("tab", "focus_next", "Next pane", "move between panes", bound="textual"),
     Key("shift+tab", "focus_previous", "Previous pane", "move between panes", bound="textual"),
     Key("z", "zoom", "Zoom", "zoom the focused pane (again: back)", "Zoom pane", True),
-    Key("enter", "select", "Select", "browse the table and the tree: open a graph node",
+    Key("enter", "select", "Select",
+        "browse the table and the tree: open a graph node; in the Dataset pane: the sample at "
+        "the cursor (the nearest point, or the table's row) opens its branch in the graph",
         bound="textual"),
     Key("left", "collapse_or_parent", "Collapse",
         "graph: collapse (or go to the parent)", bound="graph"),

@@ -175,6 +175,23 @@ class GraphTree(Tree):
         self.move_cursor(node)
         return node
 
+    def sample_node(self, sample: int) -> int | None:
+        """The top node of training sample `sample`'s branch (the node nearest the root whose
+        label names it, `sample 3: x=... y=...`); None if the graph has no such branch."""
+        snap = self.snapshot
+        if snap is None or not hasattr(snap, "labels"):
+            return None
+        tag = f"sample {sample}:"
+        found = [j for j, x in enumerate(snap.labels) if x.startswith(tag) or f" {tag}" in x]
+        return min(found, key=lambda j: len(snap.path_to(j)), default=None)
+
+    def samples_shown(self) -> int:
+        """How many samples have a branch in the graph."""
+        snap = self.snapshot
+        if snap is None or not hasattr(snap, "labels"):
+            return 0
+        return len({x.split("sample ", 1)[1].split(":")[0] for x in snap.labels if "sample " in x})
+
     def _find_child(self, parent: TreeNode, index: int) -> TreeNode | None:
         """The child of `parent` that shows graph node `index`, loading further pages."""
         while True:

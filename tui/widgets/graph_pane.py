@@ -182,6 +182,27 @@ class GraphPane(Vertical):
     def label(self, index: int) -> str:
         return self.tree.snapshot.labels[index]
 
+    def show_sample(self, sample: int) -> None:
+        """Open training sample `sample`'s branch in the tree, the cursor on its top node."""
+        tree = self.tree
+        if tree.snapshot is None:
+            self.app.notify("No graph yet: take a step first (n)", timeout=3)
+            return
+        index = tree.sample_node(sample)
+        if index is None:
+            self.app.notify(
+                f"Sample {sample} is not in the shown graph: step {tree.step} trained on a "
+                f"batch of {tree.samples_shown()} samples (each branch names its sample)",
+                timeout=4,
+            )
+            return
+        tree.reveal(index)
+        self.app.notify(
+            f"Sample {sample}: its branch in step {tree.step}'s graph, {tree.snapshot.name(index)}"
+            " (tab to the Graph to browse it; i walks its backward pass)",
+            timeout=4,
+        )
+
     # -- the gradient check --------------------------------------------------------------------
     def request_check(self, name: str | None = None) -> None:
         """Ask for a check of the parameter `name`, or else of the node under the cursor."""
