@@ -111,10 +111,10 @@ class GraphPane(Vertical):
         if tree.snapshot is None:
             self.border_subtitle = ""
             return
-        under_way = ""
+        under_way = ""  # the status line names the step under way the same way
         if tree.phase:
-            grads = ", no grads yet" if tree.phase in NO_GRADS else ""
-            under_way = f" under way (after {tree.phase}{grads})"
+            grads = " (no grads yet)" if tree.phase in NO_GRADS else ""
+            under_way = f" after {tree.phase}{grads}"
         self.border_subtitle = f"step {tree.step}{under_way}, {len(tree.snapshot)} nodes"
 
     def no_grads_yet(self, what: str) -> bool:
