@@ -242,3 +242,19 @@ async def test_enter_on_a_point_opens_its_branch_or_says_the_batch_left_it_out()
             ),  # fmt: skip
         )
         assert cursor_label(app).startswith(f"sample {chosen}: ")  # the tree stays where it was
+
+
+async def test_u_mid_step_shows_the_same_step_under_way_split():
+    app = MicrogradApp(LECTURE, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "full_stop", "full_stop")  # step 2 after loss
+        await wait_for(pilot, lambda: tree(app).step == 2 and tree(app).phase == "loss")
+        fused = tree(app).snapshot
+        await pilot.press("u")
+        await wait_for(pilot, lambda: tree(app).snapshot is not fused)
+        split = tree(app).snapshot
+        assert tree(app).step == 2 and tree(app).phase == "loss" and "*" in split.ops
+        assert split.data[split.root] == fused.data[fused.root]  # the same loss, not step 1's
+        await pilot.press("full_stop", "full_stop", "full_stop")  # zero_grad, backward, update
+        await wait_for(pilot, lambda: step(app) == 2 and tree(app).phase == "")
+        assert tree(app).snapshot.data[tree(app).snapshot.root] == fused.data[fused.root]

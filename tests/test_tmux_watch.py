@@ -100,7 +100,7 @@ def test_the_phase_stepper_names_each_phase_and_the_graph_follows(term: Terminal
     term.wait_for(lambda s: "step 1 " in status_line(s), "step 1")
     for name in PHASES:
         term.keys(".")
-        text = term.wait_for(lambda s: f"after {name}" in status_line(s), f"after {name}")
+        text = term.wait_for(lambda s, n=name: f"after {n}" in status_line(s), f"after {name}")
         for other in PHASES:
             assert other == name or f"after {other}" not in status_line(text)
         if name == "forward":

@@ -125,16 +125,23 @@ def step_phase(run: TrainingLoop, c: StepPhase) -> None:
         run.publish_now()
         return
     run.model_dirty = True
-    # the step under way's graph as it is now: after forward the outputs (no loss yet)
+    show_step_under_way(run)
+    run.flush_progress(force=True)
+    run.send_model(force=True)
+    run.send_graph()
+
+
+def show_step_under_way(run: TrainingLoop) -> None:
+    """The graph of the step under way as it is now (after forward: its outputs, no loss yet)
+    becomes the shown graph."""
+    trainer = run.trainer
+    name = trainer.phase
     samples = trainer.phase_samples if name == "forward" else None
     root = forward_root(samples) if samples is not None else trainer.last_root
     if root is not None:
         tags = sample_tags(trainer, samples)
         run.shown = ShownGraph(run.step_count + 1, root, run.params, run.forward_params,
                                run.split_dots, tags, phase=name)  # fmt: skip
-    run.flush_progress(force=True)
-    run.send_model(force=True)
-    run.send_graph()
 
 
 def set_speed(run: TrainingLoop, c: SetSpeed) -> None:
@@ -237,7 +244,10 @@ def split_dots(run: TrainingLoop, c: SplitDots) -> None:
     run.split_dots = c.on
     shown = run.shown
     run.shown = None
-    if shown is not None and shown.step == run.step_count:
+    if run.trainer.phase:  # a step under way phase by phase: its graph anew
+        show_step_under_way(run)
+        run.send_graph()
+    elif shown is not None and shown.step == run.step_count:
         run.send_graph()
 
 

@@ -125,15 +125,16 @@ class GraphTree(Tree):
             return self.walk_sums(i)
         return "-" if self.phase in NO_GRADS else None
 
-    def relabel(self) -> None:
-        """Redraw every loaded node's line (after what `node_text` shows has changed)."""
-        self._relabel(self.root)
+    def relabel(self, indices: set[int] | None = None) -> None:
+        """Redraw the loaded lines of the graph nodes `indices` (None: all of them), after what
+        `node_text` shows for them has changed."""
+        self._relabel(self.root, indices)
 
-    def _relabel(self, node: TreeNode) -> None:
+    def _relabel(self, node: TreeNode, indices: set[int] | None = None) -> None:
         stack = [node]
         while stack:
             n = stack.pop()
-            if n.data and n.data[0] == "node":
+            if n.data and n.data[0] == "node" and (indices is None or n.data[1] in indices):
                 n.set_label(self.node_text(n.data[1]))
             stack.extend(n.children)
 

@@ -252,6 +252,7 @@ class GraphPane(Vertical):
         snap = tree.snapshot
         self.walk = walk = BackpropWalk(snap, tree.step, top)
         tree.walk_sums = walk.running_grad  # the tree's grads are the walk's running sums
+        tree.relabel()
         tree.focus()
         where = "the whole graph" if top is None else f"the nodes under {snap.name(top)}"
         self.app.notify(
@@ -273,7 +274,7 @@ class GraphPane(Vertical):
             return
         under = "" if walk.top is None else f" under #{walk.top}"
         self.border_subtitle = f"step {tree.step}, backprop {step.number}/{walk.total:,}{under}"
-        tree.relabel()
+        tree.relabel({step.index, *(send.child for send in step.sends)})  # sums that moved
         if tree.reveal(step.index) is None:  # the cursor did not move: show the step anyway
             self.detail.show_text(walk.describe(step.index))
 
