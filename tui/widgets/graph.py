@@ -87,6 +87,7 @@ class GraphTree(Tree):
         self.auto_expand = False
         self.guide_depth = 2
         self._revealed: list[TreeNode] = []  # nodes `reveal` opened, closed again when off path
+        self._lines: dict[int, list[TreeNode]] = {}  # graph node -> its loaded lines
 
     def clear_snapshot(self) -> None:
         """A new model or dataset: the old graph no longer applies."""
@@ -94,6 +95,7 @@ class GraphTree(Tree):
         self.step = 0
         self.phase = ""
         self.walk_sums = None
+        self._lines = {}
         self.reset("no graph yet: it arrives after the first step")
 
     def set_snapshot(self, snapshot: Any, step: int, phase: str = "") -> None:
@@ -109,6 +111,7 @@ class GraphTree(Tree):
             root = snapshot.root if isinstance(snapshot.root, int) else len(snapshot) - 1
             self._revealed = []
             self.reset(self.node_text(root), ("node", root))
+            self._lines = {root: [self.root]}
             self.root.allow_expand = bool(snapshot.children[root])
             self.root.expand()
         if self.cursor_node is not None:
@@ -131,6 +134,11 @@ class GraphTree(Tree):
         self._relabel(self.root, indices)
 
     def _relabel(self, node: TreeNode, indices: set[int] | None = None) -> None:
+        if indices is not None:  # a few nodes (a walk's step): their lines, looked up
+            for i in indices:
+                for line in self._lines.get(i, ()):
+                    line.set_label(self.node_text(i))
+            return
         stack = [node]
         while stack:
             n = stack.pop()
@@ -142,7 +150,8 @@ class GraphTree(Tree):
         snap = self.snapshot
         children = snap.children[index]
         for c in children[offset : offset + PAGE]:
-            parent.add(self.node_text(c), ("node", c), allow_expand=bool(snap.children[c]))
+            line = parent.add(self.node_text(c), ("node", c), allow_expand=bool(snap.children[c]))
+            self._lines.setdefault(c, []).append(line)
         rest = len(children) - offset - PAGE
         if rest > 0:
             parent.add_leaf(
