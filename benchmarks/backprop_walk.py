@@ -5,8 +5,9 @@ moved, the path opened to the node), on the default demo's graph (moons, 16,16: 
 Runs the app headless (`App.run_test`, 120x40), takes one step, then calls the pane's
 `backprop_next` (what `b` runs) --presses times; each repeat in a fresh process. Prints, per
 repeat and as medians over repeats: the start, the median and p95 of a press, the median of the
-last 100 presses (the tree has loaded thousands of lines by then), and how many tree lines are
-loaded at the end.
+last 100 presses (the tree has loaded thousands of lines by then), how many tree lines are
+loaded at the end; then `i` (a walk under one node) on five samples' branches: how many ops such a
+walk has, and the median time it takes to start.
 
     python benchmarks/backprop_walk.py [--presses 3000] [--repeats 3]
 """
@@ -46,6 +47,18 @@ async def one_run(presses: int) -> dict[str, float]:
             t0 = time.perf_counter()
             app.graph.backprop_next()
             times.append(time.perf_counter() - t0)
+        app.graph.backprop_stop()
+        snap = tree.snapshot
+        unders = []  # `i` on five samples' branches (code that has it)
+        under_ops = 0
+        for k in range(0, 50 if hasattr(app.graph, "backprop_under") else 0, 10):
+            tag = f"sample {k}:"
+            tree.reveal(snap.labels.index(next(x for x in snap.labels if x.startswith(tag))))
+            t0 = time.perf_counter()
+            app.graph.backprop_under()
+            unders.append(time.perf_counter() - t0)
+            under_ops = app.graph.walk.total
+            app.graph.backprop_stop()
         loaded, stack = 0, [tree.root]
         while stack:
             node = stack.pop()
@@ -59,6 +72,8 @@ async def one_run(presses: int) -> dict[str, float]:
             "press_p95_ms": times[int(0.95 * (len(times) - 1))] * 1e3,
             "last100_median_ms": statistics.median(times[-100:]) * 1e3,
             "loaded_lines": loaded,
+            "under_ops": under_ops,
+            "under_start_median_ms": statistics.median(unders or [0.0]) * 1e3,
         }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -321,7 +321,10 @@ class BackwardStep:
 
 
 def backward_steps(
-    snap: GraphSnapshot, top: int | None = None, start: Sequence[float] | None = None
+    snap: GraphSnapshot,
+    top: int | None = None,
+    start: Sequence[float] | None = None,
+    leaves: bool = True,
 ) -> Iterator[BackwardStep]:
     """Replay `Value.backward()` on a snapshot, one node at a time, root first.
 
@@ -333,7 +336,9 @@ def backward_steps(
 
     `top`: only the nodes under node `top` (itself included: `under`), in the same order, each
     sum starting at `start[i]` (`walk_start`: what the rest of the pass sends it); a send is
-    `complete` once no node of the walk has more to send that operand.
+    `complete` once no node of the walk has more to send that operand. `leaves=False` leaves
+    out the leaves other than `top` (they send nothing: the sums are the same), numbering the
+    rest.
     """
     n = len(snap)
     if not n:
@@ -349,8 +354,12 @@ def backward_steps(
     else:
         remaining = [sum(p in inside for p, _ in c) for c in snap._consumers]
     children, locals_ = snap.children, snap.locals
-    order = range(n - 1, -1, -1)
-    for number, i in enumerate(order if inside is None else (i for i in order if i in inside), 1):
+    order: Iterable[int] = range(n - 1, -1, -1)
+    if inside is not None:
+        order = (i for i in order if i in inside)
+    if not leaves:
+        order = (i for i in order if children[i] or i == top)
+    for number, i in enumerate(order, 1):
         g = partial[i]
         sends = []
         for position, (c, local) in enumerate(zip(children[i], locals_[i])):

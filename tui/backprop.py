@@ -31,8 +31,14 @@ class BackpropWalk:
         self.inside: frozenset[int] | range = range(len(snap)) if top is None else under(snap, top)
         # each sum's start: 1 for the loss, and what the walk will not send (walk_start)
         self._start = walk_start(snap, self.inside)
-        self._steps = backward_steps(snap, top, self._start)
-        self.total = len(self.inside)
+        # a walk under one node skips its leaves (a neuron's weights are most of its subgraph):
+        # their sums fill in as their readers send, shown in the tree and the detail
+        self._steps = backward_steps(snap, top, self._start, leaves=top is None)
+        self.total = (
+            len(self.inside)
+            if top is None
+            else sum(1 for i in self.inside if snap.children[i] or i == top)
+        )
         self.current: BackwardStep | None = None
         # running sums that have started (the top's, and what the rest of the graph sends)
         first = snap.root if top is None else top

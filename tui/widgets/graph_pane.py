@@ -250,15 +250,18 @@ class GraphPane(Vertical):
     def _start_walk(self, top: int | None) -> None:
         tree = self.tree
         snap = tree.snapshot
+        before = self.walk.inside if self.walk is not None else ()
         self.walk = walk = BackpropWalk(snap, tree.step, top)
         tree.walk_sums = walk.running_grad  # the tree's grads are the walk's running sums
-        tree.relabel()
+        tree.relabel({*before, *walk.inside})  # the lines whose shown grad changes
         tree.focus()
-        where = "the whole graph" if top is None else f"the nodes under {snap.name(top)}"
+        where = "the whole graph" if top is None else f"the ops under {snap.name(top)}"
         self.app.notify(
             f"Backprop walk through {where}: {walk.total:,} of step {tree.step}'s "
-            f"{len(snap):,} nodes; the tree shows the running sums; b next node, B or escape "
-            "stops" + ("" if self.detail.display else " (z: zoom to see the detail)"),
+            f"{len(snap):,} nodes; the tree shows the running sums"
+            + ("" if top is None else " (a leaf's fills in as its readers send)")
+            + "; b next node, B or escape stops"
+            + ("" if self.detail.display else " (z: zoom to see the detail)"),
             timeout=4,
         )
 
@@ -284,11 +287,12 @@ class GraphPane(Vertical):
             self.app.notify("Backprop walk stopped", timeout=2)
 
     def stop_walk(self) -> None:
+        walked = self.walk.inside if self.walk is not None else None
         self.walk = None
         tree = self.tree
         if tree.walk_sums is not None:
             tree.walk_sums = None  # the snapshot's grads again
-            tree.relabel()
+            tree.relabel(set(walked) if walked is not None else None)
         if tree.snapshot is not None:
             self.show_subtitle()
             index = self.cursor_index()
