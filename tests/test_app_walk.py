@@ -5,7 +5,7 @@ backprop walk shown in the tree (running sums), whole or under one node (`i`).""
 from __future__ import annotations
 
 import pytest
-from apphelp import SIZE, notices, status, step, wait_for
+from apphelp import LECTURE, SIZE, notices, status, step, wait_for
 
 from micrograd.graph import under
 from micrograd.train import TrainConfig, Trainer
@@ -16,10 +16,6 @@ from tui.training.shown_graph import ShownGraph, sample_tags
 from tui.widgets.dataset import BoundaryView, SamplesTable
 from tui.widgets.graph import GraphTree, node_label
 from tui.widgets.params import ParamTable
-
-LECTURE = TrainConfig(
-    dataset="tiny", hidden=(4, 4), activation="tanh", loss="sse", lr=0.05, seed=3, steps=1000
-)
 
 
 def grads(app: MicrogradApp) -> dict[str, str]:
