@@ -62,6 +62,10 @@ def lines(app: MicrogradApp) -> list[str]:
     return out
 
 
+def detail(app: MicrogradApp) -> str:
+    return str(app.query_one("#detail").render())
+
+
 def subtitles(app: MicrogradApp) -> tuple[str, str]:
     """The Graph pane's and the Parameters table's subtitles."""
     return str(app.graph.border_subtitle), str(app.query_one(ParamTable).border_subtitle)
@@ -91,10 +95,13 @@ async def test_after_each_phase_the_graph_and_status_show_the_step_under_way():
         graph_note, table_note = subtitles(app)
         assert graph_note.startswith("step 2 after forward (no grads yet), ")
         assert "grads still the last step's" in table_note
+        await wait_for(pilot, lambda: detail(app).startswith("the forward pass of 4 samples"))
         await pilot.press("full_stop")  # loss
         await wait_for(pilot, lambda: tree(app).snapshot.ops[-1] != "outputs")
         snap = tree(app).snapshot
         assert snap.data[snap.root] == second.loss and "grad -" in lines(app)[0]
+        # the detail is the new root's (it was the node at the old root's index: another node)
+        await wait_for(pilot, lambda: f"loss   data {fmt_number(second.loss)}" in detail(app))
         assert status(app).startswith(f"step 2 after loss  loss {fmt_number(second.loss)}  ")
         await pilot.press("full_stop")  # zero_grad
         await wait_for(pilot, lambda: "every grad is 0" in subtitles(app)[1])

@@ -114,6 +114,10 @@ class GraphTree(Tree):
             self._lines = {root: [self.root]}
             self.root.allow_expand = bool(snapshot.children[root])
             self.root.expand()
+            # the cursor is on the new root once the lines are laid out; `cursor_node` still
+            # names a line of the old tree, whose index means another node in this graph
+            self._announce(self.root)
+            return
         if self.cursor_node is not None:
             self._announce(self.cursor_node)
 
