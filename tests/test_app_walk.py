@@ -264,3 +264,18 @@ async def test_u_mid_step_shows_the_same_step_under_way_split():
         await pilot.press("full_stop", "full_stop", "full_stop")  # zero_grad, backward, update
         await wait_for(pilot, lambda: step(app) == 2 and tree(app).phase == "")
         assert tree(app).snapshot.data[tree(app).snapshot.root] == fused.data[fused.root]
+
+
+async def test_g_and_the_samples_branch_say_they_need_the_scalar_engine():
+    config = TrainConfig(engine="tensor", samples=40, hidden=(4,), lr=0.1, seed=7, steps=1000)
+    app = MicrogradApp(config, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: step(app) == 1 and tree(app).snapshot is not None)
+        await pilot.press("G")
+        assert "zero_grad off" not in status(app)
+        assert any("skipping of zero_grad works on the scalar engine" in n for n in notices(app))
+        app.query_one(BoundaryView).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("branch of a sample works on the scalar" in n
+                                          for n in notices(app)))  # fmt: skip

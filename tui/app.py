@@ -369,7 +369,7 @@ class MicrogradApp(GuardedApp[int]):
         elif message.test:
             self.notify(f"Test point {message.index} (hollow): the graph is a training step's, "
                         "test points are not in it", timeout=4)  # fmt: skip
-        elif not self.tensor.scalar_only("graph's per-sample branches"):
+        elif not self.tensor.scalar_only("graph's branch of a sample"):
             self.graph.show_sample(message.index)
 
     def on_graph_pane_check_requested(self, message: GraphPane.CheckRequested) -> None:
