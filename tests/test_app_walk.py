@@ -279,3 +279,18 @@ async def test_g_and_the_samples_branch_say_they_need_the_scalar_engine():
         await pilot.press("enter")
         await wait_for(pilot, lambda: any("branch of a sample works on the scalar" in n
                                           for n in notices(app)))  # fmt: skip
+
+
+async def test_a_walk_stopped_by_the_smaller_forward_graph_shows_its_root():
+    """The walk's cursor (the loss, the last index) is beyond the forward graph's nodes: the
+    stop once read the old tree's cursor and failed (IndexError, found by a key storm)."""
+    app = MicrogradApp(LECTURE, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: tree(app).step == 1 and tree(app).root.children)
+        await pilot.press("b")
+        assert app.graph.walk is not None and app.graph.cursor_index() == tree(app).snapshot.root
+        await pilot.press("full_stop")
+        await wait_for(pilot, lambda: tree(app).phase == "forward")
+        await wait_for(pilot, lambda: detail(app).startswith("the forward pass of 4 samples"))
+        assert app.is_running and app.graph.walk is None

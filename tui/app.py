@@ -12,6 +12,7 @@ checkpoint).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing.resource_tracker
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from textual import events, work
 from textual.app import App, ComposeResult
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Static
 
@@ -345,6 +347,8 @@ class MicrogradApp(GuardedApp[int]):
 
     def _on_grad_check_view(self, c: GradCheckView) -> None:
         self.graph.show_check(c)
+        if c.element:  # one element of a tensor node: the array screen may have asked
+            self.tensor.on_check(c)
 
     def _on_neuron_view(self, view: NeuronView) -> None:
         screen = self.screen
@@ -370,10 +374,14 @@ class MicrogradApp(GuardedApp[int]):
             self.notify(f"Test point {message.index} (hollow): the graph is a training step's, "
                         "test points are not in it", timeout=4)  # fmt: skip
         elif not self.tensor.scalar_only("graph's branch of a sample"):
-            self.graph.show_sample(message.index)
+            with contextlib.suppress(NoMatches):  # it may arrive while the app shuts down
+                self.graph.show_sample(message.index)
 
     def on_graph_pane_check_requested(self, message: GraphPane.CheckRequested) -> None:
         self.session.send(CheckGradient(message.step, message.index, message.name))
+
+    def on_graph_pane_walk_requested(self, message: GraphPane.WalkRequested) -> None:
+        self.tensor.ask_walk(message.step)
 
     def _request_graph(self) -> None:
         graph = self.graph
@@ -516,8 +524,7 @@ class MicrogradApp(GuardedApp[int]):
 
     # the graph pane's keys
     def action_backprop_next(self) -> None:
-        if not self.tensor.scalar_only("backprop walk"):
-            self.graph.backprop_next()
+        self.graph.backprop_next()
 
     def action_backprop_under(self) -> None:
         if not self.tensor.scalar_only("backprop walk"):
@@ -544,7 +551,8 @@ class MicrogradApp(GuardedApp[int]):
         self.graph.request_check(name=what if kind == "param" else None)
 
     def action_neuron(self) -> None:
-        if self.tensor.scalar_only("neuron view"):
+        if self.tensor.active:  # a unit of a Linear layer (tui.tensor_app)
+            self.tensor.open_neuron()
             return
         kind, what = self._selection()
         name = str(what) if kind == "param" else self.graph.label(what) if kind == "node" else ""

@@ -92,10 +92,12 @@ KEYS: tuple[Key, ...] = (
     Key("B", "backprop_stop", "Stop backprop", "stop the backprop walk", "Backprop: stop"),
     Key("escape", "backprop_stop", "Stop backprop", "stop the backprop walk", priority=False),
     Key("c", "gradcheck", "Check grad",
-        "gradient check of the selected graph node or parameter (finite differences)",
+        "gradient check of the selected graph node or parameter (finite differences; a "
+        "tensor node: one element)",
         "Gradient check", True),
     Key("v", "neuron", "Neuron",
-        "neuron view of the selected parameter row L0.N3.* or graph node L0.N3",
+        "neuron view of the selected parameter row L0.N3.* or graph node L0.N3 (tensor: "
+        "a unit of layer L0)",
         "Neuron view", True),
     Key("o", "settings", "Settings",
         "settings: data, model, training (applying starts a new run)", "Settings", True),

@@ -5,6 +5,9 @@ stronger further from zero; a shading character for the size and `-`/`+` shapes 
 it reads without colour too; blank where it is exactly 0, as a ReLU is on its dead side), with
 the training points on top. More inputs: its output on each training sample. Beside it: its
 weights and bias, their values and gradients. While training runs it refreshes every second.
+`left`/`right` go to the previous/next neuron of the layer. On the tensor engine a neuron is a
+unit of a Linear layer (column j of W and b[j]), and one sample of the shown step's batch is
+worked through under the formula.
 """
 
 from __future__ import annotations
@@ -133,7 +136,8 @@ def formula(view: NeuronView) -> Text:
     text.append(f"{view.name}", "bold")
     text.append(f": {kind} neuron {view.neuron} of layer {view.layer} (of {view.layers})\n")
     text.append(f"out = {view.activation}(w · in + b), reading {reads}\n", "italic")
-    text.append(f"weights after step {view.step}; grads from step {view.step}'s backward pass\n")
+    text.append(f"weights after step {view.step}; grads from step {view.step}'s backward pass")
+    text.append("   ←/→ another neuron\n" if view.units != 1 else "\n", "dim")
     return text
 
 
@@ -144,6 +148,8 @@ class NeuronScreen(OnTop, ModalScreen[None]):
         Binding("escape", "close", "Close"),
         Binding("v", "close", "Close", show=False),
         Binding("q", "close", "Close", show=False),
+        Binding("left", "unit(-1)", "Previous neuron", priority=True),
+        Binding("right", "unit(1)", "Next neuron", priority=True),
     ]
 
     def __init__(
@@ -190,6 +196,20 @@ class NeuronScreen(OnTop, ModalScreen[None]):
     def ask(self) -> None:
         self._request(self.neuron_layer, self.neuron_index, *GRID)
 
+    def action_unit(self, delta: int) -> None:
+        """The previous/next neuron of the layer (kept within it once a view said its size)."""
+        units = self.last_view.units if self.last_view is not None else 0
+        index = max(0, self.neuron_index + delta)
+        if units:
+            index = min(index, units - 1)
+        if index == self.neuron_index:
+            return
+        self.neuron_index = index
+        self.name_shown = f"L{self.neuron_layer}.N{index}"
+        self.query_one("#neuron").border_title = f"Neuron {self.name_shown} (escape closes)"
+        self.query_one("#neuron-head", Static).update(f"asking for {self.name_shown} …")
+        self.ask()
+
     def _refresh_if_running(self) -> None:
         if getattr(self.app, "state", "") == "running":
             self.ask()
@@ -198,6 +218,8 @@ class NeuronScreen(OnTop, ModalScreen[None]):
         """A NeuronView for this neuron arrived."""
         self.last_view = view
         head = formula(view)
+        if view.note:
+            head.append(view.note + "\n", "cyan")
         if view.grid:
             head.append_text(legend(view))
             self.query_one("#neuron-map", Static).update(heatmap(view))

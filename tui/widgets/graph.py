@@ -189,6 +189,19 @@ class GraphTree(Tree):
         self.move_cursor(node)
         return node
 
+    def current_node(self) -> TreeNode | None:
+        """The node under the cursor; None until the lines of a new graph are laid out (after
+        a reset Tree's `cursor_node` still names a node of the old tree for a moment)."""
+        node = self.cursor_node
+        return node if node is not None and self.is_current(node) else None
+
+    def is_current(self, node: TreeNode) -> bool:
+        """`node` is a line of the graph shown, not of one it replaced (an event about a node
+        of the old tree can arrive after a new graph of another shape reset the tree)."""
+        while node.parent is not None:
+            node = node.parent
+        return node is self.root
+
     def sample_node(self, sample: int) -> int | None:
         """The top node of training sample `sample`'s branch (the node nearest the root whose
         label names it, `sample 3: x=... y=...`); None if the graph has no such branch."""
@@ -225,11 +238,14 @@ class GraphTree(Tree):
         node = event.node
         if self.snapshot is None or not node.data or node.data[0] != "node":
             return
-        if not node.children:
+        if not node.children and self.is_current(node):
             self._add_page(node, node.data[1], 0)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         node = event.node
+        if not self.is_current(node):
+            event.stop()
+            return
         if node.data and node.data[0] == "more":
             event.stop()
             _, index, offset = node.data
@@ -245,7 +261,7 @@ class GraphTree(Tree):
 
     def _announce(self, node: TreeNode) -> None:
         snap = self.snapshot
-        if snap is None or not node.data or node.data[0] != "node":
+        if snap is None or not node.data or node.data[0] != "node" or not self.is_current(node):
             return
         if node.data[1] < len(snap):  # a highlight of the tree before a new graph came in
             self.post_message(self.NodeChosen(snap, node.data[1]))

@@ -10,6 +10,9 @@ under the cursor.
   the app asks for no new graph.
 - `c` checks the selected node's (or a parameter's) gradient: the pane posts `CheckRequested`
   up, the app asks the training process, and the `GradCheckView` comes back to `show_check`.
+- On a tensor graph (one node per array, `tui.tensor_app`) the walk's steps come from the
+  training process: `b` posts `WalkRequested`, and `start_walk` gets a `tui.tensor_walk.TensorWalk`
+  with the BackpropWalk's interface; the detail is the tensor detail.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ def check_text(c: GradCheckView) -> Text:
     text.append(f" analytic {fmt_number(c.analytic)}  numeric {fmt_number(c.numeric)}")
     text.append(f"  relative error {c.relative_error:.1e} ")
     text.append("agree\n" if c.ok else "DISAGREE\n", "bold green" if c.ok else "bold red")
+    if c.note:
+        text.append(f"  {c.note}\n", "dim")
     return text
 
 
@@ -65,9 +70,16 @@ class GraphPane(Vertical):
             self.index = index
             self.name = name
 
+    class WalkRequested(Message):
+        """A tensor graph's backward pass for the walk, of the graph of step `step`."""
+
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.walk: BackpropWalk | None = None
+        self.walk: Any = None  # a BackpropWalk, or a TensorWalk on a tensor graph
         self.checks: dict[tuple[int, int], GradCheckView] = {}  # of the shown step, by node
         self.graph_step = -1  # the step whose graph is shown; -1 before one
 
@@ -159,7 +171,7 @@ class GraphPane(Vertical):
         (`tui.tensor_app` mounts it here for a tensor run)."""
         if hasattr(snapshot, "tree_label"):
             if 0 <= index < len(snapshot):  # else a node of the graph before (a new run)
-                self.query_one("#tdetail-pane").show_node(snapshot.snap, index)
+                self._show_tensor_detail(snapshot, index)
             return
         if self.walk is not None and self.walk.snapshot is snapshot:
             self.detail.show_text(self.walk.describe(index))
@@ -170,14 +182,29 @@ class GraphPane(Vertical):
         check = self.checks.get((self.tree.step, index))
         self.detail.show_node(snapshot, index, check_text(check) if check else None)
 
+    def _show_tensor_detail(self, snapshot: Any, index: int) -> None:
+        detail = self.query_one("#tdetail-pane")
+        if self.walk is not None and self.walk.snapshot is snapshot:
+            detail.show_text(self.walk.describe(index))
+            return
+        check = self.checks.get((self.tree.step, index))
+        extra = check_text(check) if check else None
+        detail.show_node(snapshot.snap, index, extra, check.element if check else None)
+
+    def _walk_detail(self) -> Any:
+        """The detail the walk writes in: the tensor one for a tensor graph."""
+        if self.walk is not None and hasattr(self.walk.snapshot, "tree_label"):
+            return self.query_one("#tdetail-pane")
+        return self.detail
+
     # -- the selection -------------------------------------------------------------------------
     def cursor_index(self) -> int | None:
         """The graph node under the tree's cursor, if any."""
         tree = self.tree
-        node = tree.cursor_node
+        node = tree.current_node()
         if tree.snapshot is None or node is None or not node.data or node.data[0] != "node":
             return None
-        return node.data[1]
+        return node.data[1] if node.data[1] < len(tree.snapshot) else None
 
     def label(self, index: int) -> str:
         return self.tree.snapshot.labels[index]
@@ -224,13 +251,18 @@ class GraphPane(Vertical):
         """The next node of the walk; a walk of the whole graph if none is under way."""
         if not self._can_walk():
             return
-        if self.walk is None or self.walk.snapshot is not self.tree.snapshot:
+        tree = self.tree
+        if self.walk is None or self.walk.snapshot is not tree.snapshot:
+            if hasattr(tree.snapshot, "tree_label"):  # a tensor graph: steps from the training
+                self.post_message(self.WalkRequested(tree.step))  # process (start_walk)
+                return
             self._start_walk(None)
         self._walk_on()
 
     def backprop_under(self) -> None:
         """A walk of the subgraph under the node at the tree's cursor (from a walk: under the
-        node it is at), its first node: tens of nodes instead of the whole graph's thousands."""
+        node it is at), its first node: tens of nodes instead of the whole graph's thousands.
+        The scalar engine's graph only (the app says so on a tensor run)."""
         if not self._can_walk():
             return
         index = self.cursor_index()
@@ -248,9 +280,11 @@ class GraphPane(Vertical):
         return not self.no_grads_yet("backward pass to walk")
 
     def _start_walk(self, top: int | None) -> None:
+        """A walk of the scalar graph shown (under node `top`, if given); the tree's lines show
+        its running sums."""
         tree = self.tree
         snap = tree.snapshot
-        before = self.walk.inside if self.walk is not None else ()
+        before = getattr(self.walk, "inside", ())
         self.walk = walk = BackpropWalk(snap, tree.step, top)
         tree.walk_sums = walk.running_grad  # the tree's grads are the walk's running sums
         tree.relabel({*before, *walk.inside})  # the lines whose shown grad changes
@@ -275,11 +309,33 @@ class GraphPane(Vertical):
                 f"Backward pass done: {walk.total:,} nodes, every gradient complete", timeout=4
             )
             return
-        under = "" if walk.top is None else f" under #{walk.top}"
+        top = getattr(walk, "top", None)  # a scalar walk under one node
+        under = "" if top is None else f" under #{top}"
         self.border_subtitle = f"step {tree.step}, backprop {step.number}/{walk.total:,}{under}"
-        tree.relabel({step.index, *(send.child for send in step.sends)})  # sums that moved
-        if tree.reveal(step.index) is None:  # the cursor did not move: show the step anyway
-            self.detail.show_text(walk.describe(step.index))
+        if tree.walk_sums is not None:
+            tree.relabel({step.index, *(send.child for send in step.sends)})  # sums that moved
+        already = self.cursor_index() == step.index  # no highlight: no NodeChosen comes
+        if tree.reveal(step.index) is None or already:  # the cursor did not move: show it here
+            self._walk_detail().show_text(walk.describe(step.index))
+
+    def start_walk(self, walk: Any) -> None:
+        """A tensor graph's walk, its steps arrived: begin it at the loss (if the graph it is
+        of is still the one shown)."""
+        tree = self.tree
+        if tree.snapshot is None or tree.step != walk.step:
+            self.app.notify("The graph moved on before its backward pass arrived: b again",
+                            timeout=4)  # fmt: skip
+            return
+        walk.snapshot = tree.snapshot
+        self.walk = walk
+        tree.focus()
+        self.app.notify(
+            f"Backprop through step {tree.step}'s tensor graph, {walk.total} nodes with a "
+            "gradient, loss first: b next node, B or escape stops"
+            + ("" if self._walk_detail().display else " (z: zoom to see the detail)"),
+            timeout=4,
+        )
+        self.backprop_next()
 
     def backprop_stop(self) -> None:
         if self.walk is not None:
@@ -287,7 +343,7 @@ class GraphPane(Vertical):
             self.app.notify("Backprop walk stopped", timeout=2)
 
     def stop_walk(self) -> None:
-        walked = self.walk.inside if self.walk is not None else None
+        walked = getattr(self.walk, "inside", None)
         self.walk = None
         tree = self.tree
         if tree.walk_sums is not None:
