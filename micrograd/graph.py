@@ -12,8 +12,9 @@ reads, for every node j other than the root,
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -32,6 +33,8 @@ __all__ = [
     "split_dots",
     "split_dots_origins",
     "to_dot",
+    "under",
+    "walk_start",
 ]
 
 
@@ -317,7 +320,12 @@ class BackwardStep:
     sends: tuple[Send, ...]
 
 
-def backward_steps(snap: GraphSnapshot) -> Iterator[BackwardStep]:
+def backward_steps(
+    snap: GraphSnapshot,
+    top: int | None = None,
+    start: Sequence[float] | None = None,
+    leaves: bool = True,
+) -> Iterator[BackwardStep]:
     """Replay `Value.backward()` on a snapshot, one node at a time, root first.
 
     Every gradient starts at 0 and the root's at 1; nodes are visited in reverse topological
@@ -325,15 +333,33 @@ def backward_steps(snap: GraphSnapshot) -> Iterator[BackwardStep]:
     engine's order and arithmetic (a node whose gradient is 0 sends nothing), so the final sums
     are the snapshot's grads: exactly for the nodes of one `backward()` call, and for leaves
     whose grads were zeroed before it (as `Trainer.step` does).
+
+    `top`: only the nodes under node `top` (itself included: `under`), in the same order, each
+    sum starting at `start[i]` (`walk_start`: what the rest of the pass sends it); a send is
+    `complete` once no node of the walk has more to send that operand. `leaves=False` leaves
+    out the leaves other than `top` (they send nothing: the sums are the same), numbering the
+    rest.
     """
     n = len(snap)
     if not n:
         return
-    partial = [0.0] * n
-    partial[-1] = 1.0
-    remaining = [len(c) for c in snap._consumers]
+    inside = None if top is None else under(snap, top)
+    if start is None:
+        partial = [0.0] * n
+        partial[snap.root if top is None else top] = 1.0
+    else:
+        partial = list(start)
+    if inside is None:
+        remaining = [len(c) for c in snap._consumers]
+    else:
+        remaining = [sum(p in inside for p, _ in c) for c in snap._consumers]
     children, locals_ = snap.children, snap.locals
-    for number, i in enumerate(range(n - 1, -1, -1), 1):
+    order: Iterable[int] = range(n - 1, -1, -1)
+    if inside is not None:
+        order = (i for i in order if i in inside)
+    if not leaves:
+        order = (i for i in order if children[i] or i == top)
+    for number, i in enumerate(order, 1):
         g = partial[i]
         sends = []
         for position, (c, local) in enumerate(zip(children[i], locals_[i])):
@@ -346,6 +372,37 @@ def backward_steps(snap: GraphSnapshot) -> Iterator[BackwardStep]:
             remaining[c] -= 1
             sends.append(Send(position, c, local, contribution, before, after, not remaining[c]))
         yield BackwardStep(number, i, g, tuple(sends))
+
+
+def under(snap: GraphSnapshot, top: int) -> frozenset[int]:
+    """Node `top` and every node it depends on: the subgraph a walk from `top` goes through
+    (one neuron's inputs and weights, one sample's branch of the loss)."""
+    seen = {top}
+    stack = [top]
+    children = snap.children
+    while stack:
+        for c in children[stack.pop()]:
+            if c not in seen:
+                seen.add(c)
+                stack.append(c)
+    return frozenset(seen)
+
+
+def walk_start(snap: GraphSnapshot, inside: frozenset[int] | range) -> list[float]:
+    """Where a walk through the nodes `inside` starts each running sum so that it ends at the
+    snapshot's grad: the node's grad less what the walk's own nodes will send it. That is what
+    nodes outside the walk send (all of the top's grad; the other samples' share of a shared
+    weight), plus, for a leaf, a grad it held before the pass (zero_grad skipped); the loss's
+    1 on a walk of the whole graph. A rest that is only float rounding (the walk sums in
+    another order) is 0."""
+    start = [0.0] * len(snap)
+    grads, locals_ = snap.grads, snap.locals
+    for i in inside:
+        own = [grads[p] * locals_[p][k] for p, k in snap._consumers[i] if p in inside]
+        rest = grads[i] - math.fsum(own)
+        scale = abs(grads[i]) + math.fsum(map(abs, own))
+        start[i] = rest if abs(rest) > 1e-9 * scale and math.isfinite(rest) else 0.0
+    return start
 
 
 def node_count(root: Value | GraphSnapshot) -> int:

@@ -582,33 +582,38 @@ class Trainer:
             return X, y
         return [X[i] for i in idx], [y[i] for i in idx]
 
-    def step(self) -> StepReport:
+    def step(self, zero_grad: bool = True) -> StepReport:
         """One step: forward, loss, backward, update. A non-finite loss or gradient skips the
-        update (the weights stay usable) and sets `nonfinite` in the report.
+        update (the weights stay usable) and sets `nonfinite` in the report. `zero_grad=False`
+        skips zeroing the parameters' gradients before backward, which then adds to the last
+        step's: the lecture's accumulation bug (the scalar engine only).
 
         The cyclic garbage collector is paused during the step: the engine makes no reference
         cycles, so it would find nothing, yet with the previous step's graph alive it walked
         every node again and again (the cost is in benchmarks/README.md).
         Reference counting frees each graph as usual; the collector resumes after the step.
         """
+        if not zero_grad and self.tensor_run is not None:
+            raise ValueError("skipping zero_grad needs the scalar engine (--engine scalar)")
         self._partial = None  # a step under way phase by phase is dropped
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._step()
+            return self._step(zero_grad)
         finally:
             if was_enabled:
                 gc.enable()
 
-    def _step(self) -> StepReport:
+    def _step(self, zero_grad: bool = True) -> StepReport:
         if self.tensor_run is not None:
             return self._tensor_step()
         start = time.perf_counter()
         X, y = self.batch()
         outputs = [self.model(x) for x in X]
         loss = self._loss(outputs, y)
-        for p in self.params:
-            p.grad = 0.0
+        if zero_grad:
+            for p in self.params:
+                p.grad = 0.0
         loss.backward()
         return self._update(loss, outputs, y, start)
 
@@ -663,6 +668,20 @@ class Trainer:
     def phase(self) -> str:
         """The last phase done of the step under way ("" between steps): one of PHASES."""
         return self._partial.done if self._partial is not None else ""
+
+    @property
+    def phase_loss(self) -> float | None:
+        """The loss of the step under way once its loss phase is done (None before, between
+        steps)."""
+        part = self._partial
+        return part.loss.data if part is not None and part.loss is not None else None
+
+    @property
+    def phase_samples(self) -> list[tuple[int, Any]]:
+        """The outputs of the step under way once its forward phase is done: (index in the
+        training data, output Value or Values) per sample; [] between steps."""
+        part = self._partial
+        return self._samples(part.outputs) if part is not None else []
 
     def step_phase(self, zero_grad: bool = True) -> tuple[str, StepReport | None]:
         """Do the next phase of a step, forward -> loss -> zero_grad -> backward -> update,

@@ -12,6 +12,10 @@ from tui.app import MicrogradApp
 from tui.widgets.status import StatusLine
 
 FAST = TrainConfig(samples=40, hidden=(4,), lr=0.1, steps=100_000, seed=7)
+# the lecture's example: its 4 samples, MLP 3-4-4-1 tanh, sum of squared errors, lr 0.05
+LECTURE = TrainConfig(
+    dataset="tiny", hidden=(4, 4), activation="tanh", loss="sse", lr=0.05, seed=3, steps=1000
+)
 SIZE = (120, 40)
 
 

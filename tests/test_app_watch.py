@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from apphelp import FAST, SIZE, status, step, wait_for
+from apphelp import FAST, LECTURE, SIZE, status, step, wait_for
 
 from micrograd.train import TrainConfig, Trainer
 from tui.app import MicrogradApp
@@ -54,11 +54,6 @@ async def test_two_steps_a_second_then_full_speed_again():
         assert "pace" not in status(app)
         now = step(app)
         await wait_for(pilot, lambda: step(app) >= now + 200)  # full speed again
-
-
-LECTURE = TrainConfig(
-    dataset="tiny", hidden=(4, 4), activation="tanh", loss="sse", lr=0.05, seed=3, steps=1000
-)
 
 
 def table(app: MicrogradApp) -> dict[str, tuple[str, str, str]]:

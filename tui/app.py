@@ -12,6 +12,7 @@ checkpoint).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing.resource_tracker
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from textual import events, work
 from textual.app import App, ComposeResult
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Static
 
@@ -65,7 +67,7 @@ from tui.screens.scratch import LECTURE, ScratchScreen
 from tui.screens.settings import SettingsScreen
 from tui.session import Session
 from tui.tensor_app import TensorPanes
-from tui.widgets.dataset import BoundaryView, DatasetPane
+from tui.widgets.dataset import BoundaryView, DatasetPane, SampleChosen
 from tui.widgets.graph_pane import GraphPane
 from tui.widgets.health import GradientHealth
 from tui.widgets.key_footer import KeyFooter
@@ -162,7 +164,7 @@ class MicrogradApp(GuardedApp[int]):
             (GradientHealth, "Gradients"),
         ):
             self.query_one(pane).border_title = title
-        self.query_one(ParamTable).border_subtitle = "g: sort by |grad|"
+        self.query_one(ParamTable).show_subtitle()
         self.show_run()
         self.session.start()
         if self.split_dots:
@@ -280,6 +282,7 @@ class MicrogradApp(GuardedApp[int]):
 
     def _on_progress(self, p: Progress) -> None:
         self.mirror.progress(p)
+        self.query_one(ParamTable).show_phase(self.mirror.phase, self.mirror.zero_grad)
         if p.reports:
             self.query_one(LossPlot).add_points((r.step, r.loss, r.test_loss) for r in p.reports)
         self.show_run()
@@ -320,7 +323,7 @@ class MicrogradApp(GuardedApp[int]):
             self.notify(text, severity=severity, timeout=8)
 
     def _on_graph_view(self, g: GraphView) -> None:
-        self.graph.show_graph(self.tensor.tree_snapshot(g.snapshot), g.step)
+        self.graph.show_graph(self.tensor.tree_snapshot(g.snapshot), g.step, g.phase)
 
     def _on_lr_changed(self, c: LrChanged) -> None:
         self.query_one(LossPlot).mark_lr(c.step, c.lr)
@@ -362,6 +365,17 @@ class MicrogradApp(GuardedApp[int]):
             self.session.send(RemovePoint(point))
         else:
             self.session.send(AddPoint(point, message.label))
+
+    def on_sample_chosen(self, message: SampleChosen) -> None:
+        """A sample chosen in the Dataset pane: its branch in the Graph, or why not."""
+        if message.index is None:
+            self.notify("No point to choose: the data has none in view", timeout=3)
+        elif message.test:
+            self.notify(f"Test point {message.index} (hollow): the graph is a training step's, "
+                        "test points are not in it", timeout=4)  # fmt: skip
+        elif not self.tensor.scalar_only("graph's branch of a sample"):
+            with contextlib.suppress(NoMatches):  # it may arrive while the app shuts down
+                self.graph.show_sample(message.index)
 
     def on_graph_pane_check_requested(self, message: GraphPane.CheckRequested) -> None:
         self.session.send(CheckGradient(message.step, message.index, message.name))
@@ -406,8 +420,9 @@ class MicrogradApp(GuardedApp[int]):
             self.show_run()
 
     def action_toggle_zero_grad(self) -> None:
-        self.mirror.toggle_zero_grad()
-        self.show_run()
+        if not self.tensor.scalar_only("skipping of zero_grad"):
+            self.mirror.toggle_zero_grad()
+            self.show_run()
 
     def action_change_speed(self, faster: bool) -> None:
         self.mirror.change_speed(faster)
@@ -422,6 +437,7 @@ class MicrogradApp(GuardedApp[int]):
             self.restart_session()
         else:
             self.mirror.reset()
+            self.show_run()
 
     def restart_session(self) -> None:
         """A new training process from the same configuration (or checkpoint), running."""
@@ -509,6 +525,10 @@ class MicrogradApp(GuardedApp[int]):
     # the graph pane's keys
     def action_backprop_next(self) -> None:
         self.graph.backprop_next()
+
+    def action_backprop_under(self) -> None:
+        if not self.tensor.scalar_only("backprop walk"):
+            self.graph.backprop_under()
 
     def action_backprop_stop(self) -> None:
         self.graph.backprop_stop()

@@ -3,14 +3,19 @@
 `BackpropWalk` follows `micrograd.graph.backward_steps` on a snapshot and keeps each node's
 running sum, so the detail can show, for the node being processed, that its gradient is complete
 and what it sends each of its inputs (their sums growing from 0, as the engine's own pass does),
-and for any other node how far its sum has got. Plain data in, rich Text out: no widgets here.
+and for any other node how far its sum has got; the tree shows the sums (`running_grad`).
+
+A walk may go through the subgraph under one node only (`top`: one neuron, one sample's branch
+of the loss): tens of nodes instead of thousands. What the rest of the graph sends into it is
+counted as done, in each sum from the start (`micrograd.graph.walk_start`), so every sum still
+ends at the node's gradient. Plain data in, rich Text out: no widgets here.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
 
-from micrograd.graph import BackwardStep, GraphSnapshot, backward_steps
+from micrograd.graph import BackwardStep, GraphSnapshot, backward_steps, under, walk_start
 from tui.formatting import fmt_number
 
 MAX_SENDS = 12  # inputs listed one by one; the rest are summed up
@@ -19,15 +24,40 @@ MAX_SENDS = 12  # inputs listed one by one; the rest are summed up
 class BackpropWalk:
     """Where the backward pass of one snapshot has got to."""
 
-    def __init__(self, snap: GraphSnapshot, step: int) -> None:
+    def __init__(self, snap: GraphSnapshot, step: int, top: int | None = None) -> None:
         self.snapshot = snap
         self.step = step  # the training step whose graph this is
-        self.total = len(snap)
-        self._steps = backward_steps(snap)
+        self.top = top  # walk only the subgraph under this node (None: the whole graph)
+        self.inside: frozenset[int] | range = range(len(snap)) if top is None else under(snap, top)
+        # each sum's start: 1 for the loss, and what the walk will not send (walk_start)
+        self._start = walk_start(snap, self.inside)
+        # a walk under one node skips its leaves (a neuron's weights are most of its subgraph):
+        # their sums fill in as their readers send, shown in the tree and the detail
+        self._steps = backward_steps(snap, top, self._start, leaves=top is None)
+        self.total = (
+            len(self.inside)
+            if top is None
+            else sum(1 for i in self.inside if snap.children[i] or i == top)
+        )
         self.current: BackwardStep | None = None
-        self.partial: dict[int, float] = {snap.root: 1.0}  # running sums that have started
+        # running sums that have started (the top's, and what the rest of the graph sends)
+        first = snap.root if top is None else top
+        self.partial: dict[int, float] = {
+            i: self._start[i] for i in self.inside if self._start[i] or i == first
+        }
         self.received: dict[int, int] = {}  # contributions each node has received so far
         self.done: set[int] = set()  # nodes already processed
+
+    def running_grad(self, i: int) -> float:
+        """Node i's gradient as far as the walk has got: its running sum (0 before anything
+        reached it), final once processed; a node outside a walk under one node has its own."""
+        if i not in self.inside:
+            return self.snapshot.grads[i]
+        return self.partial.get(i, 0.0)
+
+    def inputs_inside(self, i: int) -> int:
+        """How many contributions node i gets from the walk's nodes."""
+        return sum(p in self.inside for p, _ in self.snapshot.consumers(i))
 
     def advance(self) -> BackwardStep | None:
         """The next node of the pass; None when every node has been processed."""
@@ -50,9 +80,13 @@ class BackpropWalk:
         text = self._header()
         text.append(snap.name(i), "bold")
         text.append(f"   data {fmt_number(snap.data[i])}\n")
-        n_consumers = len(snap.consumers(i))
+        if i not in self.inside:
+            text.append(f"outside this walk (under {snap.name(self.top)}): its grad "
+                        f"{fmt_number(snap.grads[i])} counts as done\n", "dim")  # fmt: skip
+            return text
+        n_consumers = self.inputs_inside(i)
         got = self.received.get(i, 0)
-        running = self.partial.get(i, 0.0)
+        running = self.running_grad(i)
         if i in self.done:
             text.append(f"processed: grad {fmt_number(snap.grads[i])} is final\n", "green")
         elif i == snap.root:
@@ -61,13 +95,25 @@ class BackpropWalk:
             text.append(f"running sum so far: {fmt_number(running)}", "yellow")
             text.append(f"   ({got} of {n_consumers} contributions received")
             text.append(", complete)\n" if got == n_consumers else ")\n")
+            if self._start[i] and i != self.top:
+                text.append(f"(it started at {fmt_number(self._start[i])}: "
+                            f"{self._outside(i)})\n", "dim")  # fmt: skip
             text.append(f"(final grad after the pass: {fmt_number(snap.grads[i])})\n", "dim")
         return text
+
+    def _outside(self, i: int) -> str:
+        """Where a sum's start comes from: nodes outside the walk, a grad from before."""
+        outside = sum(p not in self.inside for p, _ in self.snapshot.consumers(i))
+        if outside:
+            return f"what {outside} node{'s' * (outside != 1)} outside this walk send it"
+        return "a grad from before this backward pass: zero_grad was skipped (G)"
 
     def _header(self) -> Text:
         number = self.current.number if self.current else self.total
         text = Text()
         text.append(f"backprop {number}/{self.total}", "bold")
+        if self.top is not None:
+            text.append(f" under {self.snapshot.name(self.top)}", "bold")
         text.append(f" of step {self.step}'s graph   b next, B stop\n", "dim")
         return text
 
@@ -79,7 +125,10 @@ class BackpropWalk:
         text.append(snap.name(i), "bold")
         text.append(f"   data {fmt_number(snap.data[i])}\n")
         consumers = snap.consumers(i)
-        if not consumers:
+        if i == self.top:
+            text.append("the top of this walk: its grad is complete, what the rest of the graph "
+                        "sent it\n")  # fmt: skip
+        elif not consumers:
             text.append("the loss: d loss / d loss = 1 starts the backward pass\n")
         else:
             text.append("grad (complete: its readers came first) = Σ grad × local\n")

@@ -41,8 +41,9 @@ KEYS: tuple[Key, ...] = (
         "one phase of a step: forward, loss, zero_grad, backward, update (when paused)",
         "One phase of a step", display="."),
     Key("G", "toggle_zero_grad", "zero_grad",
-        "phase stepping: skip zero_grad (on / off), the lecture's bug: gradients accumulate",
-        "Phase stepping: skip zero_grad"),
+        "skip zero_grad in every step (space, n, .), on / off: the lecture's bug, gradients "
+        "accumulate (the status says zero_grad off; r ends it)",
+        "Skip zero_grad (the lecture's bug)"),
     Key("plus", "scale_lr(2.0)", "lr×2", "double the learning rate, from the next step",
         "Double the learning rate", True, "+"),
     Key("minus", "scale_lr(0.5)", "lr÷2", "halve the learning rate, from the next step",
@@ -68,7 +69,9 @@ KEYS: tuple[Key, ...] = (
     Key("tab", "focus_next", "Next pane", "move between panes", bound="textual"),
     Key("shift+tab", "focus_previous", "Previous pane", "move between panes", bound="textual"),
     Key("z", "zoom", "Zoom", "zoom the focused pane (again: back)", "Zoom pane", True),
-    Key("enter", "select", "Select", "browse the table and the tree: open a graph node",
+    Key("enter", "select", "Select",
+        "browse the table and the tree: open a graph node; in the Dataset pane: the sample at "
+        "the cursor (the nearest point, or the table's row) opens its branch in the graph",
         bound="textual"),
     Key("left", "collapse_or_parent", "Collapse",
         "graph: collapse (or go to the parent)", bound="graph"),
@@ -88,6 +91,9 @@ KEYS: tuple[Key, ...] = (
     Key("b", "backprop_next", "Backprop",
         "backprop walk: the next node of the shown graph's backward pass",
         "Backprop: next node", True),
+    Key("i", "backprop_under", "Backprop under",
+        "backprop walk under the graph node at the cursor only (one neuron, one sample's branch): "
+        "tens of nodes, the rest counted as done", "Backprop: walk under the selected node"),
     Key("B", "backprop_stop", "Stop backprop", "stop the backprop walk", "Backprop: stop"),
     Key("escape", "backprop_stop", "Stop backprop", "stop the backprop walk", priority=False),
     Key("c", "gradcheck", "Check grad",

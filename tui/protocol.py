@@ -61,11 +61,17 @@ class Step(Command):
 
 @dataclass(frozen=True)
 class StepPhase(Command):
-    """The next phase of a step (forward, loss, zero_grad, backward, update), then paused;
-    `zero_grad=False` skips zeroing the gradients (the lecture's accumulation bug)."""
+    """The next phase of a step (forward, loss, zero_grad, backward, update), then paused."""
 
     changes_run: ClassVar[bool] = True
-    zero_grad: bool = True
+
+
+@dataclass(frozen=True)
+class SetZeroGrad(Command):
+    """Zero the gradients before each backward pass (`on`), or skip it, the lecture's
+    accumulation bug: every step (whole, or phase by phase) of this run from now on."""
+
+    on: bool
 
 
 @dataclass(frozen=True)
@@ -257,6 +263,8 @@ class Progress(Report):
     lr: float  # the learning rate the next step will use
     serial: int  # the serial of the last command applied
     phase: str = ""  # the phase of a step just done by `StepPhase` ("" after a whole step)
+    phase_loss: float | None = None  # the loss of the step under way, once its loss phase is done
+    zero_grad: bool = True  # False: the steps skip zero_grad (`SetZeroGrad`)
 
 
 @dataclass(frozen=True)
@@ -277,12 +285,19 @@ class ModelView(Report):
     health: health.HealthReport | None = None  # per-layer gradient norms, dead neurons, ...
 
 
+NO_GRADS = ("forward", "loss", "zero_grad")  # phases of a step done before its backward pass
+FORWARD_OP = "outputs"  # the op of a graph's root after the forward phase (no loss yet)
+
+
 @dataclass(frozen=True)
 class GraphView(Report):
-    """The graph of step `step` as a flat snapshot (`micrograd.graph.GraphSnapshot`)."""
+    """The graph of step `step` as a flat snapshot (`micrograd.graph.GraphSnapshot`); `phase`:
+    the step is under way and this is its last phase done (forward, loss, zero_grad: no
+    gradients yet; backward), "" for a step done."""
 
     step: int
     snapshot: Any
+    phase: str = ""
 
 
 @dataclass(frozen=True)

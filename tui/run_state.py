@@ -26,6 +26,7 @@ from tui.protocol import (
     Resume,
     ScaleLr,
     SetSpeed,
+    SetZeroGrad,
     Step,
     StepPhase,
 )
@@ -52,7 +53,8 @@ class RunShown:
     rate: float = 0.0
     speed: float = 0.0  # the pace asked for (steps per second); 0: full speed
     phase: str = ""  # the phase of a step just done by `.` ("" after a whole step)
-    zero_grad: bool = True  # False: `.` skips zero_grad (the lecture's accumulation bug)
+    phase_loss: float | None = None  # the loss of the step under way, after its loss phase
+    zero_grad: bool = True  # False: the steps skip zero_grad (the lecture's accumulation bug)
     state: str = "starting"
     what: str = ""
 
@@ -77,9 +79,11 @@ class RunMirror:
         self.lr_asked = ""  # the lr change asked for, until the training process applies it
         self.speed = 0.0  # the pace asked for, one of SPEEDS; 0: full speed
         self.phase = ""  # as the training process last said
-        self.zero_grad = True  # phase stepping zeroes the gradients before backward
+        self.phase_loss: float | None = None  # the step under way's loss, once computed
+        self.zero_grad = True  # each step zeroes the gradients before backward (G: not)
         self._state_serial = 0  # of the last run/pause command sent
         self._lr_serial = 0  # of the last lr command sent
+        self._zero_grad_serial = 0  # of the last SetZeroGrad sent
 
     # -- keys ---------------------------------------------------------------------------------
     def toggle_run(self) -> None:
@@ -104,10 +108,12 @@ class RunMirror:
         if self.state == "running":
             self.send(Pause())
         self.state = "paused"
-        self._state_serial = self.send(StepPhase(self.zero_grad))
+        self._state_serial = self.send(StepPhase())
 
     def toggle_zero_grad(self) -> None:
+        """Skip zero_grad in every step from now on (or zero the gradients again)."""
         self.zero_grad = not self.zero_grad
+        self._zero_grad_serial = self.send(SetZeroGrad(self.zero_grad))
 
     def change_speed(self, faster: bool) -> None:
         """The next pace of SPEEDS, faster or slower (full speed and 1 step/s are the ends)."""
@@ -117,12 +123,15 @@ class RunMirror:
         self.send(SetSpeed(self.speed))
 
     def reset(self) -> None:
-        self.send(Reset())
+        """New weights; the steps zero the gradients again (a new run always does)."""
+        self.zero_grad = True
+        self._zero_grad_serial = self.send(Reset())
 
     def restarted(self, send: Callable[[Command], int]) -> None:
         """A new training process (after the old one died), running; it numbers anew."""
         self.send = send
-        self._state_serial = self._lr_serial = 0
+        self._state_serial = self._lr_serial = self._zero_grad_serial = 0
+        self.zero_grad = True
         self.lr_asked = ""
         self.stopped = False
         if self.speed:  # the new process keeps the pace the keys chose
@@ -141,6 +150,9 @@ class RunMirror:
             self.lr_asked = ""
         self.rate = p.steps_per_second
         self.phase = p.phase
+        self.phase_loss = p.phase_loss
+        if p.serial >= self._zero_grad_serial:  # else a G is on its way
+            self.zero_grad = p.zero_grad
         if p.reports:
             self.last_report = p.reports[-1]
             tests = [r.test_loss for r in p.reports if r.test_loss is not None]
@@ -190,6 +202,7 @@ class RunMirror:
             rate=self.rate,
             speed=self.speed,
             phase=self.phase,
+            phase_loss=self.phase_loss,
             zero_grad=self.zero_grad,
             state="diverging" if r and r.diverging and self.state == "running" else self.state,
             what=what_prefix + self.what,

@@ -37,7 +37,6 @@ from tui.protocol import (
     Configure,
     ExportDot,
     ExportHistory,
-    GraphView,
     LrChanged,
     NextDataset,
     Notice,
@@ -51,13 +50,14 @@ from tui.protocol import (
     SendGraph,
     SetGrid,
     SetSpeed,
+    SetZeroGrad,
     SplitDots,
     Step,
     StepPhase,
     Stop,
 )
 from tui.training.edits import data_edited, edit_data, history_csv
-from tui.training.shown_graph import ShownGraph, sample_tags
+from tui.training.shown_graph import ShownGraph, forward_root, sample_tags
 from tui.training.views import neuron_report
 
 if TYPE_CHECKING:
@@ -113,25 +113,36 @@ def step_phase(run: TrainingLoop, c: StepPhase) -> None:
     if not trainer.phase:  # a new step: the parameters as its forward pass sees them
         run.forward_params = [p.data for _, p in run.params]
     try:
-        name, report = trainer.step_phase(c.zero_grad)
+        name, report = trainer.step_phase(run.zero_grad)
     except ValueError as exc:
         run.send(Notice(f"No phase stepping: {exc}", "warning"))
         run.flush_progress(force=True)
         return
     run.phase = name
     if report is not None:  # update: the step is done, shown as any step is
+        if run.shown is not None and run.shown.root is trainer.last_root:
+            run.shown.phase = ""  # the graph its backward phase showed, now a step done
         run.after_step(report)
         run.publish_now()
         return
     run.model_dirty = True
-    if name != "forward" and trainer.last_root is not None:  # the loss's graph, as it is now
-        tags = sample_tags(trainer)
-        run.shown = ShownGraph(run.step_count + 1, trainer.last_root, run.params,
-                               run.forward_params, run.split_dots, tags)  # fmt: skip
+    show_step_under_way(run)
     run.flush_progress(force=True)
     run.send_model(force=True)
-    if run.shown is not None:
-        run.send(GraphView(run.shown.step, run.shown.snapshot))
+    run.send_graph()
+
+
+def show_step_under_way(run: TrainingLoop) -> None:
+    """The graph of the step under way as it is now (after forward: its outputs, no loss yet)
+    becomes the shown graph."""
+    trainer = run.trainer
+    name = trainer.phase
+    samples = trainer.phase_samples if name == "forward" else None
+    root = forward_root(samples) if samples is not None else trainer.last_root
+    if root is not None:
+        tags = sample_tags(trainer, samples)
+        run.shown = ShownGraph(run.step_count + 1, root, run.params, run.forward_params,
+                               run.split_dots, tags, phase=name)  # fmt: skip
 
 
 def set_speed(run: TrainingLoop, c: SetSpeed) -> None:
@@ -139,6 +150,15 @@ def set_speed(run: TrainingLoop, c: SetSpeed) -> None:
     run.speed = max(0.0, c.steps_per_second)
     run.next_step_at = 0.0
     run.step_times.clear()  # the rate shown is the new pace's, not the old one's
+    run.flush_progress(force=True)
+
+
+def set_zero_grad(run: TrainingLoop, c: SetZeroGrad) -> None:
+    """Zero the gradients before each backward pass, or not (the lecture's bug), from now on."""
+    if not c.on and run.trainer.tensor_run is not None:
+        run.send(Notice("Skipping zero_grad works on the scalar engine only", "warning"))
+    else:
+        run.zero_grad = c.on
     run.flush_progress(force=True)
 
 
@@ -225,7 +245,10 @@ def split_dots(run: TrainingLoop, c: SplitDots) -> None:
     run.split_dots = c.on
     shown = run.shown
     run.shown = None
-    if shown is not None and shown.step == run.step_count:
+    if run.trainer.phase:  # a step under way phase by phase: its graph anew
+        show_step_under_way(run)
+        run.send_graph()
+    elif shown is not None and shown.step == run.step_count:
         run.send_graph()
 
 
@@ -314,6 +337,7 @@ HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
     Step: step,
     StepPhase: step_phase,
     SetSpeed: set_speed,
+    SetZeroGrad: set_zero_grad,
     Stop: stop,
     Reset: reset,
     NextDataset: next_dataset,

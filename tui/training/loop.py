@@ -59,6 +59,7 @@ class TrainingLoop:
         self.split_dots = False  # show each neuron's dot as the lecture's * and + (SplitDots)
         self.stopping = False
         self.phase = ""  # the phase `StepPhase` last did ("" after a whole step)
+        self.zero_grad = True  # False: each step skips zero_grad (SetZeroGrad; a new run: True)
         self.speed = 0.0  # steps per second at most while running; 0: full speed (SetSpeed)
         self.next_step_at = 0.0  # when a paced run takes its next step (time.monotonic)
         self.serial = 0  # of the last command applied
@@ -90,6 +91,7 @@ class TrainingLoop:
         self.params = list(trainer.model.named_parameters())
         self.forward_params = []
         self.phase = ""
+        self.zero_grad = True
         self.pending.clear()
         self.step_times.clear()
         self.shown = None
@@ -112,8 +114,15 @@ class TrainingLoop:
             rate = 0.0
         self.send(
             Progress(
-                tuple(self.pending), self.state, rate, self.trainer.lr, self.serial, self.phase
-            )
+                tuple(self.pending),
+                self.state,
+                rate,
+                self.trainer.lr,
+                self.serial,
+                self.phase,
+                self.trainer.phase_loss,
+                self.zero_grad,
+            )  # fmt: skip
         )
         self.pending.clear()
         self.last_progress = now
@@ -140,10 +149,14 @@ class TrainingLoop:
 
     def shown_graph(self) -> Any:
         """The graph of the last step, as the app is (or will be) shown it; None before one."""
+        shown = self.shown
+        phase = getattr(shown, "phase", "")
+        if phase and self.trainer.phase:  # the graph of the step under way (`StepPhase`)
+            return shown
         root = self.trainer.last_root
         if root is None:
             return None
-        if self.shown is None or self.shown.step != self.step_count:
+        if shown is None or shown.step != self.step_count or phase:  # phase: a step dropped
             if self.trainer.tensor_run is not None:
                 from tui.training.tensor import TensorShown  # numpy: for tensor runs only
 
@@ -163,7 +176,7 @@ class TrainingLoop:
     def send_graph(self) -> None:
         shown = self.shown_graph()
         if shown is not None:
-            self.send(GraphView(shown.step, shown.snapshot))
+            self.send(GraphView(shown.step, shown.snapshot, getattr(shown, "phase", "")))
 
     # -- commands ------------------------------------------------------------------------------
     def handle(self, serial: int, command: Command) -> None:
@@ -184,7 +197,7 @@ class TrainingLoop:
         else:
             self.forward_params = [p.data for _, p in self.params]
         self.phase = ""
-        self.after_step(self.trainer.step())
+        self.after_step(self.trainer.step(self.zero_grad))
 
     def after_step(self, report: StepReport) -> None:
         """Say what a step did (done whole, or its last phase): its report, divergence."""

@@ -23,7 +23,7 @@ from micrograd.gradcheck import check_node
 from micrograd.graph import GraphSnapshot, snapshot, split_dots_origins
 from micrograd.nn import MLP
 from micrograd.train import Trainer
-from tui.protocol import GradCheckView, NeuronView
+from tui.protocol import FORWARD_OP, NO_GRADS, GradCheckView, NeuronView
 
 NEURON_TABLE_ROWS = 500  # samples in the neuron view's table (data with more than two inputs)
 
@@ -70,19 +70,30 @@ def label_branches(snap: GraphSnapshot) -> GraphSnapshot:
     return replace(snap, labels=tuple(labels))
 
 
-def sample_tags(trainer: Trainer) -> list[tuple[Value, str]]:
-    """(output node, `sample 3: x=(2, 3, -1) y=+1`) for each sample of the last graph; the
-    label as the loss uses it (+1/-1 for a two-class loss other than bce), as the table shows."""
+def sample_tags(
+    trainer: Trainer, samples: Sequence[tuple[int, object]] | None = None
+) -> list[tuple[Value, str]]:
+    """(output node, `sample 3: x=(2, 3, -1) y=+1`) for each sample of the last graph (or of
+    `samples`: (index, output) pairs); the label as the loss uses it (+1/-1 for a two-class loss
+    other than bce), as the table shows."""
     X, y = trainer.data.X_train, trainer.data.y_train
     signed = trainer.n_classes == 2 and trainer.loss_name != "bce"
     tags = []
-    for i, out in trainer.last_samples:
+    for i, out in trainer.last_samples if samples is None else samples:
         x = ", ".join(f"{v:.3g}" for v in X[i])
         label = ("+1" if y[i] else "-1") if signed else str(y[i])
         for v in out if isinstance(out, list) else [out]:
             if isinstance(v, Value):
                 tags.append((v, f"sample {i}: x=({x}) y={label}"))
     return tags
+
+
+def forward_root(samples: Sequence[tuple[int, object]]) -> Value:
+    """A root over the outputs of a forward pass, for showing its graph before there is a loss:
+    op FORWARD_OP, no value of its own (0), each output one operand."""
+    outs = [v for _, out in samples for v in (out if isinstance(out, list) else [out])]
+    outs = [v for v in outs if isinstance(v, Value)]
+    return Value(0.0, outs, FORWARD_OP, f"{len(samples)} samples", [1.0] * len(outs))
 
 
 @contextmanager
@@ -100,7 +111,11 @@ def put_back(leaves: Sequence[tuple[Any, Any, Any]]) -> Iterator[None]:
 
 
 class ShownGraph:
-    """The graph of step `step` as the app shows it: live root, parameters as they were."""
+    """The graph of step `step` as the app shows it: live root, parameters as they were.
+
+    `phase`: the step is under way, and this is its last phase done ("" for a step done);
+    before backward (NO_GRADS) the graph has no gradients: the parameters' are shown as 0, not
+    the last step's that they still hold."""
 
     def __init__(
         self,
@@ -110,12 +125,17 @@ class ShownGraph:
         forward_values: Sequence[float],
         split: bool = False,
         samples: Sequence[tuple[Value, str]] = (),
+        phase: str = "",
     ) -> None:
         self.step = step
         self.root = root
+        self.phase = phase
         self.params = {name: p for name, p in params}
         # (parameter, value in the forward pass, gradient from the backward pass)
-        self._leaves = [(p, x, p.grad) for (_, p), x in zip(params, forward_values)]
+        no_grads = phase in NO_GRADS
+        self._leaves = [
+            (p, x, 0.0 if no_grads else p.grad) for (_, p), x in zip(params, forward_values)
+        ]
         with self.as_it_was(), tagged(samples):
             self.snapshot: GraphSnapshot = label_branches(snapshot(root))
         # split: each dot shown as the lecture's * and + nodes; origins maps a shown index to

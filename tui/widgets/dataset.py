@@ -53,6 +53,16 @@ def cell_class(value: float) -> tuple[int, bool]:
     return int(value > 0.5), abs(value - 0.5) > 0.3
 
 
+class SampleChosen(Message):
+    """The learner chose sample `index` of the training data (`test`: of the test data) in the
+    Dataset pane, to see its branch in the graph; `index` None: there is no point to choose."""
+
+    def __init__(self, index: int | None, test: bool = False) -> None:
+        super().__init__()
+        self.index = index
+        self.test = test
+
+
 class BoundaryView(Widget, can_focus=True):
     """The decision boundary and the samples, one grid point per character cell."""
 
@@ -61,6 +71,7 @@ class BoundaryView(Widget, can_focus=True):
         Binding("down", "move(0, 1)", "Down", show=False),
         Binding("left", "move(-1, 0)", "Left", show=False),
         Binding("right", "move(1, 0)", "Right", show=False),
+        Binding("enter", "choose_sample", "Sample's branch", show=False),  # the `enter` row
         *bindings("dataset"),  # 1 2 3 x
     ]
 
@@ -126,6 +137,29 @@ class BoundaryView(Widget, can_focus=True):
         cols, rows = max(1, self.size.width), max(1, self.size.height)
         x0, x1, y0, y1 = self.bounds
         return x0 + (x1 - x0) * (c + 0.5) / cols, y1 - (y1 - y0) * (r + 0.5) / rows
+
+    def action_choose_sample(self) -> None:
+        """Choose the point nearest the cursor (a training point where one shares its cell),
+        move the cursor onto it, and say which (`SampleChosen`)."""
+        cols, rows = self.size.width, self.size.height
+        c, r = self.cursor_cell()
+        best: tuple[int, bool, int, tuple[int, int]] | None = None
+        for test, (X, _) in ((False, self.train), (True, self.test)):
+            for i, x in enumerate(X):
+                cell = self._cell_of(x[0], x[1], cols, rows)
+                if cell is None:
+                    continue
+                # a character cell is about twice as tall as it is wide
+                d = (cell[0] - c) ** 2 + (2 * (cell[1] - r)) ** 2
+                if best is None or d < best[0]:
+                    best = (d, test, i, cell)
+        if best is None:
+            self.post_message(SampleChosen(None))
+            return
+        _, test, index, self.cursor = best
+        self._rows_size = None
+        self.refresh()
+        self.post_message(SampleChosen(index, test))
 
     def action_add_point(self, label: int) -> None:
         self.post_message(self.PointEdit(*self.cursor_point(), label))
@@ -283,9 +317,15 @@ class SamplesTable(DataTable):
 
 
 class DatasetPane(Vertical):
-    """Holds the boundary view (two inputs) or the samples table (more inputs)."""
+    """Holds the boundary view (two inputs) or the samples table (more inputs); enter on a
+    point or a row chooses that sample (`SampleChosen`)."""
 
     _shown: tuple[str, tuple[str, ...]] = ("", ())  # the data's name and class names
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(SampleChosen(int(event.row_key.value)))
 
     def compose(self):
         yield BoundaryView(id="boundary")

@@ -7,6 +7,7 @@ loads the next page. `left` collapses (or goes to the parent), `right` expands.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -17,6 +18,7 @@ from textual.widgets.tree import TreeNode
 
 from tui.formatting import fmt_number
 from tui.keys import bindings
+from tui.protocol import FORWARD_OP, NO_GRADS
 
 PAGE = 20  # children shown per page under a wide node
 
@@ -25,20 +27,30 @@ def op_name(op: str) -> str:
     return op if op else "leaf"
 
 
-def node_label(snap: Any, i: int) -> Text:
-    """`op label  data x  grad g` for node i (the root is called loss); a snapshot that
-    labels its own nodes (a tensor graph's: `matmul 100x16`) says it with `tree_label`."""
+def node_label(snap: Any, i: int, grad: float | str | None = None) -> Text:
+    """`op label  data x  grad g` for node i (the root is called loss); `grad`, if given, is
+    shown instead of the snapshot's (a walk's running sum, or "-" before the backward pass).
+    A snapshot that labels its own nodes (a tensor graph's: `matmul 100x16`) says it with
+    `tree_label`."""
     if hasattr(snap, "tree_label"):
         return snap.tree_label(i)
     text = Text(no_wrap=True)
+    if snap.ops[i] == FORWARD_OP:  # the step under way after its forward pass: no loss yet
+        text.append("forward pass", "bold magenta")
+        text.append(f" of {snap.labels[i]}: {len(snap.children[i])} outputs", "bold")
+        text.append("  (no loss yet: . computes it)", "dim")
+        return text
     if i == len(snap) - 1:
         text.append("loss = ", "bold magenta")
     text.append(op_name(snap.ops[i]), "bold cyan" if snap.ops[i] else "bold green")
     if snap.labels[i]:
         text.append(f" {snap.labels[i]}", "bold")
     text.append(f"  data {fmt_number(snap.data[i])}")
-    grad = snap.grads[i]
-    text.append(f"  grad {fmt_number(grad)}", "red" if grad != grad else "yellow")
+    if isinstance(grad, str):
+        text.append(f"  grad {grad}", "dim")
+    else:
+        grad = snap.grads[i] if grad is None else grad
+        text.append(f"  grad {fmt_number(grad)}", "red" if grad != grad else "yellow")
     n = len(snap.children[i])
     if n:
         text.append(f"  ({n} in)", "dim")
@@ -69,45 +81,72 @@ class GraphTree(Tree):
         super().__init__("no graph yet: it arrives after the first step", **kwargs)
         self.snapshot: Any = None
         self.step = 0
+        self.phase = ""  # the snapshot's step is under way: its last phase done (GraphView)
+        # a backprop walk's running sums, shown instead of the snapshot's grads while it lasts
+        self.walk_sums: Callable[[int], float] | None = None
         self.auto_expand = False
         self.guide_depth = 2
         self._revealed: list[TreeNode] = []  # nodes `reveal` opened, closed again when off path
+        self._lines: dict[int, list[TreeNode]] = {}  # graph node -> its loaded lines
 
     def clear_snapshot(self) -> None:
         """A new model or dataset: the old graph no longer applies."""
         self.snapshot = None
         self.step = 0
+        self.phase = ""
+        self.walk_sums = None
+        self._lines = {}
         self.reset("no graph yet: it arrives after the first step")
 
-    def set_snapshot(self, snapshot: Any, step: int) -> None:
-        """Show a new snapshot; keep the expanded nodes when the graph has the same shape."""
+    def set_snapshot(self, snapshot: Any, step: int, phase: str = "") -> None:
+        """Show a new snapshot (of a step under way, after `phase`, if given); keep the
+        expanded nodes when the graph has the same shape."""
         old = self.snapshot
         self.snapshot = snapshot
         self.step = step
+        self.phase = phase
         if same_structure(old, snapshot):
             self._relabel(self.root)
         else:
             root = snapshot.root if isinstance(snapshot.root, int) else len(snapshot) - 1
             self._revealed = []
             self.reset(self.node_text(root), ("node", root))
+            self._lines = {root: [self.root]}
             self.root.allow_expand = bool(snapshot.children[root])
             self.root.expand()
+            # the cursor is on the new root once the lines are laid out; `cursor_node` still
+            # names a line of the old tree, whose index means another node in this graph
+            self._announce(self.root)
+            return
         if self.cursor_node is not None:
             self._announce(self.cursor_node)
 
     def node_text(self, i: int) -> Text:
         """The line that shows node i (a subclass may show it differently)."""
-        return node_label(self.snapshot, i)
+        return node_label(self.snapshot, i, self.grad_shown(i))
 
-    def relabel(self) -> None:
-        """Redraw every loaded node's line (after what `node_text` shows has changed)."""
-        self._relabel(self.root)
+    def grad_shown(self, i: int) -> float | str | None:
+        """What node i's line shows as its gradient: a walk's running sum while one lasts, "-"
+        before the backward pass of the step under way, else (None) the snapshot's."""
+        if self.walk_sums is not None:
+            return self.walk_sums(i)
+        return "-" if self.phase in NO_GRADS else None
 
-    def _relabel(self, node: TreeNode) -> None:
+    def relabel(self, indices: set[int] | None = None) -> None:
+        """Redraw the loaded lines of the graph nodes `indices` (None: all of them), after what
+        `node_text` shows for them has changed."""
+        self._relabel(self.root, indices)
+
+    def _relabel(self, node: TreeNode, indices: set[int] | None = None) -> None:
+        if indices is not None:  # a few nodes (a walk's step): their lines, looked up
+            for i in indices:
+                for line in self._lines.get(i, ()):
+                    line.set_label(self.node_text(i))
+            return
         stack = [node]
         while stack:
             n = stack.pop()
-            if n.data and n.data[0] == "node":
+            if n.data and n.data[0] == "node" and (indices is None or n.data[1] in indices):
                 n.set_label(self.node_text(n.data[1]))
             stack.extend(n.children)
 
@@ -115,7 +154,8 @@ class GraphTree(Tree):
         snap = self.snapshot
         children = snap.children[index]
         for c in children[offset : offset + PAGE]:
-            parent.add(self.node_text(c), ("node", c), allow_expand=bool(snap.children[c]))
+            line = parent.add(self.node_text(c), ("node", c), allow_expand=bool(snap.children[c]))
+            self._lines.setdefault(c, []).append(line)
         rest = len(children) - offset - PAGE
         if rest > 0:
             parent.add_leaf(
@@ -149,6 +189,36 @@ class GraphTree(Tree):
         self.move_cursor(node)
         return node
 
+    def current_node(self) -> TreeNode | None:
+        """The node under the cursor; None until the lines of a new graph are laid out (after
+        a reset Tree's `cursor_node` still names a node of the old tree for a moment)."""
+        node = self.cursor_node
+        return node if node is not None and self.is_current(node) else None
+
+    def is_current(self, node: TreeNode) -> bool:
+        """`node` is a line of the graph shown, not of one it replaced (an event about a node
+        of the old tree can arrive after a new graph of another shape reset the tree)."""
+        while node.parent is not None:
+            node = node.parent
+        return node is self.root
+
+    def sample_node(self, sample: int) -> int | None:
+        """The top node of training sample `sample`'s branch (the node nearest the root whose
+        label names it, `sample 3: x=... y=...`); None if the graph has no such branch."""
+        snap = self.snapshot
+        if snap is None or not hasattr(snap, "labels"):
+            return None
+        tag = f"sample {sample}:"
+        found = [j for j, x in enumerate(snap.labels) if x.startswith(tag) or f" {tag}" in x]
+        return min(found, key=lambda j: len(snap.path_to(j)), default=None)
+
+    def samples_shown(self) -> int:
+        """How many samples have a branch in the graph."""
+        snap = self.snapshot
+        if snap is None or not hasattr(snap, "labels"):
+            return 0
+        return len({x.split("sample ", 1)[1].split(":")[0] for x in snap.labels if "sample " in x})
+
     def _find_child(self, parent: TreeNode, index: int) -> TreeNode | None:
         """The child of `parent` that shows graph node `index`, loading further pages."""
         while True:
@@ -168,11 +238,14 @@ class GraphTree(Tree):
         node = event.node
         if self.snapshot is None or not node.data or node.data[0] != "node":
             return
-        if not node.children:
+        if not node.children and self.is_current(node):
             self._add_page(node, node.data[1], 0)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         node = event.node
+        if not self.is_current(node):
+            event.stop()
+            return
         if node.data and node.data[0] == "more":
             event.stop()
             _, index, offset = node.data
@@ -188,7 +261,7 @@ class GraphTree(Tree):
 
     def _announce(self, node: TreeNode) -> None:
         snap = self.snapshot
-        if snap is None or not node.data or node.data[0] != "node":
+        if snap is None or not node.data or node.data[0] != "node" or not self.is_current(node):
             return
         if node.data[1] < len(snap):  # a highlight of the tree before a new graph came in
             self.post_message(self.NodeChosen(snap, node.data[1]))

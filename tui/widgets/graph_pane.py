@@ -4,8 +4,10 @@ under the cursor.
 
 - `b` walks the backward pass of the shown graph one node per press (`BackpropWalk`): the tree
   opens the path to the node being processed and puts the cursor on it, the detail shows its
-  complete gradient and what it sends each input. `B` or escape stops. If a new graph arrives
-  (a step, a reset) the walk stops; while walking, the app asks for no new graph.
+  complete gradient and what it sends each input, and the tree's lines show every node's running
+  sum (0 until something reaches it). `i` walks only the subgraph under the node at the cursor.
+  `B` or escape stops. If a new graph arrives (a step, a reset) the walk stops; while walking,
+  the app asks for no new graph.
 - `c` checks the selected node's (or a parameter's) gradient: the pane posts `CheckRequested`
   up, the app asks the training process, and the `GradCheckView` comes back to `show_check`.
 - On a tensor graph (one node per array, `tui.tensor_app`) the walk's steps come from the
@@ -26,7 +28,7 @@ from textual.message import Message
 
 from tui.backprop import BackpropWalk
 from tui.formatting import fmt_number
-from tui.protocol import GradCheckView
+from tui.protocol import FORWARD_OP, NO_GRADS, GradCheckView
 from tui.widgets.graph import GraphTree
 from tui.widgets.node_detail import NodeDetail
 
@@ -42,6 +44,17 @@ def check_text(c: GradCheckView) -> Text:
     text.append("agree\n" if c.ok else "DISAGREE\n", "bold green" if c.ok else "bold red")
     if c.note:
         text.append(f"  {c.note}\n", "dim")
+    return text
+
+
+def forward_text(snap: Any, i: int) -> Text:
+    """The detail of the root of a graph after the forward phase: what it stands for."""
+    text = Text()
+    text.append(f"the forward pass of {snap.labels[i]}", "bold")
+    text.append(f": {len(snap.children[i])} outputs, each computed from its inputs and the "
+                "parameters (expand them to see how).\n")  # fmt: skip
+    text.append("No loss yet (the loss phase adds it on top) and no gradients: every grad is 0 "
+                "until the backward phase.\n", "dim")  # fmt: skip
     return text
 
 
@@ -109,13 +122,42 @@ class GraphPane(Vertical):
         self.border_subtitle = ""
         self.graph_step = -1
 
-    def show_graph(self, snapshot: Any, step: int) -> None:
+    def show_graph(self, snapshot: Any, step: int, phase: str = "") -> None:
+        """The graph of step `step`; `phase`: that step is under way, after this phase."""
         self.graph_step = step
-        self.tree.set_snapshot(snapshot, step)
-        self.border_subtitle = f"step {step}, {len(snapshot)} nodes"
-        if self.walk is not None and self.walk.snapshot is not snapshot:
+        stopped = self.walk is not None and self.walk.snapshot is not snapshot
+        if stopped:
+            self.walk = None
+            self.tree.walk_sums = None  # before the new graph's lines are made
+        self.tree.set_snapshot(snapshot, step, phase)
+        self.show_subtitle()
+        if stopped:
             self.stop_walk()
             self.app.notify("A new graph arrived: the backprop walk stopped (b starts again)")
+
+    def show_subtitle(self) -> None:
+        """Which step the graph is of (under way: after which phase), and its size."""
+        tree = self.tree
+        if tree.snapshot is None:
+            self.border_subtitle = ""
+            return
+        under_way = ""  # the status line names the step under way the same way
+        if tree.phase:
+            grads = " (no grads yet)" if tree.phase in NO_GRADS else ""
+            under_way = f" after {tree.phase}{grads}"
+        self.border_subtitle = f"step {tree.step}{under_way}, {len(tree.snapshot)} nodes"
+
+    def no_grads_yet(self, what: str) -> bool:
+        """True (and a notice) if the graph is of a step whose backward pass has not run."""
+        tree = self.tree
+        if tree.phase in NO_GRADS:
+            self.app.notify(
+                f"No {what} yet: step {tree.step}'s graph has no gradients until its backward "
+                "phase (. steps on)",
+                timeout=4,
+            )
+            return True
+        return False
 
     def show_check(self, c: GradCheckView) -> None:
         for key in [k for k in self.checks if k[0] != c.step]:
@@ -152,6 +194,9 @@ class GraphPane(Vertical):
         if self.walk is not None and self.walk.snapshot is snapshot:
             self.detail.show_text(self.walk.describe(index))
             return
+        if 0 <= index < len(snapshot) and snapshot.ops[index] == FORWARD_OP:
+            self.detail.show_text(forward_text(snapshot, index))
+            return
         check = self.checks.get((self.tree.step, index))
         self.detail.show_node(snapshot, index, check_text(check) if check else None)
 
@@ -174,13 +219,34 @@ class GraphPane(Vertical):
     def cursor_index(self) -> int | None:
         """The graph node under the tree's cursor, if any."""
         tree = self.tree
-        node = tree.cursor_node
+        node = tree.current_node()
         if tree.snapshot is None or node is None or not node.data or node.data[0] != "node":
             return None
-        return node.data[1]
+        return node.data[1] if node.data[1] < len(tree.snapshot) else None
 
     def label(self, index: int) -> str:
         return self.tree.snapshot.labels[index]
+
+    def show_sample(self, sample: int) -> None:
+        """Open training sample `sample`'s branch in the tree, the cursor on its top node."""
+        tree = self.tree
+        if tree.snapshot is None:
+            self.app.notify("No graph yet: take a step first (n)", timeout=3)
+            return
+        index = tree.sample_node(sample)
+        if index is None:
+            self.app.notify(
+                f"Sample {sample} is not in the shown graph: step {tree.step} trained on a "
+                f"batch of {tree.samples_shown()} samples (each branch names its sample)",
+                timeout=4,
+            )
+            return
+        tree.reveal(index)
+        self.app.notify(
+            f"Sample {sample}: its branch in step {tree.step}'s graph, {tree.snapshot.name(index)}"
+            " (tab to the Graph to browse it; i walks its backward pass)",
+            timeout=4,
+        )
 
     # -- the gradient check --------------------------------------------------------------------
     def request_check(self, name: str | None = None) -> None:
@@ -188,6 +254,8 @@ class GraphPane(Vertical):
         tree = self.tree
         if tree.snapshot is None:
             self.app.notify("No graph to check yet: take a step first (n)", timeout=3)
+            return
+        if self.no_grads_yet("gradient check"):
             return
         index = None if name is not None else self.cursor_index()
         if name is None and index is None:
@@ -198,33 +266,74 @@ class GraphPane(Vertical):
 
     # -- the backprop walk ---------------------------------------------------------------------
     def backprop_next(self) -> None:
-        tree = self.tree
-        if tree.snapshot is None:
-            self.app.notify("No graph yet: take a step first (n)", timeout=3)
+        """The next node of the walk; a walk of the whole graph if none is under way."""
+        if not self._can_walk():
             return
+        tree = self.tree
         if self.walk is None or self.walk.snapshot is not tree.snapshot:
             if hasattr(tree.snapshot, "tree_label"):  # a tensor graph: steps from the training
                 self.post_message(self.WalkRequested(tree.step))  # process (start_walk)
                 return
-            self.walk = BackpropWalk(tree.snapshot, tree.step)
-            tree.focus()
-            self.app.notify(
-                f"Backprop, step {tree.step} ({len(tree.snapshot)} nodes): b next node, "
-                "B stops, tab: scroll the detail",
-                timeout=4,
-            )
-        step = self.walk.advance()
+            self._start_walk(None)
+        self._walk_on()
+
+    def backprop_under(self) -> None:
+        """A walk of the subgraph under the node at the tree's cursor (from a walk: under the
+        node it is at), its first node: tens of nodes instead of the whole graph's thousands.
+        The scalar engine's graph only (the app says so on a tensor run)."""
+        if not self._can_walk():
+            return
+        index = self.cursor_index()
+        if index is None:
+            self.app.notify("Put the graph's cursor on a node first (a neuron, a sample's "
+                            "branch), then press i", timeout=4)  # fmt: skip
+            return
+        self._start_walk(index)
+        self._walk_on()
+
+    def _can_walk(self) -> bool:
+        if self.tree.snapshot is None:
+            self.app.notify("No graph yet: take a step first (n)", timeout=3)
+            return False
+        return not self.no_grads_yet("backward pass to walk")
+
+    def _start_walk(self, top: int | None) -> None:
+        """A walk of the scalar graph shown (under node `top`, if given); the tree's lines show
+        its running sums."""
+        tree = self.tree
+        snap = tree.snapshot
+        before = getattr(self.walk, "inside", ())
+        self.walk = walk = BackpropWalk(snap, tree.step, top)
+        tree.walk_sums = walk.running_grad  # the tree's grads are the walk's running sums
+        tree.relabel({*before, *walk.inside})  # the lines whose shown grad changes
+        tree.focus()
+        where = "the whole graph" if top is None else f"the ops under {snap.name(top)}"
+        self.app.notify(
+            f"Backprop walk through {where}: {walk.total:,} of step {tree.step}'s "
+            f"{len(snap):,} nodes; the tree shows the running sums"
+            + ("" if top is None else " (a leaf's fills in as its readers send)")
+            + "; b next node, B or escape stops, tab: scroll the detail",
+            timeout=4,
+        )
+
+    def _walk_on(self) -> None:
+        tree, walk = self.tree, self.walk
+        assert walk is not None
+        step = walk.advance()
         if step is None:
-            total = self.walk.total
             self.stop_walk()
             self.app.notify(
-                f"Backward pass done: {total} nodes, every gradient complete", timeout=4
+                f"Backward pass done: {walk.total:,} nodes, every gradient complete", timeout=4
             )
             return
-        self.border_subtitle = f"step {tree.step}, backprop {step.number}/{self.walk.total}"
+        top = getattr(walk, "top", None)  # a scalar walk under one node
+        under = "" if top is None else f" under #{top}"
+        self.border_subtitle = f"step {tree.step}, backprop {step.number}/{walk.total:,}{under}"
+        if tree.walk_sums is not None:
+            tree.relabel({step.index, *(send.child for send in step.sends)})  # sums that moved
         already = self.cursor_index() == step.index  # no highlight: no NodeChosen comes
         if tree.reveal(step.index) is None or already:  # the cursor did not move: show it here
-            self._walk_detail().show_text(self.walk.describe(step.index))
+            self._walk_detail().show_text(walk.describe(step.index))
 
     def start_walk(self, walk: Any) -> None:
         """A tensor graph's walk, its steps arrived: begin it at the loss (if the graph it is
@@ -250,10 +359,14 @@ class GraphPane(Vertical):
             self.app.notify("Backprop walk stopped", timeout=2)
 
     def stop_walk(self) -> None:
+        walked = getattr(self.walk, "inside", None)
         self.walk = None
         tree = self.tree
+        if tree.walk_sums is not None:
+            tree.walk_sums = None  # the snapshot's grads again
+            tree.relabel(set(walked) if walked is not None else None)
         if tree.snapshot is not None:
-            self.border_subtitle = f"step {tree.step}, {len(tree.snapshot)} nodes"
+            self.show_subtitle()
             index = self.cursor_index()
             if index is not None:
                 self.show_detail(tree.snapshot, index)

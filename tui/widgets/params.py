@@ -28,6 +28,20 @@ BUSY_TABLE_EVERY = 2.0  # the same while keys are being pressed: a redraw holds 
 # waits behind all three at once (key-to-screen p95, benchmarks/app_latency.py).
 TABLE_LAG = 0.25
 
+# what the grad and update columns hold after each phase of a step (`.`), by zero_grad on/off
+PHASE_NOTES = {
+    ("forward", True): "after forward: grads still the last step's",
+    ("loss", True): "after loss: grads still the last step's",
+    ("zero_grad", True): "after zero_grad: every grad is 0",
+    ("backward", True): "after backward: this step's grads",
+    ("forward", False): "after forward: grads the last step's (G: they stay)",
+    ("loss", False): "after loss: grads the last step's (G: they stay)",
+    ("zero_grad", False): "zero_grad skipped (G): the last step's grads stay",
+    ("backward", False): "after backward: last step's grads + this step's (G)",
+    ("update", True): "after update: value moved by -lr × grad (last update)",
+    ("update", False): "after update: value moved by -lr × grad (last update)",
+}
+
 # (label, key, width)
 COLUMNS = (
     ("name", "name", 10),
@@ -48,6 +62,7 @@ class ParamTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.names: tuple[str, ...] = ()
         self.sorted_by_grad = False
+        self.phase_note = ""  # what a phase of `.` left in the columns (PHASE_NOTES)
         self._shown: dict[str, tuple[str, str, str]] = {}
         self._grads: dict[str, float] = {}
         self._offered_at = 0.0
@@ -150,9 +165,18 @@ class ParamTable(DataTable):
         else:
             order = {name: i for i, name in enumerate(self.names)}
             self.sort("name", key=lambda name: order.get(str(name), 0))
-        self.border_subtitle = (
-            "sorted by |grad| (g)" if self.sorted_by_grad else "g: sort by |grad|"
-        )
+        self.show_subtitle()
+
+    def show_phase(self, phase: str, zero_grad: bool) -> None:
+        """Say what the last phase of a step (`.`) left in the table ("": a step done)."""
+        note = PHASE_NOTES.get((phase, zero_grad), "")
+        if note != self.phase_note:
+            self.phase_note = note
+            self.show_subtitle()
+
+    def show_subtitle(self) -> None:
+        sort = "sorted by |grad| (g)" if self.sorted_by_grad else "g: sort by |grad|"
+        self.border_subtitle = f"{self.phase_note} · {sort}" if self.phase_note else sort
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         if str(event.column_key.value) == "grad" or self.sorted_by_grad:
