@@ -216,4 +216,4 @@ def graph_gone(shown: Any, step: int, key: str) -> str:
     if shown is not None and shown.step > step:
         return (f"Step {step}'s graph was replaced as training went on (now step {shown.step}): "
                 f"press {key} again, after pausing with space to hold the graph still")  # fmt: skip
-    return f"Step {step}'s graph is gone: the run was reset; take a step (n), then {key}"
+    return f"The graph of step {step} is gone: the run was reset; take a step (n), then {key}"
