@@ -139,3 +139,19 @@ async def test_rows_given_before_the_table_is_mounted_are_shown(trainer):
         await pilot.pause()
         assert table.row_count == len(rows)
         assert str(table.get_cell_at((0, 0))) == "C0.K"
+
+
+async def test_a_norm_that_grows_longer_is_drawn_whole(trainer):
+    """Before: the columns kept the width of the first numbers, and a later norm such as
+    1.464e-05 was drawn cut (`1.464e`) in a pane with room to spare."""
+    app = App()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = TensorParamTable()
+        await app.mount(table)
+        rows = tv.param_rows(trainer)
+        table.set_rows([replace(r, grad_norm=0.5, update_norm=0.25) for r in rows])
+        await pilot.pause()
+        table.set_rows([replace(r, grad_norm=1.464e-05, update_norm=8.383e-10) for r in rows])
+        await pilot.pause()
+        shown = app.export_screenshot().replace("&#160;", " ")
+        assert "1.464e-05" in shown and "8.383e-10" in shown
