@@ -130,7 +130,9 @@ class FiltersScreen(_Refreshing):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#filters-box").border_title = "Conv filters (escape closes)"
+        self.query_one(
+            "#filters-box"
+        ).border_title = "Conv filters (left/right: another image; escape closes)"
         self.query_one(FilterView).focus()
 
     def show_filters(self, filters: Any, maps: Any) -> None:
