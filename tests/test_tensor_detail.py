@@ -85,6 +85,8 @@ def test_matmul_in_matrix_form_with_small_values_and_a_markup_label():
     leaf = describe_tensor(snap, next(n.index for n in snap.nodes if n.label == "[b]A[/b]"))
     assert "a leaf" in leaf.plain and "grad values:\n        0.5        -1\n" in leaf.plain
     assert "the loss itself: G = 1" in describe_tensor(snap, snap.root).plain
+    # an unlabelled node is named by its index (before: "matmul = matmul 2x1", the op twice)
+    assert text.startswith(f"node {mm} = matmul 2x1  (float64)\n")
 
 
 def test_tree_snapshot_paths_go_from_the_loss_down():

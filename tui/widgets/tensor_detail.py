@@ -114,7 +114,7 @@ def describe_tensor(snap: Any, i: int, after_summaries: Text | None = None) -> T
     (in a small pane the first lines are what shows)."""
     node = snap.node(i)
     text = Text()
-    text.append(node_name(node), "bold")
+    text.append(node.label or f"node {i}", "bold")  # not the op twice: `node 5 = sumsq`
     text.append(f" = {op_display(node.op)} {shape_text(node.shape)}", "bold cyan")
     text.append(f"  ({node.dtype})\n")
     rule = RULES.get(node.op)
