@@ -131,7 +131,7 @@ class Heatmap(StripsView):
         Binding("pagedown", "move(8, 0)", show=False),
         Binding("home", "jump(0)", show=False),
         Binding("end", "jump(1)", show=False),
-        *bindings("heatmap"),  # m
+        *bindings("heatmap"),  # C: shades
     ]
 
     class CursorMoved(Message):
@@ -303,7 +303,7 @@ class ArrayPairView(Vertical):
         head.append("  |  ")
         grad_text = "grads: none yet" if grads is None else f"grads (|max| {right.scale:.4g})"
         head.append(grad_text, "underline")
-        head.append("\norange < 0 < blue; arrows move the cursor, m: shades", "dim")
+        head.append("\norange < 0 < blue; arrows move the cursor, C: shades", "dim")
         self.query_one("#pair-head", Static).update(head)
         self._describe(*left.cursor)
 
