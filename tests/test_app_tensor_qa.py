@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from apphelp import step, wait_for
+from apphelp import notices, status, step, wait_for
 
 from micrograd.train import TrainConfig
 from tui.app import MicrogradApp
@@ -66,3 +66,15 @@ async def test_a_nodes_arrays_are_titled_data_and_grads_a_parameters_weights_and
         assert str(app.screen.query_one("#array-box").border_title) == (
             "L0.W: weights | grads (escape closes)"
         )
+
+
+async def test_G_on_the_tensor_engine_says_phase_stepping_is_the_scalar_engines():
+    """Before: G put "zero_grad off" in red in the status line of a tensor run, where nothing
+    skips zero_grad (only `.`, phase stepping, does, and it is the scalar engine's)."""
+    app = MicrogradApp(MOONS, paused=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.tensor.active)
+        await pilot.press("G")
+        await wait_for(pilot, lambda: any("scalar engine" in n for n in notices(app)))
+        assert app.mirror.zero_grad and "zero_grad off" not in status(app)
+        assert "E switches" in notices(app)[-1]

@@ -406,6 +406,10 @@ class MicrogradApp(GuardedApp[int]):
             self.show_run()
 
     def action_toggle_zero_grad(self) -> None:
+        if self.tensor.active and self.mirror.zero_grad:  # nothing there would skip it
+            self.notify("G skips zero_grad in phase stepping (.), the scalar engine's: "
+                        "E switches engine", timeout=4)  # fmt: skip
+            return
         self.mirror.toggle_zero_grad()
         self.show_run()
 
