@@ -10,11 +10,16 @@ from apphelp import notices, status, step, wait_for
 from micrograd.train import TrainConfig
 from tui.app import MicrogradApp
 from tui.screens.tensor import ArrayScreen
-from tui.widgets.graph import GraphTree
 from tui.widgets.heatmap import ArrayPairView, Heatmap
 from tui.widgets.tensor_params import TensorParamTable
 
 MOONS = TrainConfig(engine="tensor", samples=40, hidden=(4,), lr=0.1, steps=100_000, seed=7)
+
+
+async def one_step(pilot, app) -> None:
+    await wait_for(pilot, lambda: app.tensor.active)
+    await pilot.press("n")
+    await wait_for(pilot, lambda: step(app) == 1)
 
 
 async def shown_pair(pilot, app) -> ArrayPairView:
@@ -28,10 +33,9 @@ async def test_the_array_screens_shades_hint_names_the_key_that_switches_them():
     """Before: the hint read `m: shades`; m opens the message log, C switches the shades."""
     app = MicrogradApp(MOONS, paused=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.tensor.active)
-        await pilot.press("n")
+        await one_step(pilot, app)
         table = app.query_one(TensorParamTable)
-        await wait_for(pilot, lambda: step(app) == 1 and table.row_count == 4)
+        await wait_for(pilot, lambda: table.row_count == 4)
         table.focus()
         await pilot.press("enter")
         pair = await shown_pair(pilot, app)
@@ -43,29 +47,6 @@ async def test_the_array_screens_shades_hint_names_the_key_that_switches_them():
         await pilot.pause()
         assert app.screen is screen  # nothing opened over it
         assert [h.shades for h in pair.query(Heatmap)] == [not s for s in before]
-
-
-async def test_a_nodes_arrays_are_titled_data_and_grads_a_parameters_weights_and_grads():
-    """Before: A on a graph node titled its screen `node 5: relu: weights | grads`."""
-    app = MicrogradApp(MOONS, paused=True)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.tensor.active)
-        await pilot.press("n")
-        tree = app.query_one(GraphTree)
-        await wait_for(pilot, lambda: tree.snapshot is not None and tree.step == 1)
-        tree.focus()
-        await pilot.press("A")
-        await shown_pair(pilot, app)
-        title = str(app.screen.query_one("#array-box").border_title)
-        assert title.startswith("node ") and "data | grads" in title and "weights" not in title
-        await pilot.press("escape")
-        table = app.query_one(TensorParamTable)
-        table.focus()
-        await pilot.press("enter")
-        await shown_pair(pilot, app)
-        assert str(app.screen.query_one("#array-box").border_title) == (
-            "L0.W: weights | grads (escape closes)"
-        )
 
 
 async def test_G_on_the_tensor_engine_says_phase_stepping_is_the_scalar_engines():

@@ -6,7 +6,7 @@ view. The app must never crash (issue 13's key storm, on issue 15's views)."""
 from __future__ import annotations
 
 from apphelp import step, wait_for
-from test_crash import back_to_training, storm, storm_keys
+from test_crash import back_to_training, counting_quits, storm, storm_keys
 
 from micrograd.train import TrainConfig
 from tui.app import MicrogradApp
@@ -34,12 +34,7 @@ async def test_a_seeded_key_storm_on_a_conv_run_with_resizes_leaves_it_training(
 ):
     monkeypatch.chdir(tmp_path)  # s, e, w and p write into the current folder
     app = MicrogradApp(CONV)
-    quits: list[int] = []
-
-    async def no_quit() -> None:
-        quits.append(1)
-
-    app.action_quit = no_quit  # a key storm may well press q (or pick Quit in the palette)
+    counting_quits(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: step(app) >= 2, timeout=30)
         # first the tensor views' keys alone (the run stays a conv run on digits) ...
