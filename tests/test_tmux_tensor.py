@@ -101,7 +101,6 @@ def test_tensor_walk_and_check_in_a_terminal(term: Terminal, size: tuple[int, in
     type_keys(term, "c")
     term.wait_for(lambda s: "Gradient check of L1[" in s, "the check's notice")
     type_keys(term, "m")  # the message log: the notice whole, at 80 columns too
-    # the log open (at 120 columns the bar under it shows the whole verdict already)
     text = term.wait_for(lambda s: "Messages:" in s and "agree" in s, "the verdict in the log")
     assert "numeric" in text and "DISAGREE" not in text
     close(term, "Messages:")

@@ -597,7 +597,10 @@ class MicrogradApp(GuardedApp[int]):
         except WriteError as exc:
             self.notify(f"Could not save the screenshot: {exc}", severity="error", timeout=8)
             return
-        self.notify(f"Saved the screen to {written}{taken_note(path, written)}", timeout=4)
+        self.notify(  # the file's name first: at 80 columns the bar cuts a long folder's end
+            f"Saved the screen as {written.name}{taken_note(path, written)} in {written.parent}",
+            timeout=4,
+        )
 
     # leaving
     async def action_quit(self) -> None:

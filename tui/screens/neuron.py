@@ -21,15 +21,15 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.formatting import fmt_number
 from tui.protocol import NeuronView
-from tui.screens.on_top import OnTop
+from tui.screens.modal import Modal
 from tui.widgets.dataset import POINT_COLOURS
+from tui.widgets.scroll import ScrollBox
 
 NEURON = re.compile(r"^L(\d+)\.N(\d+)(?:[. ]|$)")  # a neuron's name (+ its sample), a parameter's
 GRID = (48, 16)  # grid points asked for (cols, rows); the heatmap shows one per cell
@@ -141,7 +141,7 @@ def formula(view: NeuronView) -> Text:
     return text
 
 
-class NeuronScreen(OnTop, ModalScreen[None]):
+class NeuronScreen(Modal[None]):
     """One neuron: its output over the input plane (or per sample), its weights and grads."""
 
     BINDINGS = [
@@ -163,12 +163,13 @@ class NeuronScreen(OnTop, ModalScreen[None]):
         self.last_view: NeuronView | None = None
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="neuron") as box:  # titled here: see HelpScreen.compose
+        with ScrollBox(id="neuron") as box:  # titled here: see HelpScreen.compose
             box.border_title = f"Neuron {self.name_shown} (escape closes)"
             yield Static(f"asking the training process for {self.name_shown} …", id="neuron-head")
             with Horizontal(id="neuron-body"):
                 yield Static("", id="neuron-map")
                 yield Static("", id="neuron-weights")
+        yield from self.foot()
 
     def on_mount(self) -> None:
         self.ask()

@@ -16,10 +16,9 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.screens.on_top import OnTop
+from tui.screens.modal import Modal
 from tui.widgets.engines import EnginesView
 from tui.widgets.filters import FilterView
 from tui.widgets.heatmap import ArrayPairView, Heatmap, element_index
@@ -27,7 +26,7 @@ from tui.widgets.heatmap import ArrayPairView, Heatmap, element_index
 REFRESH_EVERY = 1.0  # seconds between refreshes while training runs
 
 
-class _Refreshing(OnTop, ModalScreen[None]):
+class _Refreshing(Modal[None]):
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("q", "close", "Close", show=False),
@@ -77,6 +76,7 @@ class ArrayScreen(_Refreshing):
             yield ArrayPairView(shades=self.shades)
             yield Static("c: check the gradient of the element under the cursor",
                          id="array-check", markup=False)  # fmt: skip
+        yield from self.foot()
 
     def action_check(self) -> None:
         pair = self.query_one(ArrayPairView)
@@ -128,6 +128,7 @@ class FiltersScreen(_Refreshing):
     def compose(self) -> ComposeResult:
         with Vertical(id="filters-box", classes="tensor-modal"):
             yield FilterView()
+        yield from self.foot()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -149,7 +150,7 @@ class FiltersScreen(_Refreshing):
         self._ask(self.index)
 
 
-class EnginesScreen(OnTop, ModalScreen[None]):
+class EnginesScreen(Modal[None]):
     """The current config's first step on both engines, side by side."""
 
     BINDINGS = [
@@ -161,6 +162,7 @@ class EnginesScreen(OnTop, ModalScreen[None]):
         with Vertical(id="engines-box", classes="tensor-modal"):
             yield EnginesView()
             yield Static("", id="engines-note", markup=False)
+        yield from self.foot()
 
     def on_mount(self) -> None:
         self.query_one("#engines-box").border_title = "Same step, two engines (escape closes)"

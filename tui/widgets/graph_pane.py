@@ -82,6 +82,24 @@ class GraphPane(Vertical):
     def detail(self) -> NodeDetail:
         return self.query_one(NodeDetail)
 
+    # -- the focus: in a small terminal the Graph's row grows while the Graph has it (app.tcss)
+    def on_descendant_focus(self) -> None:
+        self.call_later(self._mark_focus)
+
+    def on_descendant_blur(self) -> None:
+        self.call_later(self._mark_focus)
+
+    def _mark_focus(self) -> None:
+        if self.parent is not None:
+            self.parent.set_class(self.has_focus_within, "-graph-focus")
+            self.call_after_refresh(self._cursor_in_view)
+
+    def _cursor_in_view(self) -> None:
+        """The tree's cursor line on screen, in the tree made smaller by the focused detail."""
+        tree = self.tree
+        if tree.cursor_node is not None:
+            tree.scroll_to_node(tree.cursor_node, animate=False)
+
     # -- what arrives ---------------------------------------------------------------------------
     def clear(self) -> None:
         """A new run: the old graph no longer applies."""
@@ -107,10 +125,10 @@ class GraphPane(Vertical):
             self.app.notify(f"Gradient check of {c.name}: {c.error}", severity="warning", timeout=8)
         else:
             verdict = "agree" if c.ok else "DISAGREE"
-            self.app.notify(
-                f"Gradient check of {c.name} (step {c.step}): analytic {fmt_number(c.analytic)}, "
-                f"numeric {fmt_number(c.numeric)}, relative error {c.relative_error:.1e}: "
-                f"{verdict}",
+            self.app.notify(  # the verdict first: at 80 columns the bar cuts the line's end
+                f"Gradient check of {c.name} (step {c.step}): {verdict}, relative error "
+                f"{c.relative_error:.1e} (analytic {fmt_number(c.analytic)}, "
+                f"numeric {fmt_number(c.numeric)})",
                 severity="information" if c.ok else "warning",
                 timeout=8,
             )
@@ -191,9 +209,8 @@ class GraphPane(Vertical):
             self.walk = BackpropWalk(tree.snapshot, tree.step)
             tree.focus()
             self.app.notify(
-                f"Backprop through step {tree.step}'s graph, {len(tree.snapshot)} nodes, "
-                "loss first: b next node, B or escape stops"
-                + ("" if self._walk_detail().display else " (z: zoom to see the detail)"),
+                f"Backprop, step {tree.step} ({len(tree.snapshot)} nodes): b next node, "
+                "B stops, tab: scroll the detail",
                 timeout=4,
             )
         step = self.walk.advance()
@@ -221,9 +238,8 @@ class GraphPane(Vertical):
         self.walk = walk
         tree.focus()
         self.app.notify(
-            f"Backprop through step {tree.step}'s tensor graph, {walk.total} nodes with a "
-            "gradient, loss first: b next node, B or escape stops"
-            + ("" if self._walk_detail().display else " (z: zoom to see the detail)"),
+            f"Backprop, step {tree.step}'s tensor graph ({walk.total} nodes with a gradient): "
+            "b next node, B stops, tab: scroll the detail",
             timeout=4,
         )
         self.backprop_next()

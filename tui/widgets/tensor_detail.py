@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 from rich.style import Style
 from rich.text import Text
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from micrograd.tensor import RULES
@@ -32,6 +31,8 @@ from tui.widgets.heatmap import (
     scale_of,
     shade_of,
 )
+from tui.widgets.node_detail import NodeDetail
+from tui.widgets.scroll import ScrollBox
 
 OP_NAMES = {"@": "matmul", "+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
 MAX_USERS = 8  # consumers listed by name
@@ -256,9 +257,10 @@ def heatmap_text(
     return text
 
 
-class TensorNodeDetail(VerticalScroll, can_focus=False):
+class TensorNodeDetail(ScrollBox):
     """Scrollable detail of the tensor graph node under the tree's cursor: its rule, summaries
-    and heatmaps, or the backprop walk's text while walking."""
+    and heatmaps, or the backprop walk's text while walking. It takes the focus (tab from the
+    tree) to scroll by keys, as the scalar one does (`tui.widgets.node_detail`)."""
 
     HINT = "Move the cursor in the graph to see how an array node was computed."
 
@@ -268,6 +270,7 @@ class TensorNodeDetail(VerticalScroll, can_focus=False):
         self._shown: tuple[Any, int, Text | None, Sequence[int] | None] | None = None
 
     def compose(self):
+        self.border_title = NodeDetail.TITLE
         yield Static(self.HINT, id="tensor-detail")
 
     def show_node(
