@@ -194,6 +194,8 @@ async def test_A_opens_the_selected_nodes_arrays(monkeypatch):
         await wait_for(pilot, lambda: isinstance(app.screen, ArrayScreen))
         pair = app.screen.query_one(ArrayPairView)
         await wait_for(pilot, lambda: pair.name_shown.startswith("node "))
+        title = str(app.screen.query_one("#array-box").border_title)  # not "weights | grads"
+        assert title == f"{pair.name_shown}: data | grads (escape closes)"
         root = tree.snapshot.node(tree.snapshot.root)
         assert pair.name_shown == f"node {root.index}: + loss"
         assert (

@@ -185,3 +185,33 @@ async def test_c_in_an_array_screen_checks_the_element_under_the_cursor(size):
         check_line = screen.query_one("#array-check")
         await wait_for(pilot, lambda: "agree" in str(check_line.render()))
         assert screen.checking == (0, 1)
+
+
+async def test_asking_for_a_replaced_graph_says_training_moved_on_and_what_to_press():
+    """b, c or A reach the training process after it replaced the graph the app showed (the
+    run went on): before, the notice read "The graph of step N is gone (reset?)", though
+    nothing was reset."""
+    from tui.protocol import AskNodeArrays, AskTensorWalk, CheckGradient
+
+    app = MicrogradApp(MOONS, paused=True)
+    async with app.run_test(size=SIZES[0]) as pilot:
+        await two_steps(app, pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.query_one(GraphTree).step == 3)
+        asks = [(AskTensorWalk(1), "b"), (CheckGradient(1, index=0, element=()), "c"),
+                (AskNodeArrays(1, 0), "A")]  # fmt: skip
+        for command, key in asks:
+            app.session.send(command)  # as the app sent it when step 1's graph was shown
+            await wait_for(pilot, lambda key=key: f"press {key} again" in last_notice(app))
+            text = last_notice(app)
+            assert "Step 1's graph was replaced" in text and "now step 3" in text, text
+            assert "reset" not in text and "space" in text
+        await pilot.press("r")
+        await wait_for(pilot, lambda: step(app) == 0)
+        app.session.send(AskTensorWalk(3))
+        await wait_for(pilot, lambda: "the run was reset" in last_notice(app))
+        assert "take a step (n), then b" in last_notice(app)
+
+
+def last_notice(app) -> str:
+    return (notices(app) or [""])[-1]

@@ -274,7 +274,7 @@ async def test_g_and_the_samples_branch_say_they_need_the_scalar_engine():
         await wait_for(pilot, lambda: step(app) == 1 and tree(app).snapshot is not None)
         await pilot.press("G")
         assert "zero_grad off" not in status(app)
-        assert any("skipping of zero_grad works on the scalar engine" in n for n in notices(app))
+        assert any("G (skip zero_grad) works on the scalar engine" in n for n in notices(app))
         app.query_one(BoundaryView).focus()
         await pilot.press("enter")
         await wait_for(pilot, lambda: any("branch of a sample works on the scalar" in n

@@ -189,6 +189,18 @@ async def storm(pilot, keys: list[str], n: int, seed: int, burst: int = 20) -> N
         assert app.is_running, f"the app ended after {start + burst} keys"
 
 
+def counting_quits(app) -> list[int]:
+    """Quit counted, not performed: a key storm may well press q (or pick Quit in the
+    palette)."""
+    quits: list[int] = []
+
+    async def no_quit() -> None:
+        quits.append(1)
+
+    app.action_quit = no_quit
+    return quits
+
+
 async def back_to_training(pilot, app) -> None:
     """Close whatever the storm left open, then take one step: the run still trains."""
     for _ in range(10):
@@ -210,12 +222,7 @@ async def test_a_seeded_key_storm_over_every_key_leaves_the_app_alive_and_traini
 ):
     monkeypatch.chdir(tmp_path)  # s, e, w and p write into the current folder
     app = MicrogradApp(FAST)
-    quits: list[int] = []
-
-    async def no_quit() -> None:
-        quits.append(1)
-
-    app.action_quit = no_quit  # a key storm may well press q (or pick Quit in the palette)
+    counting_quits(app)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: step(app) >= 2)
         before = rss_mib()

@@ -85,6 +85,8 @@ def test_matmul_in_matrix_form_with_small_values_and_a_markup_label():
     leaf = describe_tensor(snap, next(n.index for n in snap.nodes if n.label == "[b]A[/b]"))
     assert "a leaf" in leaf.plain and "grad values:\n        0.5        -1\n" in leaf.plain
     assert "the loss itself: G = 1" in describe_tensor(snap, snap.root).plain
+    # an unlabelled node is named by its index (before: "matmul = matmul 2x1", the op twice)
+    assert text.startswith(f"node {mm} = matmul 2x1  (float64)\n")
 
 
 def test_tree_snapshot_paths_go_from_the_loss_down():
@@ -121,5 +123,7 @@ def test_heatmaps_of_data_and_grad_fit_the_width_and_say_what_they_show():
     assert narrow[0].startswith("heatmap (rows 0-15 of 40, cols 0-14 of 70;")
     shaded = [line for line in narrow if line and line[0] in " ·-=≡+*#"]
     assert len(shaded) == 2 * 16 and set("".join(shaded)) <= set(" ·-=≡+*#")  # data, grad
+    # a scalar: one row, one column (before: "1 rows, 1 cols")
+    assert heatmap_text(snap.node(snap.root), 80).plain.startswith("heatmap (1 row, 1 col;")
     assert all(len(line) <= 30 for line in shaded)  # the maps fit (text lines may wrap)
     assert matrix_cell((4, 3, 2), (1, 2, 1)) == (1, 5) and matrix_cell((7,), (4,)) == (0, 4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from micrograd.train import TrainConfig, Trainer
 from tui import tensor_views as tv
 from tui.formatting import fmt_number
 from tui.screens.tensor import ArrayScreen, EnginesScreen, FiltersScreen
-from tui.widgets.filters import FilterView
+from tui.widgets.digits import SHADES
+from tui.widgets.filters import FilterView, filters_text, maps_text
 from tui.widgets.heatmap import ArrayPairView, Heatmap
 from tui.widgets.tensor_params import TensorParamTable
 
@@ -139,3 +141,62 @@ async def test_rows_given_before_the_table_is_mounted_are_shown(trainer):
         await pilot.pause()
         assert table.row_count == len(rows)
         assert str(table.get_cell_at((0, 0))) == "C0.K"
+
+
+async def test_a_norm_that_grows_longer_is_drawn_whole(trainer):
+    """Before: the columns kept the width of the first numbers, and a later norm such as
+    1.464e-05 was drawn cut (`1.464e`) in a pane with room to spare."""
+    app = App()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = TensorParamTable()
+        await app.mount(table)
+        rows = tv.param_rows(trainer)
+        table.set_rows([replace(r, grad_norm=0.5, update_norm=0.25) for r in rows])
+        await pilot.pause()
+        table.set_rows([replace(r, grad_norm=1.464e-05, update_norm=8.383e-10) for r in rows])
+        await pilot.pause()
+        shown = app.export_screenshot().replace("&#160;", " ")
+        assert "1.464e-05" in shown and "8.383e-10" in shown
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_filters_and_maps_wider_than_the_screen_wrap_instead_of_being_cut(size):
+    """Before: at 80 columns a second conv layer's grads (8 input channels: weights | grads is
+    115 columns) and the first layer's 8 feature maps (136 columns) ran off the right edge, and
+    left/right (the keys that would scroll there) step through images instead."""
+    t = Trainer(replace(CONV, conv=(8, 16), hidden=(8,)))
+    t.step()
+    app = Host(t)
+    async with app.run_test(size=size) as pilot:
+        app.push_screen(FiltersScreen(app.ask_filters, index=0))
+        view = None
+        for _ in range(20):
+            await pilot.pause()
+            view = app.screen.query_one(FilterView)
+            if str(view.query_one("#maps-text").render()):
+                break
+        width = view.scrollable_content_region.width
+        lines = [
+            line
+            for part in ("#filters-text", "#maps-text")
+            for line in str(view.query_one(part).render()).splitlines()
+        ]
+        assert max(map(len, lines)) <= width, (width, max(lines, key=len))
+
+        # every element is still drawn: the shading the same as on a screen wide enough
+        def cells(lines: list[str]) -> Counter:
+            shading = [line for line in lines if line.strip() and set(line) <= CELL_CHARS]
+            return Counter("".join(shading).replace(" ", "").replace("|", ""))
+
+        wide = [
+            line
+            for text in (filters_text(tv.conv_filters(t)), maps_text(tv.feature_maps(t, 0)))
+            for line in text.plain.splitlines()
+        ]
+        assert max(map(len, wide)) > width  # what was cut before
+        assert cells(lines) == cells(wide) and sum(cells(wide).values()) > 1000
+        title = str(app.screen.query_one("#filters-box").border_title)
+        assert "left/right: another image" in title
+
+
+CELL_CHARS = set(" |·-=≡+*#") | set(SHADES)

@@ -420,9 +420,12 @@ class MicrogradApp(GuardedApp[int]):
             self.show_run()
 
     def action_toggle_zero_grad(self) -> None:
-        if not self.tensor.scalar_only("skipping of zero_grad"):
-            self.mirror.toggle_zero_grad()
-            self.show_run()
+        if self.tensor.active:  # the tensor engine's steps always zero the grads
+            self.notify("G (skip zero_grad) works on the scalar engine only: "
+                        "E switches engine", timeout=4)  # fmt: skip
+            return
+        self.mirror.toggle_zero_grad()
+        self.show_run()
 
     def action_change_speed(self, faster: bool) -> None:
         self.mirror.change_speed(faster)

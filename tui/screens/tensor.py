@@ -103,7 +103,8 @@ class ArrayScreen(_Refreshing):
     def on_mount(self) -> None:
         super().on_mount()
         box = self.query_one("#array-box")
-        box.border_title = f"{self.array_name}: weights | grads (escape closes)"
+        shown = "data" if self.array_name.startswith("node ") else "weights"  # a graph node's
+        box.border_title = f"{self.array_name}: {shown} | grads (escape closes)"
         self.query_one(Heatmap).focus()
 
     def show_arrays(self, arrays: Any) -> None:
@@ -131,7 +132,9 @@ class FiltersScreen(_Refreshing):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#filters-box").border_title = "Conv filters (escape closes)"
+        self.query_one(
+            "#filters-box"
+        ).border_title = "Conv filters (left/right: another image; escape closes)"
         self.query_one(FilterView).focus()
 
     def show_filters(self, filters: Any, maps: Any) -> None:

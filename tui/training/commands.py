@@ -57,7 +57,7 @@ from tui.protocol import (
     Stop,
 )
 from tui.training.edits import data_edited, edit_data, history_csv
-from tui.training.shown_graph import ShownGraph, forward_root, sample_tags
+from tui.training.shown_graph import ShownGraph, forward_root, graph_gone, sample_tags
 from tui.training.views import neuron_report
 
 if TYPE_CHECKING:
@@ -257,7 +257,7 @@ def check_gradient(run: TrainingLoop, c: CheckGradient) -> None:
     on; `c.step` says which graph the app shows."""
     shown = run.shown
     if shown is None or shown.step != c.step:
-        run.send(Notice(f"The graph of step {c.step} is gone (reset?): take a step", "warning"))
+        run.send(Notice(graph_gone(run.shown, c.step, "c"), "warning"))
         return
     if c.element is not None:  # a tensor node's element
         run.send(shown.check(index=c.index, name=c.name, element=c.element))

@@ -227,3 +227,13 @@ def neuron_view(
     outputs = model.predict_neuron(X, layer, neuron)
     samples = tuple((tuple(map(float, x)), int(t), o) for x, t, o in zip(X, y, outputs))
     return NeuronView(**common, samples=samples)
+
+
+def graph_gone(shown: Any, step: int, key: str) -> str:
+    """What to tell the learner when `key` (b, c, A) asked about step `step`'s graph and the
+    training process no longer keeps it: training went on (a later step's graph replaced it)
+    or the run was reset."""
+    if shown is not None and shown.step > step:
+        return (f"Step {step}'s graph was replaced as training went on (now step {shown.step}): "
+                f"press {key} again, after pausing with space to hold the graph still")  # fmt: skip
+    return f"The graph of step {step} is gone: the run was reset; take a step (n), then {key}"

@@ -42,7 +42,7 @@ from tui.protocol import (
     TensorModel,
     TensorWalkReport,
 )
-from tui.training.shown_graph import put_back
+from tui.training.shown_graph import graph_gone, put_back
 from tui.training.views import bounds_of, grid_points
 
 NEURON_TABLE_ROWS = 500  # samples in the neuron view's table (more than two inputs)
@@ -211,7 +211,7 @@ def ask_node_arrays(run: TrainingLoop, c: AskNodeArrays) -> None:
     if isinstance(shown, TensorShown) and shown.step == c.step:
         arrays = shown.arrays(c.index)
     if arrays is None:
-        run.send(Notice(f"The graph of step {c.step} is gone (reset?): take a step", "warning"))
+        run.send(Notice(graph_gone(run.shown, c.step, "A"), "warning"))
     else:
         run.send(ArrayReport(arrays))
 
@@ -219,7 +219,7 @@ def ask_node_arrays(run: TrainingLoop, c: AskNodeArrays) -> None:
 def ask_tensor_walk(run: TrainingLoop, c: AskTensorWalk) -> None:
     shown = run.shown
     if not isinstance(shown, TensorShown) or shown.step != c.step:
-        run.send(Notice(f"The graph of step {c.step} is gone (reset?): take a step", "warning"))
+        run.send(Notice(graph_gone(run.shown, c.step, "b"), "warning"))
         return
     run.send(shown.walk())
 

@@ -44,6 +44,10 @@ def op_display(op: str) -> str:
     return OP_NAMES.get(op, op) if op else "leaf"
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def shape_text(shape: Sequence[int]) -> str:
     return "x".join(map(str, shape)) if shape else "scalar"
 
@@ -115,7 +119,7 @@ def describe_tensor(snap: Any, i: int, after_summaries: Text | None = None) -> T
     (in a small pane the first lines are what shows)."""
     node = snap.node(i)
     text = Text()
-    text.append(node_name(node), "bold")
+    text.append(node.label or f"node {i}", "bold")  # not the op twice: `node 5 = sumsq`
     text.append(f" = {op_display(node.op)} {shape_text(node.shape)}", "bold cyan")
     text.append(f"  ({node.dtype})\n")
     rule = RULES.get(node.op)
@@ -220,8 +224,9 @@ def heatmap_text(
     stacked = side < min(8, shown_cols) or grad is None
     cols = max(1, min(shown_cols, (width // per) if stacked else side))
     mark = matrix_cell(node.shape, element) if element else None
-    where = f"rows 0-{shown_rows - 1} of {rows}" if shown_rows < rows else f"{rows} rows"
-    where += f", cols 0-{cols - 1} of {total_cols}" if cols < total_cols else f", {cols} cols"
+    where = f"rows 0-{shown_rows - 1} of {rows}" if shown_rows < rows else plural(rows, "row")
+    where += f", cols 0-{cols - 1} of {total_cols}" if cols < total_cols else ", "
+    where += plural(cols, "col") if cols >= total_cols else ""
     text.append("heatmap", "underline")
     text.append(f" ({where}; orange < 0 < blue)\n", "dim")
     left = heat_lines(data, cols, shades, mark)

@@ -20,6 +20,9 @@ from tui.widgets.tensor_detail import shape_text
 
 COLUMNS = (("name", "name"), ("shape", "shape"), ("|value|", "value"), ("|grad|", "grad"),
            ("|update|", "update"))  # fmt: skip
+# The norms' columns: as wide as the widest norm fmt_number writes (`1.464e-05`), so a norm that
+# grows longer is drawn whole (update_cell keeps a column's width; name and shape never change).
+NUMBER_WIDTH = 9
 
 
 class TensorParamTable(DataTable):
@@ -44,7 +47,8 @@ class TensorParamTable(DataTable):
 
     def on_mount(self) -> None:
         for label, key in COLUMNS:
-            self.add_column(label, key=key)
+            width = NUMBER_WIDTH if key in ("value", "grad", "update") else None
+            self.add_column(label, key=key, width=width)
         if self._waiting is not None:
             self.set_rows(self._waiting)
 
