@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from textual.app import App
+from textual.cache import LRUCache
 
 from micrograd.train import TrainConfig, Trainer
 from tui import tensor_views as tv
@@ -139,3 +140,25 @@ async def test_rows_given_before_the_table_is_mounted_are_shown(trainer):
         await pilot.pause()
         assert table.row_count == len(rows)
         assert str(table.get_cell_at((0, 0))) == "C0.K"
+
+
+def _cached_entries(table: TensorParamTable) -> int:
+    """Entries held by the table's render caches (Textual's LRU caches on the widget)."""
+    return sum(len(c) for c in vars(table).values() if isinstance(c, LRUCache))
+
+
+async def test_the_table_holds_no_more_as_updates_go_on(trainer):
+    """Every update is drawn once and never again; the table's caches keep what they drew for
+    a screen's worth of rows, not for every update (the app's memory grew for good)."""
+    app = Host(trainer)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.query_one(TensorParamTable)
+        rows = tv.param_rows(trainer)
+        held = []
+        for k in range(1, 151):
+            table.set_rows([replace(r, value_norm=r.value_norm + k) for r in rows])
+            await pilot.pause()
+            if k in (60, 150):
+                held.append(_cached_entries(table))
+        assert str(table.get_cell_at((0, 2))) == fmt_number(rows[0].value_norm + 150)
+        assert held[1] <= held[0], held
