@@ -110,7 +110,8 @@ class TensorPanes:
         v = r.view
         app = self.app
         try:
-            app.query_one("#tparams").set_rows(v.params)
+            running = app.mirror.state == "running"
+            app.query_one("#tparams").offer(v.params, running, busy=app.keys_busy())
         except NoMatches:  # not mounted yet, or the app is leaving
             return
         app.query_one(
