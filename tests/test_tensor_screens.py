@@ -10,12 +10,15 @@ import pytest
 from textual.app import App
 from textual.cache import LRUCache
 
+from micrograd.tensor import snapshot as tensor_snapshot
 from micrograd.train import TrainConfig, Trainer
 from tui import tensor_views as tv
 from tui.formatting import fmt_number
 from tui.screens.tensor import ArrayScreen, EnginesScreen, FiltersScreen
 from tui.widgets.filters import FilterView
+from tui.widgets.graph import GraphTree
 from tui.widgets.heatmap import ArrayPairView, Heatmap
+from tui.widgets.tensor_detail import TensorTreeSnapshot
 from tui.widgets.tensor_params import TensorParamTable
 
 CSS = str(Path(__file__).parents[1] / "tui" / "app.tcss")
@@ -161,4 +164,32 @@ async def test_the_table_holds_no_more_as_updates_go_on(trainer):
             if k in (60, 150):
                 held.append(_cached_entries(table))
         assert str(table.get_cell_at((0, 2))) == fmt_number(rows[0].value_norm + 150)
+        assert held[1] <= held[0], held
+
+
+class TreeHost(App):
+    CSS_PATH = CSS
+
+    def compose(self):
+        yield GraphTree()
+
+
+async def test_the_graph_tree_holds_no_more_as_graphs_go_on(trainer):
+    """While training runs a new graph of the same shape comes every 2 s and is relabelled in
+    place; the tree's rendered lines of older graphs are not kept for good."""
+    snap = TensorTreeSnapshot(tensor_snapshot(trainer.last_root))
+    app = TreeHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(GraphTree)
+        tree.set_snapshot(snap, 1)
+        tree.root.expand_all()
+        await pilot.pause()
+        assert len(tree.root.children) > 1
+        held = []
+        for k in range(2, 252):
+            tree.set_snapshot(snap, k)
+            await pilot.pause()
+            if k in (120, 251):
+                held.append(len(tree._line_cache))
+        assert tree.step == 251 and str(tree.root.label).startswith("loss")
         assert held[1] <= held[0], held

@@ -19,6 +19,10 @@ from tui.formatting import fmt_number
 from tui.keys import bindings
 
 PAGE = 20  # children shown per page under a wide node
+# Tree keeps 1,024 rendered lines keyed by its update counters. While training runs the graph is
+# relabelled every 2 s, so the lines of older graphs are never drawn again, yet they filled the
+# cache over minutes and the app's memory grew; a few screens of lines is plenty.
+LINE_CACHE = 256
 
 
 def op_name(op: str) -> str:
@@ -72,6 +76,9 @@ class GraphTree(Tree):
         self.auto_expand = False
         self.guide_depth = 2
         self._revealed: list[TreeNode] = []  # nodes `reveal` opened, closed again when off path
+        cache = getattr(self, "_line_cache", None)  # Textual internals: skip if renamed
+        if cache is not None and hasattr(cache, "maxsize"):
+            cache.maxsize = LINE_CACHE
 
     def clear_snapshot(self) -> None:
         """A new model or dataset: the old graph no longer applies."""
