@@ -114,11 +114,10 @@ class TensorPanes:
             app.query_one("#tparams").offer(v.params, running, busy=app.keys_busy())
         except NoMatches:  # not mounted yet, or the app is leaving
             return
-        app.query_one(
-            "#loss"
-        ).border_title = (
-            f"Loss · acc train {_percent(v.train_accuracy)} test {_percent(v.test_accuracy)}"
-        )
+        title = f"Loss · acc train {_percent(v.train_accuracy)} test {_percent(v.test_accuracy)}"
+        loss = app.query_one("#loss")
+        if loss.border_title != title:  # setting it repaints the pane, even if the same
+            loss.border_title = title
         if self.images and v.page is not None:
             pane = app.query_one("#digits")
             try:
