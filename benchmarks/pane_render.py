@@ -3,12 +3,14 @@
 Runs the app headless (`App.run_test`, 120x40) on the default config (or the app's options
 --run-args) for --seconds of training, and times every call of each pane's `render_lines` (where
 Textual asks a widget for its lines: a plotext figure is built there, a DataTable's rows, a
-Tree's lines) and of the app's report handlers, per report class. Prints, for each, the number
-of calls, their median, p95 and max, and the UI time they took in all: wall-clock time, and the
-UI thread's CPU time (`time.thread_time`), which other processes on a shared machine and the
-app's own threads (the loss figure's builder) barely change, so it is the steadier figure. A
-key press that arrives during a render waits for it, so these are the repaints that hold keys
-back (benchmarks/app_latency.py measures the keys themselves, in tmux).
+Tree's lines), of the app's report handlers, per report class, of each frame (the dirty panes'
+renders and the screen update) and of each cyclic garbage collection (by generation: a full one
+stops the UI thread). Prints, for each, the number of calls, their median, p95 and max, and the
+UI time they took in all: wall-clock time, and the UI thread's CPU time (`time.thread_time`),
+which other processes on a shared machine and the app's own threads (the loss figure's builder)
+barely change, so it is the steadier figure. A key press that arrives during a render waits for
+it, so these are the repaints that hold keys back (benchmarks/app_latency.py measures the keys
+themselves, in tmux). The app freezes what is alive once started, as `run_app` does.
 
     python benchmarks/pane_render.py [--seconds 20]
     python benchmarks/pane_render.py --run-args "--engine tensor --dataset digits --conv 8,16"
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import shlex
 import statistics
 import sys
@@ -25,6 +28,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tui.training import one_blas_thread  # noqa: E402
+
+# Before numpy loads (the tensor panes import it): the training process re-imports this script
+# as it starts, and would otherwise run the tensor engine with a BLAS thread a core (4x slower
+# on 2 cores, benchmarks/README.md) instead of the app's one.
+one_blas_thread()
+
+from textual.screen import Screen  # noqa: E402
 
 from tui.app import MicrogradApp  # noqa: E402
 from tui.cli import build_parser, config_from_args  # noqa: E402
@@ -84,6 +96,36 @@ def timed_handlers(times: dict[str, Times], original):
     return report_handlers
 
 
+def timed_frames(times: Times, original):
+    """`Screen._on_timer_update`: one frame (a layout if one is due, the dirty widgets' renders,
+    the screen update written out)."""
+
+    def on_timer_update(self):
+        start, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return original(self)
+        finally:
+            times.append((time.perf_counter() - start, time.thread_time() - cpu))
+
+    return on_timer_update
+
+
+def timed_collections(times: dict[str, Times]):
+    """A `gc.callbacks` entry timing each cyclic garbage collection, by generation."""
+    started: dict[int, tuple[float, float]] = {}
+
+    def callback(phase: str, info: dict) -> None:
+        generation = info["generation"]
+        if phase == "start":
+            started[generation] = (time.perf_counter(), time.thread_time())
+        elif generation in started:
+            start, cpu = started.pop(generation)
+            took = (time.perf_counter() - start, time.thread_time() - cpu)
+            times.setdefault(f"gc generation {generation}", []).append(took)
+
+    return callback
+
+
 async def measure(seconds: float, run_args: str = "") -> dict[str, Times]:
     times: dict[str, Times] = {name: [] for name in PANES}
     originals = {cls: cls.__dict__.get("render_lines") for cls in PANES.values()}
@@ -91,18 +133,21 @@ async def measure(seconds: float, run_args: str = "") -> dict[str, Times]:
         cls.render_lines = timed(times[name], cls.render_lines)
     handlers = MicrogradApp.report_handlers
     MicrogradApp.report_handlers = timed_handlers(times, handlers)
+    frame = Screen._on_timer_update
+    Screen._on_timer_update = timed_frames(times.setdefault("frame", []), frame)
+    collections = timed_collections(times)
+    gc.callbacks.append(collections)
     try:
         args = build_parser().parse_args(["--steps", "1000000", *shlex.split(run_args)])
         app = MicrogradApp(config_from_args(args))
-        async with app.run_test(size=(120, 40)) as pilot:
-            deadline = time.monotonic() + seconds
-            while time.monotonic() < deadline:
-                await pilot.pause(0.1)
+        app.freeze_gc = True  # as `run_app` starts it
+        # plain sleeps: `pilot.pause` waits for the screen to be idle, which slowed training
+        async with app.run_test(size=(120, 40)):
+            await asyncio.sleep(seconds)
             for t in times.values():
                 t.clear()  # the first seconds warm up; measure the steady state
-            deadline = time.monotonic() + seconds
-            while time.monotonic() < deadline:
-                await pilot.pause(0.1)
+            first = app.mirror.step
+            await asyncio.sleep(seconds)
             steps = app.mirror.step
     finally:
         for cls, original in originals.items():
@@ -111,7 +156,9 @@ async def measure(seconds: float, run_args: str = "") -> dict[str, Times]:
             else:
                 cls.render_lines = original
         MicrogradApp.report_handlers = handlers
-    print(f"{seconds:g} s of training measured, at step {steps}")
+        Screen._on_timer_update = frame
+        gc.callbacks.remove(collections)
+    print(f"{seconds:g} s of training measured, steps {first} to {steps}")
     return times
 
 

@@ -80,6 +80,10 @@ class TensorPanes:
         app.query_one("#graph").mount(TensorNodeDetail(id="tdetail-pane"))
         app.query_one("#dataset").mount(DigitsPane(shades=self.shades, id="digits"))
         self.mounted = True
+        if app.freeze_gc:  # numpy and the tensor panes, as the rest at start
+            from tui.app import freeze_started
+
+            app.call_after_refresh(freeze_started)
 
     # -- a new run -------------------------------------------------------------------------------
     def new_run(self, d: DatasetView) -> None:
