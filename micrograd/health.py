@@ -51,6 +51,7 @@ class HealthReport:
     step: int
     layer_norms: tuple[float, ...]
     conditions: tuple[Condition, ...] = ()
+    layer_names: tuple[str, ...] = ()  # each norm's layer (`C0`, `L0`, ...); () for L0, L1, ...
 
 
 def norm(values: Iterable[float]) -> float:

@@ -771,13 +771,17 @@ _VJPS = {name: rule.vjp for name, rule in RULES.items()}  # what backward() look
 # -- a graph as plain data, for display --------------------------------------------------------
 
 SMALL = 64  # arrays of at most this many elements are copied whole into a snapshot
+PREVIEW = (16, 32)  # rows and columns of each array's corner a snapshot keeps for a heatmap
 
 
 @dataclass(frozen=True)
 class TensorNodeInfo:
     """One array node, as host data: op, label, shape, dtype, operands (indices) and summaries
     (min, max, mean, norm) of its data and its grad (None when no gradient reached it).
-    `data_values`/`grad_values` hold the elements (flat) of arrays of at most SMALL elements."""
+    `data_values`/`grad_values` hold the elements (flat) of arrays of at most SMALL elements;
+    `data_preview`/`grad_preview` the top-left corner (at most PREVIEW) of the array seen as a
+    matrix (`as_matrix`: a vector one row, a higher array one row per leading index), whose
+    whole size is `matrix_shape`."""
 
     index: int
     op: str
@@ -789,6 +793,9 @@ class TensorNodeInfo:
     grad_summary: tuple[float, float, float, float] | None
     data_values: tuple[float, ...] | None = None
     grad_values: tuple[float, ...] | None = None
+    data_preview: tuple[tuple[float, ...], ...] | None = None
+    grad_preview: tuple[tuple[float, ...], ...] | None = None
+    matrix_shape: tuple[int, int] = (0, 0)
 
     @property
     def is_leaf(self) -> bool:
@@ -831,8 +838,29 @@ def _values(a: Any) -> tuple[float, ...] | None:
     return tuple(float(v) for v in to_host(a).ravel())
 
 
-def snapshot(root: Tensor) -> TensorGraphSnapshot:
-    """The graph `root` depends on, each node summarised as host data (one copy per array)."""
+def matrix_shape(shape: Sequence[int]) -> tuple[int, int]:
+    """An array's shape as a heatmap's matrix: a scalar 1x1, a vector one row, a higher array
+    one row per leading index (a batch a row, a conv kernel a filter a row)."""
+    if not shape:
+        return (1, 1)
+    if len(shape) == 1:
+        return (1, int(shape[0]))
+    return (int(shape[0]), int(np.prod(shape[1:])))
+
+
+def _preview(a: Any, size: tuple[int, int]) -> tuple[tuple[float, ...], ...] | None:
+    """The top-left corner of `a` as a matrix, as rows of floats (plain data: a snapshot
+    compares equal to its pickled copy)."""
+    if a is None:
+        return None
+    rows, cols = size
+    m = a.reshape(matrix_shape(a.shape))[:rows, :cols]
+    return tuple(map(tuple, np.asarray(to_host(m), dtype=np.float64).tolist()))
+
+
+def snapshot(root: Tensor, preview: tuple[int, int] = PREVIEW) -> TensorGraphSnapshot:
+    """The graph `root` depends on, each node summarised as host data (one copy per array,
+    and the corner of it a heatmap shows, at most `preview` rows and columns)."""
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}
     nodes = []
@@ -849,6 +877,9 @@ def snapshot(root: Tensor) -> TensorGraphSnapshot:
                 grad_summary=None if t.grad is None else _summary(t.grad),
                 data_values=_values(t.data),
                 grad_values=_values(t.grad),
+                data_preview=_preview(t.data, preview),
+                grad_preview=_preview(t.grad, preview),
+                matrix_shape=matrix_shape(t.shape),
             )
         )
     return TensorGraphSnapshot(tuple(nodes))

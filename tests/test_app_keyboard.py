@@ -9,12 +9,13 @@ from textual.widgets._footer import FooterKey
 
 from tui.app import MicrogradApp
 from tui.keys import KEYS
+from tui.screens.message_log import MessageLog
 from tui.screens.neuron import NeuronScreen
 from tui.screens.settings import FIELDS, SettingsScreen
 from tui.widgets.dataset import BoundaryView
 from tui.widgets.graph import GraphTree
 from tui.widgets.key_footer import KeyFooter, key_width
-from tui.widgets.messages import MessageBar, MessageLog
+from tui.widgets.messages import MessageBar
 from tui.widgets.node_detail import NodeDetail
 
 SMALL = (80, 24)

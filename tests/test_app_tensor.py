@@ -99,11 +99,11 @@ async def test_a_conv_run_on_digits_fills_the_panes(tmp_path, monkeypatch):
         await wait_for(pilot, lambda: isinstance(app.screen, FiltersScreen))
         await wait_for(pilot, lambda: "C0: 4 filters of 1x3x3" in shown(app, "#filters-text"))
         await pilot.press("escape")
-        # the backprop walk and the lecture's view of a neuron are the scalar engine's
+        # the backprop walk works on the tensor graph (tests/test_app_tensor_graph.py); the
+        # lecture's view of a neuron is the scalar engine's
         await pilot.press("b")
-        await wait_for(
-            pilot, lambda: any("backprop walk works on the scalar" in n for n in notices(app))
-        )
+        await wait_for(pilot, lambda: "backprop 1/" in detail.shown_text())
+        await pilot.press("B")
         await pilot.press("u")
         await wait_for(
             pilot, lambda: any("* and + view of a neuron works" in n for n in notices(app))

@@ -133,7 +133,7 @@ def test_bad_sizes_and_activations_are_refused() -> None:
 
 # The array side of micrograd (the tensor engine, its layers and its training path) imports
 # numpy; every other module, the scalar engine and the Trainer included, is standard library only.
-ARRAY_MODULES = ("tensor", "tensor_nn", "tensor_train")
+ARRAY_MODULES = ("tensor", "tensor_nn", "tensor_train", "tensor_grad")
 
 
 def test_import_micrograd_loads_no_third_party_module() -> None:

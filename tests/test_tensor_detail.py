@@ -98,3 +98,28 @@ def test_tree_snapshot_paths_go_from_the_loss_down():
         assert child in snap.node(parent).children
     assert tree.path_to(snap.root) == (snap.root,)
     assert tree.tree_label(w).plain.startswith("leaf 2x16 L0.W")
+
+
+def test_heatmaps_of_data_and_grad_fit_the_width_and_say_what_they_show():
+    from micrograd.tensor import PREVIEW
+    from tui.widgets.tensor_detail import heatmap_text, matrix_cell
+
+    a = Tensor(np.arange(-100.0, 100.0).reshape(40, 5) / 10)
+    w = Tensor(np.ones((5, 70)))
+    loss = (a @ w).tanh().sum()
+    loss.backward()
+    snap = snapshot(loss)
+    node = snap.node(2)  # a @ w: 40x70, a corner of PREVIEW kept
+    assert node.shape == (40, 70) and np.shape(node.data_preview) == PREVIEW
+    np.testing.assert_array_equal(node.data_preview, (a.data @ w.data)[:16, :32])
+    wide = heatmap_text(node, 80, element=(3, 7)).plain.splitlines()
+    assert wide[0].startswith("heatmap (rows 0-15 of 40, cols 0-31 of 70;")
+    assert "data |max|" in wide[1] and "grad |max|" in wide[1]  # side by side
+    maps = wide[2:]
+    assert len(maps) == 8 and all(len(line) <= 80 for line in maps)  # two rows a line
+    narrow = heatmap_text(node, 30, shades=True).plain.splitlines()  # stacked, 2 chars each
+    assert narrow[0].startswith("heatmap (rows 0-15 of 40, cols 0-14 of 70;")
+    shaded = [line for line in narrow if line and line[0] in " ·-=≡+*#"]
+    assert len(shaded) == 2 * 16 and set("".join(shaded)) <= set(" ·-=≡+*#")  # data, grad
+    assert all(len(line) <= 30 for line in shaded)  # the maps fit (text lines may wrap)
+    assert matrix_cell((4, 3, 2), (1, 2, 1)) == (1, 5) and matrix_cell((7,), (4,)) == (0, 4)

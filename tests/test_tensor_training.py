@@ -27,6 +27,7 @@ from tui.protocol import (
     GradCheckView,
     GraphView,
     ModelView,
+    NeuronView,
     Notice,
     Step,
     TensorModel,
@@ -69,7 +70,12 @@ def test_a_conv_run_reports_arrays_images_filters_and_a_tensor_graph(tmp_path):
     assert view.page.split == "test" and view.page.start == 0 and view.confusion.total == 40
     (mv,) = of(ModelView, got)[-1:]
     assert mv.params == () and mv.grid == () and mv.sample_predictions == ()
-    assert mv.health.step == 2 and len(mv.health.layer_norms) == 2  # the gradient strip: L0, L1
+    # the gradient strip: the conv layer too, each norm of its parameters' grads together
+    assert mv.health.step == 2 and mv.health.layer_names == ("C0", "L0", "L1")
+    grads = [np.asarray(p.grad) for p in loop.trainer.params]
+    for k, norm in enumerate(mv.health.layer_norms):
+        pair = grads[2 * k : 2 * k + 2]
+        assert norm == pytest.approx(np.sqrt(sum((g * g).sum() for g in pair)))
     (g,) = of(GraphView, got)[-1:]
     assert isinstance(g.snapshot, TensorGraphSnapshot) and g.step == 2
     assert "conv2d" in g.snapshot.op_counts()
@@ -84,14 +90,16 @@ def test_a_conv_run_reports_arrays_images_filters_and_a_tensor_graph(tmp_path):
     (filters,) = of(FiltersReport, got)
     assert filters.filters.layers[0].weights.shape == (3, 1, 3, 3) and filters.maps.index == 3
     assert of(TensorModel, got)[-1].view.page.start == 24
-    loop.handle(7, CheckGradient(2, 0, None))
+    loop.handle(7, CheckGradient(2, None, "L0.W"))
     loop.handle(8, AskNeuron(0, 0, 10, 5))
     loop.handle(9, AddPoint((0.0, 0.0), 0))
     got = drain(reports)
-    (check,) = of(GradCheckView, got)
-    assert not check.ok and "scalar engine" in check.error
+    (check,) = of(GradCheckView, got)  # a parameter, checked on one element
+    assert check.error is None and check.element and check.note.startswith("element [")
+    assert check.analytic == pytest.approx(check.numeric, rel=1e-4, abs=1e-7)
+    (neuron,) = of(NeuronView, got)
+    assert neuron.name == "L0.N0" and neuron.units == 8 and len(neuron.weights) == 48 + 1
     texts = [n.text for n in of(Notice, got)]
-    assert any("neuron view works on the scalar engine" in t for t in texts)
     assert any("scalar engine only" in t for t in texts)
     loop.handle(10, ExportDot(str(tmp_path / "g.dot")))
     assert "digraph micrograd_tensor" in (tmp_path / "g.dot").read_text()

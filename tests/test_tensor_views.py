@@ -173,9 +173,11 @@ def test_tensor_model_view(conv_trainer):
     assert mv.page is None and mv.train_accuracy is None and mv.confusion.split == "train"
 
 
-def test_dense_grad_norms_group_each_layers_arrays(conv_trainer):
+def test_layer_grad_norms_group_each_layers_arrays(conv_trainer):
     t = conv_trainer
-    norms = tv.dense_grad_norms(t)
-    assert len(norms) == 2  # L0, L1: the conv layers are not dense
+    names, norms = tv.layer_grad_norms(t)
+    assert names == ("C0", "C1", "L0", "L1")  # the conv layers too (issue 15)
     W, b = t.params[4], t.params[5]  # L0.W, L0.b
-    assert norms[0] == pytest.approx(np.sqrt((W.grad**2).sum() + (b.grad**2).sum()))
+    assert norms[2] == pytest.approx(np.sqrt((W.grad**2).sum() + (b.grad**2).sum()))
+    K, kb = t.params[0], t.params[1]  # C0.K, C0.b
+    assert norms[0] == pytest.approx(np.sqrt((K.grad**2).sum() + (kb.grad**2).sum()))

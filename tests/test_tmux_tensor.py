@@ -75,3 +75,34 @@ def test_tensor_run_in_a_terminal(term: Terminal, size: tuple[int, int]) -> None
     term.wait_for(lambda s: "nodes a step" not in s, "the engines closed")
     type_keys(term, "q")
     term.wait_for(lambda s: "EXITED 0" in s, "a clean exit")
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_tensor_walk_and_check_in_a_terminal(term: Terminal, size: tuple[int, int]) -> None:
+    """b walks the tensor graph's backward pass (the detail on screen), c checks one element
+    of the node under the cursor against a central difference."""
+    width, height = size
+    term.start(width, height, ARGS)
+    term.wait_for(lambda s: "paused" in status_line(s), "a paused status", timeout=20)
+    type_keys(term, "n", "n")
+    term.wait_for(lambda s: "step 2 " in status_line(s) and "step 2, " in s, "step 2's graph",
+                  timeout=20)  # fmt: skip
+    type_keys(term, "b")
+    term.wait_for(lambda s: "backprop 1/" in s, "the walk's first node")
+    type_keys(term, "z")  # the Graph pane alone: the detail at its largest
+    for k in range(2, 7):
+        type_keys(term, "b")
+        term.wait_for(lambda s, k=k: f"backprop {k}/" in s, f"the walk's node {k}")
+    text = term.wait_for(lambda s: "L1 = linear" in s, "the walk on a linear node")
+    assert "dL/dX = G W^T" in text and "sends to each operand" in text
+    assert all(len(row) <= width for row in text.splitlines())
+    type_keys(term, "B")  # stop: the cursor stays on the linear node
+    term.wait_for(lambda s: "backprop 6/" not in s, "the walk stopped")
+    type_keys(term, "c")
+    term.wait_for(lambda s: "Gradient check of L1[" in s, "the check's notice")
+    type_keys(term, "m")  # the message log: the notice whole, at 80 columns too
+    text = term.wait_for(lambda s: "Messages:" in s and "agree" in s, "the verdict in the log")
+    assert "numeric" in text and "DISAGREE" not in text
+    close(term, "Messages:")
+    type_keys(term, "q")
+    term.wait_for(lambda s: "EXITED 0" in s, "a clean exit")

@@ -348,6 +348,8 @@ class MicrogradApp(GuardedApp[int]):
 
     def _on_grad_check_view(self, c: GradCheckView) -> None:
         self.graph.show_check(c)
+        if c.element:  # one element of a tensor node: the array screen may have asked
+            self.tensor.on_check(c)
 
     def _on_neuron_view(self, view: NeuronView) -> None:
         screen = self.screen
@@ -367,6 +369,9 @@ class MicrogradApp(GuardedApp[int]):
 
     def on_graph_pane_check_requested(self, message: GraphPane.CheckRequested) -> None:
         self.session.send(CheckGradient(message.step, message.index, message.name))
+
+    def on_graph_pane_walk_requested(self, message: GraphPane.WalkRequested) -> None:
+        self.tensor.ask_walk(message.step)
 
     def _request_graph(self) -> None:
         graph = self.graph
@@ -507,8 +512,7 @@ class MicrogradApp(GuardedApp[int]):
 
     # the graph pane's keys
     def action_backprop_next(self) -> None:
-        if not self.tensor.scalar_only("backprop walk"):
-            self.graph.backprop_next()
+        self.graph.backprop_next()
 
     def action_backprop_stop(self) -> None:
         self.graph.backprop_stop()
@@ -531,7 +535,8 @@ class MicrogradApp(GuardedApp[int]):
         self.graph.request_check(name=what if kind == "param" else None)
 
     def action_neuron(self) -> None:
-        if self.tensor.scalar_only("neuron view"):
+        if self.tensor.active:  # a unit of a Linear layer (tui.tensor_app)
+            self.tensor.open_neuron()
             return
         kind, what = self._selection()
         name = str(what) if kind == "param" else self.graph.label(what) if kind == "node" else ""
@@ -592,7 +597,10 @@ class MicrogradApp(GuardedApp[int]):
         except WriteError as exc:
             self.notify(f"Could not save the screenshot: {exc}", severity="error", timeout=8)
             return
-        self.notify(f"Saved the screen to {written}{taken_note(path, written)}", timeout=4)
+        self.notify(  # the file's name first: at 80 columns the bar cuts a long folder's end
+            f"Saved the screen as {written.name}{taken_note(path, written)} in {written.parent}",
+            timeout=4,
+        )
 
     # leaving
     async def action_quit(self) -> None:

@@ -19,9 +19,10 @@ from textual.notifications import Notification, SeverityLevel
 from textual.theme import ThemeProvider
 from textual.widget import AwaitMount
 
+from tui.screens.message_log import MessageLog
 from tui.screens.on_top import Palette
 from tui.terminal import follow_terminal
-from tui.widgets.messages import MessageBar, MessageLog
+from tui.widgets.messages import MessageBar
 
 ReturnType = TypeVar("ReturnType")
 
@@ -49,15 +50,20 @@ class GuardedApp(App[ReturnType]):
     ) -> None:
         """A notice, shown as text (notices quote paths, CSV labels and values the user typed,
         which `[` would otherwise turn into markup, or a MarkupError), in the message log and
-        on the message bar: never a toast over the panes (issue 12 item 4)."""
+        on the message bar of every screen (a modal has its own) and in an open message log:
+        never a toast over the panes (issue 12 item 4)."""
         if timeout is None:
             timeout = self.NOTIFICATION_TIMEOUT
         note = Notification(message, title, severity, timeout, markup=False)
         self.messages.append(note)
-        bars = self.screen_stack[0].query(MessageBar) if self.screen_stack else ()
-        if bars:
-            bars.first().show(note)
-        else:  # an app without a message bar (or before it is composed): Textual's toast
+        shown = False
+        for screen in self.screen_stack:  # the main screen's bar, and each modal's own
+            for bar in screen.query(MessageBar):
+                bar.show(note)
+                shown = True
+            if isinstance(screen, MessageLog):  # an open log takes it in at once
+                screen.add(note)
+        if not shown:  # an app without a message bar (or before it is composed): a toast
             super().notify(message, title=title, severity=severity, timeout=timeout)
 
     def action_messages(self) -> None:

@@ -2,7 +2,8 @@
 palette and the help screen are all made from it (and a test holds the README to it).
 
 A `Key` bound "app" is an App binding (priority: it works whatever has focus); one bound to a
-pane ("dataset", "params", "graph") is that pane's own binding; one bound "textual" is Textual's
+pane ("dataset", "params", "graph") is that pane's own binding, one bound "scroll" every
+scrolling text's (`tui.widgets.scroll.ScrollBox`); one bound "textual" is Textual's
 own key,
 listed here so that help and the README describe it. Adding a key is adding one row.
 """
@@ -73,6 +74,10 @@ KEYS: tuple[Key, ...] = (
         "graph: collapse (or go to the parent)", bound="graph"),
     Key("right", "expand_or_child", "Expand",
         "graph: expand (or go to the first child)", bound="graph"),
+    Key("down", "scroll_down", "Scroll",
+        "scroll what has the focus: the graph's node detail (tab from the tree), the help, the "
+        "message log, the neuron view (arrows, PgUp, PgDn)", footer=True, bound="scroll",
+        display="↑↓ PgUp PgDn"),
     Key("g", "sort_by_grad", "Sort |grad|",
         "parameters: sort by |gradient| (again: network order)", bound="params"),
     Key("l", "toggle_log", "Log scale", "loss: log scale on / off", "Log scale"),
@@ -86,10 +91,12 @@ KEYS: tuple[Key, ...] = (
     Key("B", "backprop_stop", "Stop backprop", "stop the backprop walk", "Backprop: stop"),
     Key("escape", "backprop_stop", "Stop backprop", "stop the backprop walk", priority=False),
     Key("c", "gradcheck", "Check grad",
-        "gradient check of the selected graph node or parameter (finite differences)",
+        "gradient check of the selected graph node or parameter (finite differences; a "
+        "tensor node: one element)",
         "Gradient check", True),
     Key("v", "neuron", "Neuron",
-        "neuron view of the selected parameter row L0.N3.* or graph node L0.N3",
+        "neuron view of the selected parameter row L0.N3.* or graph node L0.N3 (tensor: "
+        "a unit of layer L0)",
         "Neuron view", True),
     Key("o", "settings", "Settings",
         "settings: data, model, training (applying starts a new run)", "Settings", True),
@@ -112,7 +119,7 @@ KEYS: tuple[Key, ...] = (
         "loss", "Same step, two engines"),
     Key("C", "toggle_shades", "Shades",
         "heatmaps and digit images: shading characters instead of colours (again: colours)",
-        bound="heatmap"),
+        footer=True, bound="heatmap"),
     Key("pagedown", "page(1)", "Next page", "digits: the next page of images", footer=True,
         bound="digits", display="PgDn"),
     Key("pageup", "page(-1)", "Prev page", "digits: the previous page of images",

@@ -137,6 +137,7 @@ class CheckGradient(Command):
     step: int
     index: int | None = None
     name: str | None = None
+    element: tuple[int, ...] | None = None  # of a tensor node (None: the largest |grad|)
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,14 @@ class AskNodeArrays(Command):
 
     step: int
     index: int
+
+
+@dataclass(frozen=True)
+class AskTensorWalk(Command):
+    """The backward pass of the tensor graph of step `step`, node by node (a
+    `TensorWalkReport`)."""
+
+    step: int
 
 
 @dataclass(frozen=True)
@@ -315,7 +324,8 @@ class GradCheckView(Report):
     the analytic gradient (backpropagation) against the central difference (numeric).
 
     relative_error = |analytic - numeric| / max(|analytic|, |numeric|); `error` says why the
-    node could not be checked (then the numbers are NaN)."""
+    node could not be checked (then the numbers are NaN). For a tensor node one element is
+    checked: `element` is its index, and `note` says which and why (and whether it is a kink)."""
 
     step: int
     index: int
@@ -325,6 +335,8 @@ class GradCheckView(Report):
     relative_error: float
     ok: bool
     error: str | None = None
+    element: tuple[int, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -348,6 +360,8 @@ class NeuronView(Report):
     bounds: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)
     points: tuple[tuple[float, float, int], ...] = ()
     samples: tuple[tuple[tuple[float, ...], int, float], ...] = ()
+    units: int = 0  # neurons in its layer (0: not said)
+    note: str = ""  # more to say (a tensor unit: one sample of the shown step worked through)
 
 
 @dataclass(frozen=True)
@@ -378,6 +392,15 @@ class EnginesReport(Report):
     """The same first step on both engines (`tui.tensor_views.EngineComparison`)."""
 
     comparison: Any
+
+
+@dataclass(frozen=True)
+class TensorWalkReport(Report):
+    """The backward pass of the tensor graph of step `step`: one
+    `micrograd.tensor_grad.TensorStep` per node with a gradient, the loss first."""
+
+    step: int
+    steps: tuple[Any, ...]
 
 
 def command_classes() -> tuple[type[Command], ...]:

@@ -5,7 +5,8 @@ it says whether the run is on tensors and switches the panes: the Parameters pan
 per array (`TensorParamTable`, enter opens the array as heatmaps), the Graph pane one node per
 array op (`TensorTreeSnapshot`) with the tensor detail, and for image data the Dataset pane the
 page of images and the confusion matrix. The Loss pane's title carries train and test accuracy.
-The array, filter and engines screens ask for their reports through it.
+The array, filter and engines screens ask for their reports through it, and so do the backprop
+walk on the tensor graph (`TensorWalkReport`) and the neuron view of a Linear layer's unit.
 
 Its widgets are mounted at the first tensor run, and their modules (numpy) imported then: a run
 on the scalar engine starts as fast as before.
@@ -13,6 +14,7 @@ on the scalar engine starts as fast as before.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +26,14 @@ from tui.protocol import (
     AskFilters,
     AskNodeArrays,
     AskPage,
+    AskTensorWalk,
+    CheckGradient,
     CompareEngines,
     DatasetView,
     EnginesReport,
     FiltersReport,
     TensorModel,
+    TensorWalkReport,
 )
 
 if TYPE_CHECKING:
@@ -46,6 +51,12 @@ def plain_terminal(app: Any) -> bool:
     if app.console.color_system in (None, "standard", "windows"):
         return True
     return any(type(f).__name__ in PLAIN_FILTERS for f in app.get_line_filters())
+
+
+def linear_layer(label: str) -> int | None:
+    """The layer number of a Linear layer's node (`L1`) or parameter (`L1.W`, `L1.b`)."""
+    match = re.match(r"^L(\d+)(?:\.[Wb])?$", label)
+    return int(match[1]) if match else None
 
 
 def _percent(x: float | None) -> str:
@@ -77,7 +88,7 @@ class TensorPanes:
         table.border_title = "Parameters"
         table.border_subtitle = "tensor engine · enter: heatmaps"
         app.query_one("#panes").mount(table, after="#params")
-        app.query_one("#graph").mount(TensorNodeDetail(id="tdetail-pane"))
+        app.query_one("#graph").mount(TensorNodeDetail(shades=self.shades, id="tdetail-pane"))
         app.query_one("#dataset").mount(DigitsPane(shades=self.shades, id="digits"))
         self.mounted = True
         if app.freeze_gc:  # numpy and the tensor panes, as the rest at start
@@ -152,8 +163,14 @@ class TensorPanes:
         if isinstance(screen, EnginesScreen):
             screen.show_comparison(r.comparison)
 
+    def on_walk(self, r: TensorWalkReport) -> None:
+        from tui.tensor_walk import TensorWalk
+
+        self.app.graph.start_walk(TensorWalk(None, r.step, r.steps))
+
     def handlers(self) -> dict[type, Any]:
         return {
+            TensorWalkReport: self.on_walk,
             TensorModel: self.on_model,
             ArrayReport: self.on_array,
             FiltersReport: self.on_filters,
@@ -173,7 +190,8 @@ class TensorPanes:
     def open_array(self, name: str) -> None:
         from tui.screens.tensor import ArrayScreen
 
-        self.app.push_screen(ArrayScreen(name, self._ask_array, shades=self.shades))
+        checker = self._checker(name=name)  # c: an element of the parameter in the graph
+        self.app.push_screen(ArrayScreen(name, self._ask_array, self.shades, checker))
 
     def open_node_arrays(self) -> None:
         """The data and grad of the graph node under the tree's cursor, as heatmaps."""
@@ -194,7 +212,33 @@ class TensorPanes:
         index, step = node.data[1], tree.step
         name = node_array_name(index, snap.ops[index], snap.labels[index])
         ask = lambda _name: app.session.send(AskNodeArrays(step, index))  # noqa: E731
-        app.push_screen(ArrayScreen(name, ask, shades=self.shades))
+        app.push_screen(ArrayScreen(name, ask, self.shades, self._checker(index, step=step)))
+
+    def _checker(
+        self, index: int | None = None, name: str | None = None, step: int | None = None
+    ) -> Any:
+        """How an array screen asks for a check of one element: of node `index` of the graph of
+        step `step`, or of the parameter `name` in the shown graph."""
+
+        def check(element: tuple[int, ...]) -> bool:
+            app = self.app
+            tree = app.graph.tree
+            shown = tree.step if step is None else step
+            if tree.snapshot is None or shown < 0:
+                app.notify("No graph to check yet: take a step first (n)", timeout=3)
+                return False
+            app.session.send(CheckGradient(shown, index, name, element))
+            return True
+
+        return check
+
+    def on_check(self, c: Any) -> None:
+        """A gradient check arrived: the array screen on top shows it if it asked for it."""
+        from tui.screens.tensor import ArrayScreen
+
+        screen = self.app.screen
+        if isinstance(screen, ArrayScreen):
+            screen.show_check(c)
 
     def _ask_array(self, name: str) -> None:
         self.app.session.send(AskArray(name))
@@ -249,6 +293,34 @@ class TensorPanes:
             app.notify(f"Engine unchanged: {exc}", severity="warning", timeout=8)
             return
         app.start_run(config, f"Engine {config.engine}, seed {config.seed}")
+
+    def ask_walk(self, step: int) -> None:
+        """The backward pass of the tensor graph of step `step`, for the backprop walk."""
+        self.app.session.send(AskTensorWalk(step))
+        self.app.notify(f"Asking for step {step}'s backward pass …", timeout=2)
+
+    def open_neuron(self) -> None:
+        """The neuron view of a unit of the Linear layer under the graph's cursor (its linear
+        node `L1`, or the activation over it) or of the focused parameter row (`L1.W`)."""
+        from tui.screens.neuron import NeuronScreen
+
+        app = self.app
+        layer = None
+        focused = app.focused
+        if focused is not None and focused.id == "tparams":
+            layer = linear_layer(focused.selected_name() or "")
+        index = app.graph.cursor_index() if layer is None else None
+        if index is not None:
+            snap = app.graph.tree.snapshot
+            layer = linear_layer(snap.labels[index])
+            for c in snap.children[index] if layer is None else ():
+                if snap.ops[c] == "linear":  # the activation of a linear node
+                    layer = linear_layer(snap.labels[c])
+        if layer is None:
+            app.notify("Select a Linear layer first: a graph node labelled L0 (linear, or "
+                       "its activation) or a parameter row L0.W", timeout=4)  # fmt: skip
+            return
+        app.push_screen(NeuronScreen(layer, 0, app.request_neuron))
 
     def scalar_only(self, what: str) -> bool:
         """On a tensor run, say that `what` works on the scalar engine's nodes; True if so."""

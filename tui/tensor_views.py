@@ -120,16 +120,16 @@ def node_arrays(step: int, node: Any, index: int) -> ParamArrays:
     return ParamArrays(step, name, node.shape, as_matrix(to_host(node.data)), grads)
 
 
-def dense_grad_norms(trainer: Trainer) -> tuple[float, ...]:
-    """The gradient norm of each dense layer (`L0`, `L1`, ...: its W and b together), input side
-    first, as the scalar engine's gradient strip shows its layers; 0 before any gradient."""
+def layer_grad_norms(trainer: Trainer) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """(names, norms): the gradient norm of each layer with parameters, conv (`C0`: its K and b
+    together) and dense (`L0`: its W and b), input side first, as the scalar engine's gradient
+    strip shows its layers; 0 before any gradient."""
     totals: dict[str, float] = {}
     for p in _tensor_run(trainer).params:
         layer = p.label.split(".")[0]
-        if layer.startswith("L"):
-            g = 0.0 if p.grad is None else _norm(p.grad)
-            totals[layer] = totals.get(layer, 0.0) + g * g
-    return tuple(math.sqrt(v) for v in totals.values())
+        g = 0.0 if p.grad is None else _norm(p.grad)
+        totals[layer] = totals.get(layer, 0.0) + g * g
+    return tuple(totals), tuple(math.sqrt(v) for v in totals.values())
 
 
 def param_arrays(trainer: Trainer, name: str) -> ParamArrays:

@@ -6,12 +6,11 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.keys import help_lines
-from tui.screens.on_top import OnTop
+from tui.screens.modal import Modal
+from tui.widgets.scroll import ScrollBox
 
 PANES = (
     (
@@ -19,7 +18,11 @@ PANES = (
         "points by class (● train, ○ test) over the decision boundary; a table of "
         "samples with target and prediction when there are more than two inputs",
     ),
-    ("Loss", "train (and test) loss by step; magenta lines mark learning-rate changes"),
+    (
+        "Loss",
+        "train (and test) loss by step; magenta lines mark learning-rate changes, labelled "
+        "with the new lr where there is room (the subtitle names the latest)",
+    ),
     ("Parameters", "every weight and bias: value, gradient, last update"),
     (
         "Gradients",
@@ -46,7 +49,7 @@ def help_text() -> Table:
     return table
 
 
-class HelpScreen(OnTop, ModalScreen[None]):
+class HelpScreen(Modal[None]):
     """Lists every key; any of escape, q or ? closes it."""
 
     BINDINGS = [
@@ -58,9 +61,10 @@ class HelpScreen(OnTop, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         # The title is set here, not in on_mount: a key storm could close the screen while it
         # mounted, and a query in on_mount then found no #help (NoMatches, seen in tmux).
-        with VerticalScroll(id="help") as box:
+        with ScrollBox(id="help") as box:
             box.border_title = "microgradtui: keys (escape closes)"
             yield Static(help_text())
+        yield from self.foot()
 
     def action_close(self) -> None:
         self.dismiss()

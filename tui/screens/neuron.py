@@ -5,6 +5,9 @@ stronger further from zero; a shading character for the size and `-`/`+` shapes 
 it reads without colour too; blank where it is exactly 0, as a ReLU is on its dead side), with
 the training points on top. More inputs: its output on each training sample. Beside it: its
 weights and bias, their values and gradients. While training runs it refreshes every second.
+`left`/`right` go to the previous/next neuron of the layer. On the tensor engine a neuron is a
+unit of a Linear layer (column j of W and b[j]), and one sample of the shown step's batch is
+worked through under the formula.
 """
 
 from __future__ import annotations
@@ -18,15 +21,15 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.formatting import fmt_number
 from tui.protocol import NeuronView
-from tui.screens.on_top import OnTop
+from tui.screens.modal import Modal
 from tui.widgets.dataset import POINT_COLOURS
+from tui.widgets.scroll import ScrollBox
 
 NEURON = re.compile(r"^L(\d+)\.N(\d+)(?:[. ]|$)")  # a neuron's name (+ its sample), a parameter's
 GRID = (48, 16)  # grid points asked for (cols, rows); the heatmap shows one per cell
@@ -133,17 +136,20 @@ def formula(view: NeuronView) -> Text:
     text.append(f"{view.name}", "bold")
     text.append(f": {kind} neuron {view.neuron} of layer {view.layer} (of {view.layers})\n")
     text.append(f"out = {view.activation}(w · in + b), reading {reads}\n", "italic")
-    text.append(f"weights after step {view.step}; grads from step {view.step}'s backward pass\n")
+    text.append(f"weights after step {view.step}; grads from step {view.step}'s backward pass")
+    text.append("   ←/→ another neuron\n" if view.units != 1 else "\n", "dim")
     return text
 
 
-class NeuronScreen(OnTop, ModalScreen[None]):
+class NeuronScreen(Modal[None]):
     """One neuron: its output over the input plane (or per sample), its weights and grads."""
 
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("v", "close", "Close", show=False),
         Binding("q", "close", "Close", show=False),
+        Binding("left", "unit(-1)", "Previous neuron", priority=True),
+        Binding("right", "unit(1)", "Next neuron", priority=True),
     ]
 
     def __init__(
@@ -157,12 +163,13 @@ class NeuronScreen(OnTop, ModalScreen[None]):
         self.last_view: NeuronView | None = None
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="neuron") as box:  # titled here: see HelpScreen.compose
+        with ScrollBox(id="neuron") as box:  # titled here: see HelpScreen.compose
             box.border_title = f"Neuron {self.name_shown} (escape closes)"
             yield Static(f"asking the training process for {self.name_shown} …", id="neuron-head")
             with Horizontal(id="neuron-body"):
                 yield Static("", id="neuron-map")
                 yield Static("", id="neuron-weights")
+        yield from self.foot()
 
     def on_mount(self) -> None:
         self.ask()
@@ -190,6 +197,20 @@ class NeuronScreen(OnTop, ModalScreen[None]):
     def ask(self) -> None:
         self._request(self.neuron_layer, self.neuron_index, *GRID)
 
+    def action_unit(self, delta: int) -> None:
+        """The previous/next neuron of the layer (kept within it once a view said its size)."""
+        units = self.last_view.units if self.last_view is not None else 0
+        index = max(0, self.neuron_index + delta)
+        if units:
+            index = min(index, units - 1)
+        if index == self.neuron_index:
+            return
+        self.neuron_index = index
+        self.name_shown = f"L{self.neuron_layer}.N{index}"
+        self.query_one("#neuron").border_title = f"Neuron {self.name_shown} (escape closes)"
+        self.query_one("#neuron-head", Static).update(f"asking for {self.name_shown} …")
+        self.ask()
+
     def _refresh_if_running(self) -> None:
         if getattr(self.app, "state", "") == "running":
             self.ask()
@@ -198,6 +219,8 @@ class NeuronScreen(OnTop, ModalScreen[None]):
         """A NeuronView for this neuron arrived."""
         self.last_view = view
         head = formula(view)
+        if view.note:
+            head.append(view.note + "\n", "cyan")
         if view.grid:
             head.append_text(legend(view))
             self.query_one("#neuron-map", Static).update(heatmap(view))

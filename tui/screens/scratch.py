@@ -17,8 +17,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from micrograd.engine import Value
 from micrograd.expr import ExprError, parse
@@ -26,7 +25,7 @@ from micrograd.graph import BackwardStep, GraphSnapshot, snapshot
 from micrograd.operators import op_rule
 from tui.backprop import BackpropWalk
 from tui.formatting import fmt_number
-from tui.screens.on_top import OnTop
+from tui.screens.modal import Modal
 from tui.widgets.graph import GraphTree
 from tui.widgets.node_detail import describe_forward
 
@@ -160,7 +159,7 @@ class ScratchTree(GraphTree):
             queue.extend(c for c in node.children if c.data and c.data[0] == "node")
 
 
-class ScratchScreen(OnTop, ModalScreen[str]):
+class ScratchScreen(Modal[str]):
     """Type an expression, walk its backward pass, optionally as a quiz."""
 
     BINDINGS = [
@@ -195,7 +194,7 @@ class ScratchScreen(OnTop, ModalScreen[str]):
             with Horizontal(id="scratch-quiz"):
                 yield Static("", id="scratch-question")
                 yield Input("", id="scratch-answer", compact=True, placeholder="a number")
-        yield Footer(compact=True, show_command_palette=False)
+        yield from self.foot()
 
     def on_mount(self) -> None:
         self._load()

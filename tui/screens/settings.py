@@ -16,12 +16,11 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from micrograd.settings import ConfigError
 from micrograd.train import SETTINGS, TrainConfig, check_fit, check_pace, load_data
-from tui.screens.on_top import OnTop
+from tui.screens.modal import Modal
 
 CSV_CHOICE = "(your CSV)"
 FIELDS = tuple(s for s in SETTINGS if s.form)  # in the schema's order
@@ -76,12 +75,14 @@ def _field_of(option: str, values: dict[str, str]) -> str:
     return "engine" if option in tensor_options and "engine" in values else "dataset"
 
 
-class SettingsScreen(OnTop, ModalScreen[TrainConfig | None]):
+class SettingsScreen(Modal[TrainConfig | None]):
     """The form; `ctrl+s` or Apply starts a new run with it, escape leaves it unchanged."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "apply", "Apply"),
+        Binding("tab", "app.focus_next", "Next field"),
+        Binding("shift+tab", "app.focus_previous", "Previous field"),
         # enter in a text field moves to the next field, as the key arrives (a key typed just
         # after it goes to the next field); on a choice or a button enter keeps its own meaning
         Binding("enter", "next_field", show=False, priority=True),
@@ -121,6 +122,7 @@ class SettingsScreen(OnTop, ModalScreen[TrainConfig | None]):
             with Horizontal(id="settings-buttons"):
                 yield Button("Apply: new run", variant="primary", id="apply")
                 yield Button("Cancel", id="cancel")
+        yield from self.foot()
 
     def values(self) -> dict[str, str]:
         out = {}

@@ -3,7 +3,9 @@ step on both engines.
 
 Each screen asks the training process for what it shows through a callback (the app turns it
 into a command) and shows the report when the app hands it over (`show_*`); while training runs
-the array and filter screens ask again every second. `escape` closes each one.
+the array and filter screens ask again every second. `escape` closes each one. In the array
+screen `c` checks the gradient of the element under the cursor (of the shown step's graph),
+and the verdict shows under the heatmaps.
 """
 
 from __future__ import annotations
@@ -14,18 +16,17 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.screens.on_top import OnTop
+from tui.screens.modal import Modal
 from tui.widgets.engines import EnginesView
 from tui.widgets.filters import FilterView
-from tui.widgets.heatmap import ArrayPairView, Heatmap
+from tui.widgets.heatmap import ArrayPairView, Heatmap, element_index
 
 REFRESH_EVERY = 1.0  # seconds between refreshes while training runs
 
 
-class _Refreshing(OnTop, ModalScreen[None]):
+class _Refreshing(Modal[None]):
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("q", "close", "Close", show=False),
@@ -48,17 +49,56 @@ class _Refreshing(OnTop, ModalScreen[None]):
 
 
 class ArrayScreen(_Refreshing):
-    """One parameter array: its values and gradient as heatmaps, one cursor for both."""
+    """One parameter array: its values and gradient as heatmaps, one cursor for both; `c`
+    checks the element under the cursor (`check` asks for it, `show_check` shows it)."""
 
-    def __init__(self, name: str, request: Callable[[str], None], shades: bool = False) -> None:
+    BINDINGS = [
+        *_Refreshing.BINDINGS,
+        Binding("c", "check", "Check this element"),
+    ]
+
+    def __init__(
+        self,
+        name: str,
+        request: Callable[[str], None],
+        shades: bool = False,
+        check: Callable[[tuple[int, ...]], bool] | None = None,
+    ) -> None:
         super().__init__(lambda: request(name))
         self.array_name = name
         self.shades = shades
         self.last: Any = None
+        self._check = check  # asks for a check of one element; False if it cannot
+        self.checking: tuple[int, ...] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="array-box", classes="tensor-modal"):
             yield ArrayPairView(shades=self.shades)
+            yield Static("c: check the gradient of the element under the cursor",
+                         id="array-check", markup=False)  # fmt: skip
+        yield from self.foot()
+
+    def action_check(self) -> None:
+        pair = self.query_one(ArrayPairView)
+        heatmap = self.query_one("#pair-values", Heatmap)
+        if self._check is None or self.last is None or not heatmap.values.size:
+            return
+        element = element_index(pair.array_shape, *heatmap.cursor)
+        if self._check(element):
+            self.checking = element
+            at = ", ".join(map(str, element))
+            self.query_one("#array-check", Static).update(
+                f"checking {self.array_name}[{at}] by finite differences …"
+            )
+
+    def show_check(self, c: Any) -> None:
+        """A `GradCheckView` of an element of this array."""
+        from tui.widgets.graph_pane import check_text
+
+        if self.checking is None or tuple(c.element) != self.checking:
+            return
+        text = check_text(c)
+        self.query_one("#array-check", Static).update(text)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -87,6 +127,7 @@ class FiltersScreen(_Refreshing):
     def compose(self) -> ComposeResult:
         with Vertical(id="filters-box", classes="tensor-modal"):
             yield FilterView()
+        yield from self.foot()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -106,7 +147,7 @@ class FiltersScreen(_Refreshing):
         self._ask(self.index)
 
 
-class EnginesScreen(OnTop, ModalScreen[None]):
+class EnginesScreen(Modal[None]):
     """The current config's first step on both engines, side by side."""
 
     BINDINGS = [
@@ -118,6 +159,7 @@ class EnginesScreen(OnTop, ModalScreen[None]):
         with Vertical(id="engines-box", classes="tensor-modal"):
             yield EnginesView()
             yield Static("", id="engines-note", markup=False)
+        yield from self.foot()
 
     def on_mount(self) -> None:
         self.query_one("#engines-box").border_title = "Same step, two engines (escape closes)"

@@ -30,6 +30,7 @@ from tui.protocol import (
     AskNeuron,
     AskNodeArrays,
     AskPage,
+    AskTensorWalk,
     CheckGradient,
     Command,
     CompareEngines,
@@ -235,13 +236,17 @@ def check_gradient(run: TrainingLoop, c: CheckGradient) -> None:
     if shown is None or shown.step != c.step:
         run.send(Notice(f"The graph of step {c.step} is gone (reset?): take a step", "warning"))
         return
-    run.send(shown.check(index=c.index, name=c.name))
+    if c.element is not None:  # a tensor node's element
+        run.send(shown.check(index=c.index, name=c.name, element=c.element))
+    else:
+        run.send(shown.check(index=c.index, name=c.name))
 
 
 def ask_neuron(run: TrainingLoop, c: AskNeuron) -> None:
-    if run.trainer.tensor_run is not None:
-        run.send(Notice("The neuron view works on the scalar engine's nodes only, so far",
-                        "warning"))  # fmt: skip
+    if run.trainer.tensor_run is not None:  # a unit of a Linear layer
+        from tui.training import tensor
+
+        tensor.ask_neuron(run, c)
         return
     run.send(neuron_report(run.trainer, c))
 
@@ -327,5 +332,6 @@ HANDLERS: dict[type[Command], Callable[[TrainingLoop, Any], None]] = {
     AskFilters: _tensor("ask_filters"),
     AskNodeArrays: _tensor("ask_node_arrays"),
     AskPage: _tensor("ask_page"),
+    AskTensorWalk: _tensor("ask_tensor_walk"),
     CompareEngines: _tensor("compare_engines"),
 }

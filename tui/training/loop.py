@@ -147,7 +147,8 @@ class TrainingLoop:
             if self.trainer.tensor_run is not None:
                 from tui.training.tensor import TensorShown  # numpy: for tensor runs only
 
-                self.shown = TensorShown(self.step_count, root)
+                params = self.trainer.tensor_run.params
+                self.shown = TensorShown(self.step_count, root, params, self.forward_params)
             else:
                 self.shown = ShownGraph(
                     self.step_count,

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
+from typing import Any
 
 from micrograd.engine import Value, topological_order
 from micrograd.gradcheck import check_node
@@ -84,6 +85,20 @@ def sample_tags(trainer: Trainer) -> list[tuple[Value, str]]:
     return tags
 
 
+@contextmanager
+def put_back(leaves: Sequence[tuple[Any, Any, Any]]) -> Iterator[None]:
+    """For the block only, each (parameter, data, grad) of `leaves` has that data and grad
+    (a Value's floats or a Tensor's arrays); what they held before comes back after."""
+    now = [(p.data, p.grad) for p, _, _ in leaves]
+    for p, data, grad in leaves:
+        p.data, p.grad = data, grad
+    try:
+        yield
+    finally:
+        for (p, _, _), (data, grad) in zip(leaves, now):
+            p.data, p.grad = data, grad
+
+
 class ShownGraph:
     """The graph of step `step` as the app shows it: live root, parameters as they were."""
 
@@ -109,17 +124,9 @@ class ShownGraph:
         if split:
             self.snapshot, self.origins = split_dots_origins(self.snapshot)
 
-    @contextmanager
-    def as_it_was(self) -> Iterator[None]:
+    def as_it_was(self) -> AbstractContextManager[None]:
         """Put the parameters' values and gradients of this step back, for the block only."""
-        now = [(p.data, p.grad) for p, _, _ in self._leaves]
-        for p, data, grad in self._leaves:
-            p.data, p.grad = data, grad
-        try:
-            yield
-        finally:
-            for (p, _, _), (data, grad) in zip(self._leaves, now):
-                p.data, p.grad = data, grad
+        return put_back(self._leaves)
 
     def check(self, index: int | None = None, name: str | None = None) -> GradCheckView:
         """Check node `index`, or the parameter called `name`, by a central difference."""

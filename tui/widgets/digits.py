@@ -84,7 +84,7 @@ class DigitsView(StripsView):
         Binding("up", "move_row(-1)", show=False),
         Binding("down", "move_row(1)", show=False),
         *bindings("digits"),  # PgUp PgDn
-        *bindings("heatmap"),  # m: shades, as in the heatmaps
+        *bindings("heatmap"),  # C: shades, as in the heatmaps
     ]
 
     class ImageChosen(Message):

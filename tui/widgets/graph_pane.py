@@ -8,6 +8,9 @@ under the cursor.
   (a step, a reset) the walk stops; while walking, the app asks for no new graph.
 - `c` checks the selected node's (or a parameter's) gradient: the pane posts `CheckRequested`
   up, the app asks the training process, and the `GradCheckView` comes back to `show_check`.
+- On a tensor graph (one node per array, `tui.tensor_app`) the walk's steps come from the
+  training process: `b` posts `WalkRequested`, and `start_walk` gets a `tui.tensor_walk.TensorWalk`
+  with the BackpropWalk's interface; the detail is the tensor detail.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ def check_text(c: GradCheckView) -> Text:
     text.append(f" analytic {fmt_number(c.analytic)}  numeric {fmt_number(c.numeric)}")
     text.append(f"  relative error {c.relative_error:.1e} ")
     text.append("agree\n" if c.ok else "DISAGREE\n", "bold green" if c.ok else "bold red")
+    if c.note:
+        text.append(f"  {c.note}\n", "dim")
     return text
 
 
@@ -52,9 +57,16 @@ class GraphPane(Vertical):
             self.index = index
             self.name = name
 
+    class WalkRequested(Message):
+        """A tensor graph's backward pass for the walk, of the graph of step `step`."""
+
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.walk: BackpropWalk | None = None
+        self.walk: Any = None  # a BackpropWalk, or a TensorWalk on a tensor graph
         self.checks: dict[tuple[int, int], GradCheckView] = {}  # of the shown step, by node
         self.graph_step = -1  # the step whose graph is shown; -1 before one
 
@@ -69,6 +81,24 @@ class GraphPane(Vertical):
     @property
     def detail(self) -> NodeDetail:
         return self.query_one(NodeDetail)
+
+    # -- the focus: in a small terminal the Graph's row grows while the Graph has it (app.tcss)
+    def on_descendant_focus(self) -> None:
+        self.call_later(self._mark_focus)
+
+    def on_descendant_blur(self) -> None:
+        self.call_later(self._mark_focus)
+
+    def _mark_focus(self) -> None:
+        if self.parent is not None:
+            self.parent.set_class(self.has_focus_within, "-graph-focus")
+            self.call_after_refresh(self._cursor_in_view)
+
+    def _cursor_in_view(self) -> None:
+        """The tree's cursor line on screen, in the tree made smaller by the focused detail."""
+        tree = self.tree
+        if tree.cursor_node is not None:
+            tree.scroll_to_node(tree.cursor_node, animate=False)
 
     # -- what arrives ---------------------------------------------------------------------------
     def clear(self) -> None:
@@ -95,10 +125,10 @@ class GraphPane(Vertical):
             self.app.notify(f"Gradient check of {c.name}: {c.error}", severity="warning", timeout=8)
         else:
             verdict = "agree" if c.ok else "DISAGREE"
-            self.app.notify(
-                f"Gradient check of {c.name} (step {c.step}): analytic {fmt_number(c.analytic)}, "
-                f"numeric {fmt_number(c.numeric)}, relative error {c.relative_error:.1e}: "
-                f"{verdict}",
+            self.app.notify(  # the verdict first: at 80 columns the bar cuts the line's end
+                f"Gradient check of {c.name} (step {c.step}): {verdict}, relative error "
+                f"{c.relative_error:.1e} (analytic {fmt_number(c.analytic)}, "
+                f"numeric {fmt_number(c.numeric)})",
                 severity="information" if c.ok else "warning",
                 timeout=8,
             )
@@ -117,13 +147,28 @@ class GraphPane(Vertical):
         (`tui.tensor_app` mounts it here for a tensor run)."""
         if hasattr(snapshot, "tree_label"):
             if 0 <= index < len(snapshot):  # else a node of the graph before (a new run)
-                self.query_one("#tdetail-pane").show_node(snapshot.snap, index)
+                self._show_tensor_detail(snapshot, index)
             return
         if self.walk is not None and self.walk.snapshot is snapshot:
             self.detail.show_text(self.walk.describe(index))
             return
         check = self.checks.get((self.tree.step, index))
         self.detail.show_node(snapshot, index, check_text(check) if check else None)
+
+    def _show_tensor_detail(self, snapshot: Any, index: int) -> None:
+        detail = self.query_one("#tdetail-pane")
+        if self.walk is not None and self.walk.snapshot is snapshot:
+            detail.show_text(self.walk.describe(index))
+            return
+        check = self.checks.get((self.tree.step, index))
+        extra = check_text(check) if check else None
+        detail.show_node(snapshot.snap, index, extra, check.element if check else None)
+
+    def _walk_detail(self) -> Any:
+        """The detail the walk writes in: the tensor one for a tensor graph."""
+        if self.walk is not None and hasattr(self.walk.snapshot, "tree_label"):
+            return self.query_one("#tdetail-pane")
+        return self.detail
 
     # -- the selection -------------------------------------------------------------------------
     def cursor_index(self) -> int | None:
@@ -158,12 +203,14 @@ class GraphPane(Vertical):
             self.app.notify("No graph yet: take a step first (n)", timeout=3)
             return
         if self.walk is None or self.walk.snapshot is not tree.snapshot:
+            if hasattr(tree.snapshot, "tree_label"):  # a tensor graph: steps from the training
+                self.post_message(self.WalkRequested(tree.step))  # process (start_walk)
+                return
             self.walk = BackpropWalk(tree.snapshot, tree.step)
             tree.focus()
             self.app.notify(
-                f"Backprop through step {tree.step}'s graph, {len(tree.snapshot)} nodes, "
-                "loss first: b next node, B or escape stops"
-                + ("" if self.detail.display else " (z: zoom to see the detail)"),
+                f"Backprop, step {tree.step} ({len(tree.snapshot)} nodes): b next node, "
+                "B stops, tab: scroll the detail",
                 timeout=4,
             )
         step = self.walk.advance()
@@ -175,8 +222,27 @@ class GraphPane(Vertical):
             )
             return
         self.border_subtitle = f"step {tree.step}, backprop {step.number}/{self.walk.total}"
-        if tree.reveal(step.index) is None:  # the cursor did not move: show the step anyway
-            self.detail.show_text(self.walk.describe(step.index))
+        already = self.cursor_index() == step.index  # no highlight: no NodeChosen comes
+        if tree.reveal(step.index) is None or already:  # the cursor did not move: show it here
+            self._walk_detail().show_text(self.walk.describe(step.index))
+
+    def start_walk(self, walk: Any) -> None:
+        """A tensor graph's walk, its steps arrived: begin it at the loss (if the graph it is
+        of is still the one shown)."""
+        tree = self.tree
+        if tree.snapshot is None or tree.step != walk.step:
+            self.app.notify("The graph moved on before its backward pass arrived: b again",
+                            timeout=4)  # fmt: skip
+            return
+        walk.snapshot = tree.snapshot
+        self.walk = walk
+        tree.focus()
+        self.app.notify(
+            f"Backprop, step {tree.step}'s tensor graph ({walk.total} nodes with a gradient): "
+            "b next node, B stops, tab: scroll the detail",
+            timeout=4,
+        )
+        self.backprop_next()
 
     def backprop_stop(self) -> None:
         if self.walk is not None:

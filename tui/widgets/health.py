@@ -1,7 +1,8 @@
 """The Gradients strip: each layer's gradient norm over time, and which conditions hold.
 
 One row per layer, `L0 ▁▂▃▅▆▇▇▆ 0.12  2 dead`: a sparkline of the layer's gradient norm (one
-character per model report, about two a second, newest on the right) and its latest value. All
+character per model report, about two a second, newest on the right) and its latest value (a
+tensor run's conv layers too, `C0`, named by its report). All
 rows share one log scale, so a layer whose gradients vanish sits visibly lower than the layers
 above it, and an exploding one hits the top; a non-finite norm shows as a red `!`.
 
@@ -35,6 +36,7 @@ class GradientHealth(Widget):
         super().__init__(**kwargs)
         self.announcer = Announcer()
         self.norms: list[deque[float]] = []
+        self.names: tuple[str, ...] = ()  # the layers' names, when the report gives them
         self.last_step = -1
         self.conditions: dict[str, list[str]] = {}  # layer name -> kinds, e.g. ["2 dead"]
         self._held: list[Condition] = []  # dead neurons not told yet
@@ -43,6 +45,7 @@ class GradientHealth(Widget):
     def clear(self) -> None:
         """A new run: no history, and every condition may be said again."""
         self.norms = []
+        self.names = ()
         self.last_step = -1
         self.conditions = {}
         self._held = []
@@ -54,8 +57,14 @@ class GradientHealth(Widget):
         """Take one model report's health; returns the (text, severity) notices to show."""
         if report is None or report.step == self.last_step:
             return []
-        if report.step < self.last_step or len(report.layer_norms) != len(self.norms):
+        names = getattr(report, "layer_names", ())
+        if (
+            report.step < self.last_step
+            or len(report.layer_norms) != len(self.norms)
+            or names != self.names
+        ):
             self.norms = [deque(maxlen=KEEP) for _ in report.layer_norms]
+            self.names = names
             self.refresh(layout=True)  # the number of rows changed
         self.last_step = report.step
         for column, value in zip(self.norms, report.layer_norms):
@@ -87,7 +96,7 @@ class GradientHealth(Widget):
         if not self.norms:
             return Text("gradient norms appear after the first step", style="dim")
         width = self.size.width
-        labels = [f"L{i}" for i in range(len(self.norms))]
+        labels = list(self.names) or [f"L{i}" for i in range(len(self.norms))]
         tails = []
         for i, column in enumerate(self.norms):
             latest = column[-1] if column else 0.0

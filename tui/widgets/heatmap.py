@@ -32,9 +32,10 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from tui.formatting import fmt_number
-from tui.keys import bindings
+from tui.keys import KEYS, bindings
 from tui.screens.neuron import heat_style
 
+SHADES_KEY = next(k.shown_as for k in KEYS if k.action == "toggle_shades")  # the hint names it
 UPPER_HALF = "▀"
 # Per strength level 1..6 (0 is exactly zero): colours below and above zero.
 NEGATIVE_COLOURS = ("#3a1c00", "#5f2f00", "#875f00", "#af5f00", "#d78700", "#ffaf00")
@@ -124,14 +125,14 @@ class Heatmap(StripsView):
 
     BINDINGS = [
         Binding("up", "move(-1, 0)", "Up", show=False),
-        Binding("down", "move(1, 0)", "Down", show=False),
+        Binding("down", "move(1, 0)", "Move", key_display="↑↓←→"),  # the footer's: all four
         Binding("left", "move(0, -1)", "Left", show=False),
         Binding("right", "move(0, 1)", "Right", show=False),
         Binding("pageup", "move(-8, 0)", show=False),
         Binding("pagedown", "move(8, 0)", show=False),
         Binding("home", "jump(0)", show=False),
         Binding("end", "jump(1)", show=False),
-        *bindings("heatmap"),  # m
+        *bindings("heatmap"),  # C: shades
     ]
 
     class CursorMoved(Message):
@@ -303,7 +304,7 @@ class ArrayPairView(Vertical):
         head.append("  |  ")
         grad_text = "grads: none yet" if grads is None else f"grads (|max| {right.scale:.4g})"
         head.append(grad_text, "underline")
-        head.append("\norange < 0 < blue; arrows move the cursor, m: shades", "dim")
+        head.append(f"\norange < 0 < blue; arrows move the cursor, {SHADES_KEY}: shades", "dim")
         self.query_one("#pair-head", Static).update(head)
         self._describe(*left.cursor)
 

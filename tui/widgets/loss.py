@@ -18,6 +18,10 @@ plotext keeps state between builds (a log axis transforms the stored values in p
 figure is made anew from the raw history on every draw, a resize included; never re-built from
 what plotext already holds. On the log scale a loss of 0 (or below) has no place: it is drawn on
 the axis floor (a tenth of the smallest positive loss shown) and the subtitle says how many were.
+
+Each learning-rate change is a magenta line at its step, labelled with the new value (`lr 0.2`)
+where the canvas has blank room beside it (`label_marks`: never over the curves, the legend or
+another label); the subtitle names the latest change.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 
+from plotext._utility import get_matrix_data
 from rich.console import Console
 from rich.text import Text
 from textual import work
@@ -33,6 +38,8 @@ from textual.message import Message
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
+
+from tui.formatting import fmt_number
 
 REDRAW_EVERY = 0.5  # seconds
 BUSY_REDRAW_EVERY = 1.0  # seconds, while keys are being pressed (`keys_busy` on the app)
@@ -173,7 +180,10 @@ class LossPlot(PlotextPlot, can_focus=True):
         self._asked = self._version
         self._last_redraw = time.monotonic()
         scale = "log" if self.log_scale else "linear"
-        marks = f", {len(self.lr_marks)} lr change(s) marked" if self.lr_marks else ""
+        marks = ""
+        if self.lr_marks:  # the latest change (the plot labels those it has room for)
+            step, lr = self.lr_marks[-1]
+            marks = f", lr {fmt_number(lr)} since step {step}"
         floored = ""
         if self.log_scale:
             floor = log_floor(self.losses, self.test_losses)
@@ -261,14 +271,75 @@ def build_figure(plt: Plot, key: tuple, curves: Curves) -> list[Strip]:
         plt.plot(x, y, marker="braille", color="cyan", label="train")
     if tx:
         plt.plot(tx, ty, marker="braille", color="orange", label="test")
-    for step, _lr in lr_marks:
-        if not steps or step <= steps[-1]:
-            plt.vline(step, "magenta")
+    marks = [(step, lr) for step, lr in lr_marks if not steps or step <= steps[-1]]
+    for step, _lr in marks:
+        plt.vline(step, "magenta")
+    xs = [*x, *tx, *(step for step, _ in marks)]
+    xlim = (min(xs), max(xs)) if xs else (0.0, 0.0)
+    if xlim[0] < xlim[1]:  # the limits plotext would choose, set so the labels know them
+        plt.xlim(*xlim)
     try:
         text = Text.from_ansi(plt.build())
     except (ArithmeticError, ValueError, TypeError, IndexError):  # plotext at an odd size
-        text = Text("(the loss plot does not fit here)", style="dim")
+        return to_strips(Text("(the loss plot does not fit here)", style="dim"), width)
+    if marks and xlim[0] < xlim[1]:
+        text = label_marks(text, marks, xlim)
     return to_strips(text, width)
+
+
+def canvas(lines: list[str]) -> tuple[int, int, int, int] | None:
+    """The plot's canvas inside its frame, (top row, bottom row, left col, right col) of the
+    cells inside `┌┐` and `└┘`; None if there is no frame."""
+    for top, line in enumerate(lines):
+        left, right = line.find("┌"), line.find("┐")
+        if 0 <= left < right:
+            for bottom in range(top + 1, len(lines)):
+                if lines[bottom][left : left + 1] == "└":
+                    return top + 1, bottom - 1, left + 1, right - 1
+            return None
+    return None
+
+
+def label_marks(text: Text, marks: list[tuple[int, float]], xlim: tuple[float, float]) -> Text:
+    """The figure with each lr change's new value (`lr 0.2`) written beside its mark, where
+    there is room: on blank cells of the canvas only, so a label never covers the curves, the
+    legend, another mark or another label (the curve's last point included). The latest
+    changes are placed first; one that finds no room goes unlabelled (the subtitle names the
+    latest change)."""
+    lines = text.split("\n", allow_blank=True)
+    plain = [line.plain for line in lines]
+    box = canvas(plain)
+    if box is None:
+        return text
+    top, bottom, left, right = box
+    columns, rows = right - left + 1, range(top, bottom + 1)
+    taken: set[int] = set()
+    for step, lr in sorted(marks, reverse=True):  # the latest first; one label a column
+        col = left + get_matrix_data([step], list(xlim), columns)[0]
+        if col in taken or not left <= col <= right or plain[top - 1][col : col + 1] != "┬":
+            continue  # a later change at the same cell, or not where the mark was drawn
+        taken.add(col)
+        label = f"lr {fmt_number(lr)}"
+        places = [(row, start) for start in (col + 1, col - len(label)) for row in rows]
+        # right of the mark on any row first (it reads as the mark's), else left of it
+        fits = ((r, s) for r, s in places if _room(plain[r], s, label, box, col))
+        row, start = next(fits, (0, -1))
+        if start >= 0:
+            end = start + len(label)
+            lines[row] = lines[row][:start] + Text(label, "bold magenta") + lines[row][end:]
+            plain[row] = plain[row][:start] + label + plain[row][end:]
+    return Text("\n").join(lines)
+
+
+def _room(line: str, start: int, label: str, box: tuple[int, int, int, int], col: int) -> bool:
+    """`label` fits at `start` on blank cells of the canvas `box`, beside its mark at `col`,
+    with a blank cell or the frame on its other side (not another mark, not another label)."""
+    left, right = box[2], box[3]
+    end = start + len(label)
+    if start < left or end - 1 > right or len(line) <= right:
+        return False
+    far = end if start > col else start - 1  # the cell on the side away from the mark
+    return line[start:end].strip() == "" and (far < left or far > right or line[far] == " ")
 
 
 def to_strips(text: Text, width: int) -> list[Strip]:

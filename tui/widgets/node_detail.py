@@ -11,12 +11,12 @@ written out with the numbers (the loss itself starts the backward pass with grad
 from __future__ import annotations
 
 from rich.text import Text
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from micrograd.graph import GraphSnapshot
 from micrograd.operators import op_rule
 from tui.formatting import fmt_number
+from tui.widgets.scroll import ScrollBox
 
 MAX_TERMS = 12  # inputs and chain-rule terms listed one by one; the rest are summed
 
@@ -67,12 +67,16 @@ def describe_forward(snap: GraphSnapshot, i: int, grad: bool = False) -> Text:
     return text
 
 
-class NodeDetail(VerticalScroll, can_focus=False):
-    """Scrollable detail of the graph node under the tree's cursor."""
+class NodeDetail(ScrollBox):
+    """Scrollable detail of the graph node under the tree's cursor. It takes the focus (tab
+    from the tree), so its arrows and PgUp/PgDn scroll it: in a small terminal the chain-rule
+    sum lies below its first lines, and only zooming showed it before (issue 12)."""
 
     HINT = "Move the cursor in the graph to see how a node was computed."
+    TITLE = "detail (tab: scroll)"
 
     def compose(self):
+        self.border_title = self.TITLE
         yield Static(self.HINT, id="detail")
 
     def clear(self) -> None:

@@ -4,8 +4,10 @@ For node `out = op(A, B, ...)` of a `micrograd.tensor.TensorGraphSnapshot`: its 
 (`matmul 100x16`), the forward formula and the vector-Jacobian rule in matrix form, both read
 from `micrograd.tensor.RULES` (the table backward() itself runs), its operands with their
 shapes, summaries (min, max, mean, norm) of its data and of its gradient G = dL/d(out), the
-nodes that read it, and the elements themselves for a small array. Labels are user strings
-(a CSV's name can hold `[`): everything is built as `rich.text.Text`, never markup.
+nodes that read it, the elements themselves for a small array, and a heatmap of its data and
+its gradient side by side (the corner of the array the snapshot keeps, cropped to the pane's
+width; the checked element in magenta). Labels are user strings (a CSV's name can hold `[`):
+everything is built as `rich.text.Text`, never markup.
 """
 
 from __future__ import annotations
@@ -14,12 +16,23 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+from rich.style import Style
 from rich.text import Text
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from micrograd.tensor import RULES
 from tui.formatting import fmt_number
+from tui.widgets.heatmap import (
+    CURSOR_COLOUR,
+    CURSOR_STYLE,
+    UPPER_HALF,
+    colour_of,
+    scale_of,
+    shade_of,
+)
+from tui.widgets.node_detail import NodeDetail
+from tui.widgets.scroll import ScrollBox
 
 OP_NAMES = {"@": "matmul", "+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
 MAX_USERS = 8  # consumers listed by name
@@ -96,8 +109,10 @@ def values_table(values: Sequence[float], shape: Sequence[int], text: Text, styl
         text.append("  " + " ".join(f"{fmt_number(v):>9}" for v in row) + "\n", style)
 
 
-def describe_tensor(snap: Any, i: int) -> Text:
-    """The detail text for node i of a TensorGraphSnapshot."""
+def describe_tensor(snap: Any, i: int, after_summaries: Text | None = None) -> Text:
+    """The detail text for node i of a TensorGraphSnapshot; `after_summaries` (a check, the
+    heatmaps) goes after the data and grad summaries, before its operands and its readers
+    (in a small pane the first lines are what shows)."""
     node = snap.node(i)
     text = Text()
     text.append(node_name(node), "bold")
@@ -111,6 +126,14 @@ def describe_tensor(snap: Any, i: int) -> Text:
         text.append("backward: ", "underline")
         text.append(f"{rule.text}", "italic")
         text.append(f"   (G = dL/d this node, {shape_text(node.shape)})\n", "dim")
+    if not node.children:
+        text.append("a leaf: a parameter, an input or a constant (no rule to apply)\n", "dim")
+    text.append("data:     ", "underline")
+    text.append(summary_text(node.data_summary) + "\n")
+    text.append("grad (G): ", "underline")
+    text.append(summary_text(node.grad_summary) + "\n", "yellow")
+    if after_summaries is not None:
+        text.append_text(after_summaries)
     if node.children:
         text.append("operands:\n", "underline")
         for letter, c in zip(letters, node.children):
@@ -118,12 +141,6 @@ def describe_tensor(snap: Any, i: int) -> Text:
             text.append(f"  {letter} = ")
             text.append(node_name(child), "bold")
             text.append(f"  {shape_text(child.shape)}  ({op_display(child.op)}, node {c})\n")
-    else:
-        text.append("a leaf: a parameter, an input or a constant (no rule to apply)\n", "dim")
-    text.append("data:     ", "underline")
-    text.append(summary_text(node.data_summary) + "\n")
-    text.append("grad (G): ", "underline")
-    text.append(summary_text(node.grad_summary) + "\n", "yellow")
     users = consumers(snap, i)
     if i == snap.root:
         text.append("the loss itself: G = 1 starts the backward pass\n")
@@ -145,19 +162,135 @@ def describe_tensor(snap: Any, i: int) -> Text:
     return text
 
 
-class TensorNodeDetail(VerticalScroll, can_focus=False):
-    """Scrollable detail of the tensor graph node under the tree's cursor."""
+def matrix_cell(shape: Sequence[int], element: Sequence[int]) -> tuple[int, int]:
+    """Where element `element` of an array of `shape` sits in its matrix (`matrix_shape`)."""
+    if len(shape) <= 1:
+        return (0, int(element[0]) if element else 0)
+    col = int(np.ravel_multi_index(tuple(element[1:]), tuple(shape[1:])))
+    return (int(element[0]), col)
+
+
+def heat_lines(
+    a: np.ndarray, cols: int, shades: bool, mark: tuple[int, int] | None = None
+) -> list[Text]:
+    """The first `cols` columns of matrix `a` as lines of text: half blocks, two rows a line
+    (orange below zero, blue above, black 0, red NaN/inf), or in `shades` two characters an
+    element, one row a line; the element `mark` in magenta (reverse video in shades)."""
+    a = a[:, :cols]
+    scale = scale_of(a)
+    rows, n = a.shape
+    lines = []
+    if shades:
+        for r in range(rows):
+            line = Text(no_wrap=True)
+            for c in range(n):
+                chars, style = shade_of(float(a[r, c]), scale)
+                line.append(chars, CURSOR_STYLE if (r, c) == mark else style)
+            lines.append(line)
+        return lines
+    for r in range(0, rows, 2):
+        line = Text(no_wrap=True)
+        for c in range(n):
+            top = CURSOR_COLOUR if (r, c) == mark else colour_of(float(a[r, c]), scale)
+            bottom = None
+            if r + 1 < rows:
+                below = float(a[r + 1, c])
+                bottom = CURSOR_COLOUR if (r + 1, c) == mark else colour_of(below, scale)
+            line.append(UPPER_HALF, Style(color=top, bgcolor=bottom))
+        lines.append(line)
+    return lines
+
+
+def heatmap_text(
+    node: Any, width: int, shades: bool = False, element: Sequence[int] | None = None
+) -> Text:
+    """The node's data and grad as two heatmaps, side by side when `width` allows (else one
+    above the other), with what part of the array they show."""
+    text = Text()
+    if node.data_preview is None:
+        return text
+    data = np.asarray(node.data_preview, dtype=np.float64).reshape(len(node.data_preview), -1)
+    grad = None
+    if node.grad_preview is not None:
+        grad = np.asarray(node.grad_preview, dtype=np.float64).reshape(data.shape)
+    per = 2 if shades else 1  # characters an element
+    rows, total_cols = node.matrix_shape
+    shown_rows, shown_cols = data.shape
+    side = (width - 3) // 2 // per
+    stacked = side < min(8, shown_cols) or grad is None
+    cols = max(1, min(shown_cols, (width // per) if stacked else side))
+    mark = matrix_cell(node.shape, element) if element else None
+    where = f"rows 0-{shown_rows - 1} of {rows}" if shown_rows < rows else f"{rows} rows"
+    where += f", cols 0-{cols - 1} of {total_cols}" if cols < total_cols else f", {cols} cols"
+    text.append("heatmap", "underline")
+    text.append(f" ({where}; orange < 0 < blue)\n", "dim")
+    left = heat_lines(data, cols, shades, mark)
+    head_d = f"data |max| {fmt_number(scale_of(data[:, :cols]))}"
+    if grad is None:
+        text.append(head_d + "   grad: none\n")
+        for line in left:
+            text.append_text(line)
+            text.append("\n")
+        return text
+    right = heat_lines(grad, cols, shades, mark)
+    head_g = f"grad |max| {fmt_number(scale_of(grad[:, :cols]))}"
+    if stacked:
+        for head, lines, style in ((head_d, left, ""), (head_g, right, "yellow")):
+            text.append(head + "\n", style)
+            for line in lines:
+                text.append_text(line)
+                text.append("\n")
+        return text
+    gap = "   "
+    text.append(f"{head_d:<{cols * per}}{gap}")
+    text.append(head_g + "\n", "yellow")
+    for l_line, r_line in zip(left, right):
+        text.append_text(l_line)
+        text.append(" " * (cols * per - l_line.cell_len) + gap)
+        text.append_text(r_line)
+        text.append("\n")
+    return text
+
+
+class TensorNodeDetail(ScrollBox):
+    """Scrollable detail of the tensor graph node under the tree's cursor: its rule, summaries
+    and heatmaps, or the backprop walk's text while walking. It takes the focus (tab from the
+    tree) to scroll by keys, as the scalar one does (`tui.widgets.node_detail`)."""
 
     HINT = "Move the cursor in the graph to see how an array node was computed."
 
+    def __init__(self, shades: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.shades = shades  # heatmaps as shading characters (no colour or UTF-8)
+        self._shown: tuple[Any, int, Text | None, Sequence[int] | None] | None = None
+
     def compose(self):
+        self.border_title = NodeDetail.TITLE
         yield Static(self.HINT, id="tensor-detail")
 
-    def show_node(self, snapshot: Any, index: int, extra: Text | None = None) -> None:
-        text = describe_tensor(snapshot, index)
-        if extra is not None:
-            text.append_text(extra)
+    def show_node(
+        self,
+        snapshot: Any,
+        index: int,
+        extra: Text | None = None,
+        element: Sequence[int] | None = None,
+    ) -> None:
+        """Node `index`'s detail; `extra` (a gradient check) after it, `element` (the checked
+        one) marked in the heatmaps."""
+        self._shown = (snapshot, index, extra, element)
+        middle = Text() if extra is None else extra.copy()
+        width = max(20, (self.content_size.width or 40) - 1)
+        middle.append_text(heatmap_text(snapshot.node(index), width, self.shades, element))
+        self.query_one("#tensor-detail", Static).update(describe_tensor(snapshot, index, middle))
+
+    def show_text(self, text: Text) -> None:
+        """Any text in place of a node's detail (the backprop walk's)."""
+        self._shown = None
         self.query_one("#tensor-detail", Static).update(text)
+
+    def on_resize(self) -> None:
+        if self._shown is not None:  # the heatmaps fit the new width
+            self.show_node(*self._shown)
 
     def shown_text(self) -> str:
         return str(self.query_one("#tensor-detail", Static).render())
