@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -154,3 +155,52 @@ async def test_confusion_matrix_shows_the_computed_counts():
         pane.show_confusion(Confusion(0, "test", ((1, 0), (0, 1))), classes=("[red]a", "b"))
         await pilot.pause()
         assert "[red]a" in str(app.query_one(ConfusionMatrix).render())  # a CSV name as text
+
+
+async def test_a_page_that_draws_the_same_is_not_drawn_again():
+    """Twice a second a page comes while training runs; one that only repeats what is shown
+    (a later step, the same predictions) keeps the drawing, a changed prediction redraws."""
+    app = Pane()
+    async with app.run_test(size=(64, 30)) as pilot:
+        view = app.query_one(DigitsView)
+        builds: list[int] = []
+        build = view.build_strips
+        view.build_strips = lambda width: (builds.append(width), build(width))[1]
+        page = make_page()
+        view.set_page(page)
+        await pilot.pause()
+        assert len(builds) == 1 and "X" in view.lines_text()[0]
+        view.set_page(replace(page, step=6, images=tuple(i.copy() for i in page.images)))
+        await pilot.pause()
+        assert len(builds) == 1 and view.page.step == 6  # the newer page kept, not redrawn
+        fixed = replace(page, step=7, predicted=page.true)  # the wrong one now right
+        view.set_page(fixed)
+        await pilot.pause()
+        assert len(builds) == 2 and view.lines_text()[0] == "test 1-12/40 0 wrong (X)"
+        assert not any("not" in line for line in view.lines_text())
+        brighter = [i.copy() for i in fixed.images]
+        brighter[0][0, 0] = 1.0  # another image at the same place (a new run's split)
+        view.set_page(replace(fixed, images=tuple(brighter)))
+        await pilot.pause()
+        assert len(builds) == 3
+
+
+async def test_the_confusion_matrix_shows_each_new_count():
+    """The matrix is redrawn in place (no new layout) while its size stays; each new count
+    and step is on screen, and a wider count still fits."""
+    app = Pane()
+    async with app.run_test(size=(80, 40)) as pilot:
+        matrix = app.query_one(ConfusionMatrix)
+        for step, counts in (
+            (10, ((5, 1), (2, 7))),
+            (20, ((6, 0), (1, 8))),
+            (30, ((60, 0), (1, 80))),  # wider
+        ):
+            matrix.show_confusion(Confusion(step, "test", counts))
+            await pilot.pause()
+            shown = app.export_screenshot().replace("&#160;", " ")
+            assert f"test images, step {step}" in shown
+            right = counts[0][0] + counts[1][1]
+            total = sum(map(sum, counts))
+            assert f"{right}/{total} right" in shown
+            assert parse_counts(str(matrix.render()), 2) == [list(r) for r in counts]

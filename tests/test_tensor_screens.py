@@ -9,14 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 from textual.app import App
+from textual.cache import LRUCache
 
+from micrograd.tensor import snapshot as tensor_snapshot
 from micrograd.train import TrainConfig, Trainer
 from tui import tensor_views as tv
 from tui.formatting import fmt_number
 from tui.screens.tensor import ArrayScreen, EnginesScreen, FiltersScreen
 from tui.widgets.digits import SHADES
 from tui.widgets.filters import FilterView, filters_text, maps_text
+from tui.widgets.graph import GraphTree
 from tui.widgets.heatmap import ArrayPairView, Heatmap
+from tui.widgets.tensor_detail import TensorTreeSnapshot
 from tui.widgets.tensor_params import TensorParamTable
 
 CSS = str(Path(__file__).parents[1] / "tui" / "app.tcss")
@@ -200,3 +204,53 @@ async def test_filters_and_maps_wider_than_the_screen_wrap_instead_of_being_cut(
 
 
 CELL_CHARS = set(" |·-=≡+*#") | set(SHADES)
+
+
+def _cached_entries(table: TensorParamTable) -> int:
+    """Entries held by the table's render caches (Textual's LRU caches on the widget)."""
+    return sum(len(c) for c in vars(table).values() if isinstance(c, LRUCache))
+
+
+async def test_the_table_holds_no_more_as_updates_go_on(trainer):
+    """Every update is drawn once and never again; the table's caches keep what they drew for
+    a screen's worth of rows, not for every update (the app's memory grew for good)."""
+    app = Host(trainer)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.query_one(TensorParamTable)
+        rows = tv.param_rows(trainer)
+        held = []
+        for k in range(1, 151):
+            table.set_rows([replace(r, value_norm=r.value_norm + k) for r in rows])
+            await pilot.pause()
+            if k in (60, 150):
+                held.append(_cached_entries(table))
+        assert str(table.get_cell_at((0, 2))) == fmt_number(rows[0].value_norm + 150)
+        assert held[1] <= held[0], held
+
+
+class TreeHost(App):
+    CSS_PATH = CSS
+
+    def compose(self):
+        yield GraphTree()
+
+
+async def test_the_graph_tree_holds_no_more_as_graphs_go_on(trainer):
+    """While training runs a new graph of the same shape comes every 2 s and is relabelled in
+    place; the tree's rendered lines of older graphs are not kept for good."""
+    snap = TensorTreeSnapshot(tensor_snapshot(trainer.last_root))
+    app = TreeHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(GraphTree)
+        tree.set_snapshot(snap, 1)
+        tree.root.expand_all()
+        await pilot.pause()
+        assert len(tree.root.children) > 1
+        held = []
+        for k in range(2, 252):
+            tree.set_snapshot(snap, k)
+            await pilot.pause()
+            if k in (120, 251):
+                held.append(len(tree._line_cache))
+        assert tree.step == 251 and str(tree.root.label).startswith("loss")
+        assert held[1] <= held[0], held

@@ -185,3 +185,25 @@ def test_a_node_of_the_shown_graph_as_arrays():
     assert values.shape == (conv.shape[0], int(np.prod(conv.shape[1:])))
     assert np.sqrt((values**2).sum()) == pytest.approx(conv.data_summary[3])
     assert any("step 7 is gone" in n.text for n in of(Notice, got))
+
+
+def test_a_headless_tensor_run_trains_on_one_blas_thread(tmp_path):
+    """As the app's training process: with a BLAS thread a core the conv model trained 4 to 10
+    times slower on 2 shared cores (benchmarks/README.md); a number the user set is kept."""
+    import os
+    import subprocess
+    import sys
+
+    from tui.training import BLAS_THREADS
+
+    code = (
+        "import os, sys, tui.cli; assert 'numpy' not in sys.modules; "
+        "status = tui.cli.main(['--headless', '--engine', 'tensor', '--dataset', 'digits', "
+        "'--samples', '60', '--conv', '2', '--hidden', '4', '--steps', '2']); "
+        "print(status, os.environ.get('OPENBLAS_NUM_THREADS'), os.environ.get('OMP_NUM_THREADS'))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_THREADS}
+    env["OMP_NUM_THREADS"] = "3"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=tmp_path, check=True)  # fmt: skip
+    assert out.stdout.strip().splitlines()[-1] == "0 1 3"

@@ -13,6 +13,7 @@ checkpoint).
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing.resource_tracker
 import time
 from collections.abc import Callable
@@ -139,6 +140,7 @@ class MicrogradApp(GuardedApp[int]):
         self._replay_told = False
         self._last_key = -KEYS_BUSY  # when the last key arrived (time.monotonic)
         self.handle_signals = False  # run_app: SIGTERM/SIGHUP end the app cleanly
+        self.freeze_gc = False  # run_app: what is alive once started is frozen (freeze_started)
         self.scratch_text = expr  # the scratch pad's expression (--expr opens it at once)
         self.split_dots = lecture  # the graph shows neurons as the lecture's * and + (u)
         self.tensor = TensorPanes(self)  # what a run on the tensor engine shows
@@ -176,6 +178,8 @@ class MicrogradApp(GuardedApp[int]):
             self.action_scratch()
         if self.handle_signals:
             leave_on_hangup(self.leave, self.is_web)
+        if self.freeze_gc:
+            self.call_after_refresh(freeze_started)
 
     # -- what the tests and the status line read ------------------------------------------------
     @property
@@ -635,6 +639,16 @@ class MicrogradApp(GuardedApp[int]):
         self.stop_session()
 
 
+def freeze_started() -> None:
+    """Keep what is alive now (modules, classes, the panes: some 200,000 objects) out of the
+    cyclic garbage collector's full passes, which otherwise scan it all again every few seconds
+    on the UI thread: 80 ms each, every 10 s, while training the conv model on tensors; 25 ms
+    frozen (benchmarks/README.md). Only in the app's own process (`run_app`): frozen objects
+    are never collected, and tests start many apps in one process."""
+    gc.collect()
+    gc.freeze()
+
+
 def run_app(
     config: TrainConfig,
     paused: bool = False,
@@ -648,6 +662,7 @@ def run_app(
     multiprocessing.resource_tracker.ensure_running()
     app = MicrogradApp(config, paused=paused, load=load, replay=replay, expr=expr, lecture=lecture)
     app.handle_signals = True
+    app.freeze_gc = True
     try:
         app.run()
     finally:

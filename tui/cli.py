@@ -225,6 +225,10 @@ def resumed_config(args: argparse.Namespace, trainer: Trainer) -> TrainConfig:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.headless:  # before numpy loads (a tensor run): as in the app's training process
+        from tui.training import one_blas_thread
+
+        one_blas_thread()
     if args.expr is not None:
         return scratch(args)
     if args.lecture and (args.csv or args.dataset not in (None, "tiny") or args.load):

@@ -91,6 +91,10 @@ class TensorPanes:
         app.query_one("#graph").mount(TensorNodeDetail(shades=self.shades, id="tdetail-pane"))
         app.query_one("#dataset").mount(DigitsPane(shades=self.shades, id="digits"))
         self.mounted = True
+        if app.freeze_gc:  # numpy and the tensor panes, as the rest at start
+            from tui.app import freeze_started
+
+            app.call_after_refresh(freeze_started)
 
     # -- a new run -------------------------------------------------------------------------------
     def new_run(self, d: DatasetView) -> None:
@@ -121,14 +125,14 @@ class TensorPanes:
         v = r.view
         app = self.app
         try:
-            app.query_one("#tparams").set_rows(v.params)
+            running = app.mirror.state == "running"
+            app.query_one("#tparams").offer(v.params, running, busy=app.keys_busy())
         except NoMatches:  # not mounted yet, or the app is leaving
             return
-        app.query_one(
-            "#loss"
-        ).border_title = (
-            f"Loss · acc train {_percent(v.train_accuracy)} test {_percent(v.test_accuracy)}"
-        )
+        title = f"Loss · acc train {_percent(v.train_accuracy)} test {_percent(v.test_accuracy)}"
+        loss = app.query_one("#loss")
+        if loss.border_title != title:  # setting it repaints the pane, even if the same
+            loss.border_title = title
         if self.images and v.page is not None:
             pane = app.query_one("#digits")
             try:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -61,6 +62,19 @@ def label_text(predicted: int, true: int) -> str:
     return f"{predicted}" if predicted == true else f"X{predicted} not {true}"
 
 
+def same_drawing(a: Any, b: Any) -> bool:
+    """Whether two pages (`DigitsPage`, or None) draw the same: the same images of the same
+    split, with the same predicted and true labels (the step they were made at aside)."""
+    if a is None or b is None:
+        return a is b
+    return (
+        (a.split, a.start, a.total, a.indices, a.predicted, a.true)
+        == (b.split, b.start, b.total, b.indices, b.predicted, b.true)
+        and len(a.images) == len(b.images)
+        and all(np.array_equal(x, y) for x, y in zip(a.images, b.images))
+    )
+
+
 class DigitsView(StripsView):
     """A page of images (a `tensor_views.DigitsPage`) as a grid of tiles with labels."""
 
@@ -98,11 +112,16 @@ class DigitsView(StripsView):
 
     # -- data -----------------------------------------------------------------------------------
     def set_page(self, page: Any) -> None:
-        """A page (`DigitsPage`); the cursor keeps its position, clamped."""
+        """A page (`DigitsPage`); the cursor keeps its position, clamped. Redrawn only if it
+        draws differently from the page shown: while training runs a page comes twice a
+        second, and most of them only repeat the predictions already shown."""
+        same = same_drawing(self.page, page)
         self.page = page
         n = len(page.indices) if page is not None else 0
-        self.selected = max(0, min(self.selected, n - 1))
-        self.invalidate()
+        selected = max(0, min(self.selected, n - 1))
+        if not same or selected != self.selected:
+            self.selected = selected
+            self.invalidate()
 
     @property
     def selected_index(self) -> int | None:
@@ -229,11 +248,18 @@ class ConfusionMatrix(Static):
     def __init__(self, **kwargs) -> None:
         super().__init__("no predictions yet", markup=False, **kwargs)
         self.counts: tuple[tuple[int, ...], ...] = ()
+        self._text_size: tuple[int, int] = (0, 0)  # (lines, widest line) of the text shown
 
     def show_confusion(self, confusion: Any, classes: Sequence[str] = ()) -> None:
-        """A `tensor_views.Confusion`; `classes`: a CSV's names for the class numbers."""
+        """A `tensor_views.Confusion`; `classes`: a CSV's names for the class numbers. The
+        screen's layout is redone only when the text's size changed (the matrix's size is its
+        own: width and height auto)."""
         self.counts = confusion.counts
-        self.update(confusion_text(confusion, classes))
+        text = confusion_text(confusion, classes)
+        lines = text.plain.split("\n")
+        size = (len(lines), max(cell_len(line) for line in lines))
+        self.update(text, layout=size != self._text_size)
+        self._text_size = size
 
 
 def confusion_text(confusion: Any, classes: Sequence[str] = ()) -> Text:

@@ -21,6 +21,10 @@ from tui.keys import bindings
 from tui.protocol import FORWARD_OP, NO_GRADS
 
 PAGE = 20  # children shown per page under a wide node
+# Tree keeps 1,024 rendered lines keyed by its update counters. While training runs the graph is
+# relabelled every 2 s, so the lines of older graphs are never drawn again, yet they filled the
+# cache over minutes and the app's memory grew; a few screens of lines is plenty.
+LINE_CACHE = 256
 
 
 def op_name(op: str) -> str:
@@ -88,6 +92,9 @@ class GraphTree(Tree):
         self.guide_depth = 2
         self._revealed: list[TreeNode] = []  # nodes `reveal` opened, closed again when off path
         self._lines: dict[int, list[TreeNode]] = {}  # graph node -> its loaded lines
+        cache = getattr(self, "_line_cache", None)  # Textual internals: skip if renamed
+        if cache is not None and hasattr(cache, "maxsize"):
+            cache.maxsize = LINE_CACHE
 
     def clear_snapshot(self) -> None:
         """A new model or dataset: the old graph no longer applies."""

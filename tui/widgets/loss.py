@@ -190,7 +190,9 @@ class LossPlot(PlotextPlot, can_focus=True):
             n = sum(1 for y in (*self.losses, *self.test_losses) if y < floor)
             if n:
                 floored = f", {n} loss(es) <= 0 drawn at {floor:.2g}"
-        self.border_subtitle = f"{scale} (l){floored}{marks}"
+        subtitle = f"{scale} (l){floored}{marks}"
+        if subtitle != self.border_subtitle:  # setting it repaints the pane, even if the same
+            self.border_subtitle = subtitle
         if now:
             self.refresh()
 

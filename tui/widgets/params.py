@@ -6,20 +6,29 @@ changed. `g` sorts by |gradient| (largest first) and toggles back to the network
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from tui.formatting import fmt_number
 from tui.keys import bindings
 
-# DataTable keeps 10,000 rendered cells and 1,000 rendered rows and lines. This table changes
-# every second, so entries for anything but the visible window are never used again, yet they
-# filled the caches over minutes and the app's memory grew (benchmarks/README.md). Room for a
-# few screens of rows is plenty.
-CACHE_SIZES = {"_cell_render_cache": 400, "_row_render_cache": 100, "_line_cache": 200}
+# DataTable keeps 10,000 rendered cells and 1,000 rendered rows, rows' cell Texts and lines, most
+# keyed by its update counter. This table changes every second, so entries for anything but the
+# visible window of the latest update are never used again, yet they filled the caches over
+# minutes and the app's memory grew (benchmarks/README.md; the rows' Texts, 1,000 updates'
+# worth of rows, about 3 MiB on the tensor run). Room for a few screens of rows is plenty.
+CACHE_SIZES = {
+    "_cell_render_cache": 400,
+    "_row_render_cache": 100,
+    "_row_renderable_cache": 100,
+    "_line_cache": 200,
+}
 
 TABLE_EVERY = 0.9  # seconds between updates while running
 BUSY_TABLE_EVERY = 2.0  # the same while keys are being pressed: a redraw holds a key back
@@ -51,6 +60,64 @@ COLUMNS = (
 )
 
 
+class Throttle:
+    """What a table is offered while training runs, passed on to `show` at most every
+    TABLE_EVERY seconds (BUSY_TABLE_EVERY while keys are pressed), TABLE_LAG after it came;
+    at once when the run is paused (a step by `n` shows its values)."""
+
+    def __init__(
+        self,
+        widget: Widget,
+        show: Callable[[Any], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.widget = widget
+        self.show = show
+        self.clock = clock
+        self.offered_at = -math.inf
+        self.due: Any = None  # values waiting TABLE_LAG
+
+    def offer(self, values: Any, running: bool, busy: bool = False) -> None:
+        now = self.clock()
+        if not running:
+            self.offered_at = now
+            self.due = None
+            self.show(values)
+        elif now - self.offered_at >= (BUSY_TABLE_EVERY if busy else TABLE_EVERY):
+            self.offered_at = now
+            self.due = values
+            self.widget.set_timer(TABLE_LAG, self._fill_due)
+
+    def drop(self) -> None:
+        """Forget values waiting (they were a previous model's)."""
+        self.due = None
+
+    def _fill_due(self) -> None:
+        if self.due is not None and self.widget.is_mounted:
+            due, self.due = self.due, None
+            self.show(due)
+
+
+def write_cells(
+    table: DataTable, changes: Sequence[tuple[str, str, str]], direct: bool = True
+) -> None:
+    """`update_cell` for many cells (row key, column key, text), with one refresh for all:
+    `update_cell` refreshes the table once per cell, which for a second's worth of changes
+    (about 1,000 cells) costs the UI thread ten times more (benchmarks/README.md). It writes what
+    `update_cell` writes (the cell, and the update counter its render caches are keyed on);
+    Textual internals: if they are not there (or not `direct`), cell by cell."""
+    data = getattr(table, "_data", None) if direct else None
+    if not isinstance(data, dict) or not isinstance(getattr(table, "_update_count", None), int):
+        for name, key, text in changes:
+            table.update_cell(name, key, text)
+        return
+    for name, key, text in changes:
+        data[RowKey(name)][ColumnKey(key)] = text
+    if changes:
+        table._update_count += 1
+        table.refresh()
+
+
 class ParamTable(DataTable):
     """One row per parameter, keyed by its name (`L0.N3.w1`)."""
 
@@ -65,8 +132,7 @@ class ParamTable(DataTable):
         self.phase_note = ""  # what a phase of `.` left in the columns (PHASE_NOTES)
         self._shown: dict[str, tuple[str, str, str]] = {}
         self._grads: dict[str, float] = {}
-        self._offered_at = 0.0
-        self._due: Sequence[tuple[str, float, float, float]] | None = None  # waits TABLE_LAG
+        self._throttle = Throttle(self, self.set_values)
         for attribute, size in CACHE_SIZES.items():  # Textual internals: skip if renamed
             cache = getattr(self, attribute, None)
             if cache is not None and hasattr(cache, "maxsize"):
@@ -78,7 +144,7 @@ class ParamTable(DataTable):
 
     def set_names(self, names: Sequence[str]) -> None:
         """A new model: one row per parameter, in the network's order."""
-        self._due = None  # values of the previous model
+        self._throttle.drop()  # values of the previous model
         self.clear()
         self.names = tuple(names)
         self._shown = {}
@@ -92,20 +158,7 @@ class ParamTable(DataTable):
     ) -> None:
         """New values: shown at once when paused; while running at most every TABLE_EVERY
         seconds (BUSY_TABLE_EVERY while keys are `busy`), TABLE_LAG after they came."""
-        now = time.monotonic()
-        if not running:
-            self._offered_at = now
-            self._due = None
-            self.set_values(params)
-        elif now - self._offered_at >= (BUSY_TABLE_EVERY if busy else TABLE_EVERY):
-            self._offered_at = now
-            self._due = params
-            self.set_timer(TABLE_LAG, self._fill_due)
-
-    def _fill_due(self) -> None:
-        if self._due is not None and self.is_mounted:
-            self.set_values(self._due)
-            self._due = None
+        self._throttle.offer(params, running, busy)
 
     def set_values(self, params: Sequence[tuple[str, float, float, float]]) -> None:
         """(name, value, grad, last update) for every parameter; redraws changed cells only."""
@@ -127,21 +180,7 @@ class ParamTable(DataTable):
             self._sort()
 
     def _write_cells(self, changes: Sequence[tuple[str, str, str]]) -> None:
-        """`update_cell` for many cells, with one refresh for all: `update_cell` refreshes the
-        table once per cell, which for a second's worth of changes (about 1,000 cells) costs the
-        UI thread ten times more (benchmarks/README.md). It writes what `update_cell` writes
-        (the cell, and the update counter its render caches are keyed on); Textual internals:
-        if they are not there, cell by cell."""
-        data = getattr(self, "_data", None) if self.DIRECT_WRITES else None
-        if not isinstance(data, dict) or not isinstance(getattr(self, "_update_count", None), int):
-            for name, key, text in changes:
-                self.update_cell(name, key, text)
-            return
-        for name, key, text in changes:
-            data[RowKey(name)][ColumnKey(key)] = text
-        if changes:
-            self._update_count += 1
-            self.refresh()
+        write_cells(self, changes, self.DIRECT_WRITES)
 
     def selected_name(self) -> str | None:
         """The parameter under the cursor, if the table has rows."""

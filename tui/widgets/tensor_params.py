@@ -1,9 +1,11 @@
 """The Parameters pane on the tensor engine: one row per parameter array.
 
 Each row: the array's name (`L0.W`), its shape and the norms of its value, its gradient and its
-last update (`tensor_views.ParamRow`). A few arrays, so the whole table is rewritten cell by
-cell only where the shown text changed. `enter` posts `ArrayChosen` (the app opens the array as
-a heatmap).
+last update (`tensor_views.ParamRow`). A few arrays; only the cells whose shown text changed
+are rewritten, with one refresh for all. While training runs the rows offered (`offer`, twice a
+second) are shown at the Parameters table's pace (`tui.widgets.params.Throttle`): every norm
+changes every step, and a repaint of the table holds a key press back. `enter` posts
+`ArrayChosen` (the app opens the array as a heatmap).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.formatting import fmt_number
-from tui.widgets.params import CACHE_SIZES
+from tui.widgets.params import CACHE_SIZES, Throttle, write_cells
 from tui.widgets.tensor_detail import shape_text
 
 COLUMNS = (("name", "name"), ("shape", "shape"), ("|value|", "value"), ("|grad|", "grad"),
@@ -40,6 +42,7 @@ class TensorParamTable(DataTable):
         self.names: tuple[str, ...] = ()
         self._shown: dict[str, tuple[str, ...]] = {}
         self._waiting: Sequence[Any] | None = None  # rows given before the columns exist
+        self._throttle = Throttle(self, self.set_rows)
         for attribute, size in CACHE_SIZES.items():  # as ParamTable: else memory grows for good
             cache = getattr(self, attribute, None)
             if cache is not None and hasattr(cache, "maxsize"):
@@ -52,6 +55,14 @@ class TensorParamTable(DataTable):
         if self._waiting is not None:
             self.set_rows(self._waiting)
 
+    def offer(self, rows: Sequence[Any], running: bool, busy: bool = False) -> None:
+        """`ParamRow`s from a model report: shown at once when paused, else at the table's pace
+        (a new set of names at once: a new model)."""
+        if tuple(r.name for r in rows) != self.names:
+            self.set_rows(rows)
+        else:
+            self._throttle.offer(rows, running, busy)
+
     def set_rows(self, rows: Sequence[Any]) -> None:
         """`ParamRow`s; a new set of names rebuilds the table, else changed cells are redrawn."""
         if not self.columns:  # mounted a moment ago: its columns come with on_mount
@@ -60,6 +71,7 @@ class TensorParamTable(DataTable):
         self._waiting = None
         names = tuple(r.name for r in rows)
         if names != self.names:
+            self._throttle.drop()  # rows of the previous model
             self.clear()
             self.names = names
             self._shown = {}
@@ -68,12 +80,12 @@ class TensorParamTable(DataTable):
                 self.add_row(*cells, key=r.name)
                 self._shown[r.name] = cells
             return
+        changes = []
         for r in rows:
             cells, old = self._cells(r), self._shown[r.name]
-            for (_, key), a, b in zip(COLUMNS, old, cells):
-                if a != b:
-                    self.update_cell(r.name, key, b)
+            changes += [(r.name, key, b) for (_, key), a, b in zip(COLUMNS, old, cells) if a != b]
             self._shown[r.name] = cells
+        write_cells(self, changes)
 
     @staticmethod
     def _cells(r: Any) -> tuple[str, ...]:
