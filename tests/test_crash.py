@@ -6,6 +6,7 @@ cannot do what the app assumed. Each test drives the app as a user would.
 from __future__ import annotations
 
 import random
+import time
 
 from apphelp import FAST, SIZE, step, wait_for
 from textual import events
@@ -202,19 +203,29 @@ def counting_quits(app) -> list[int]:
 
 
 async def back_to_training(pilot, app) -> None:
-    """Close whatever the storm left open, then take one step: the run still trains."""
-    for _ in range(10):
-        if not app.screen.is_modal:
-            break
-        await pilot.press("escape")
-        await pilot.pause()
+    """Close whatever the storm left open, then take one step: the run still trains.
+
+    The storm's keys may still be queued (under load, hundreds): a key that opens a screen can
+    come after the escapes, so wait until the app's queue is empty and no screen is open."""
+    deadline = time.monotonic() + 60
+    settled = 0
+    while settled < 3:
+        assert time.monotonic() < deadline, f"the storm's keys never settled: {app.screen}"
+        await pilot.pause(0.05)
+        if app.screen.is_modal:
+            settled = 0
+            await pilot.press("escape")
+        elif app._message_queue.empty():  # noqa: SLF001 (the storm's queued keys are done)
+            settled += 1
+        else:
+            settled = 0
     assert not app.screen.is_modal, app.screen
     assert not app.mirror.stopped, "the training process died"
     before = app.last_report
     await pilot.press("n")
     await wait_for(pilot, lambda: app.last_report is not before, timeout=30)
     await pilot.press("space")
-    await wait_for(pilot, lambda: app.mirror.state == "running")
+    await wait_for(pilot, lambda: app.mirror.state == "running", timeout=30)
 
 
 async def test_a_seeded_key_storm_over_every_key_leaves_the_app_alive_and_training(
