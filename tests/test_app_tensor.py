@@ -202,3 +202,26 @@ async def test_A_opens_the_selected_nodes_arrays(monkeypatch):
             pair.cursor_text()
             == f"{pair.name_shown}[] = {fmt_number(root.data_summary[0])}   grad 1"
         )
+
+
+@pytest.mark.parametrize("config", [CONV, MOONS], ids=["conv", "moons"])
+async def test_the_engines_screen_says_measured_once_the_figures_are_in(config):
+    """Before: the message bar kept "Measuring the first steps on both engines …" after the
+    figures came, and a conv run read "scalar engine: the scalar engine has no conv layers"."""
+    from tui.widgets.messages import MessageBar
+
+    app = MicrogradApp(config, paused=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.tensor.active)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, EnginesScreen))
+        await wait_for(pilot, lambda: engines(app), timeout=20)
+        await pilot.pause()
+        bar = app.screen.query_one(MessageBar).text
+        assert bar.startswith("· Measured: ") and "Measuring" not in bar, bar
+        text = " ".join(engines(app).split())
+        if config.conv:
+            assert "scalar engine: no conv layers, so it cannot run this model" in text
+            assert "tensor engine only" in bar
+        else:
+            assert "x fewer nodes" in bar and "faster on tensors" in bar

@@ -127,3 +127,23 @@ def test_a_factor_and_its_inverse_return_to_the_same_learning_rate(factor):
     for _ in range(7):
         trainer.scale_lr(1 / factor)
     assert trainer.base_lr == 0.5
+
+
+def test_digits_on_tensors_default_to_all_samples_with_a_test_split_and_take_batches_of_128():
+    """Before: digits defaulted to 100 samples and no test split on both engines, so
+    `--engine tensor --dataset digits --batch-size 128` was refused (128 > 100 samples)."""
+    argv = ["--engine", "tensor", "--dataset", "digits", "--conv", "8,16", "--hidden", "64"]
+    tensor = config(*argv, "--optimizer", "adam", "--lr", "0.01", "--batch-size", "128")
+    assert (tensor.samples, tensor.test_fraction, tensor.batch_size) == (1797, 0.2, 128)
+    trainer = Trainer(tensor)
+    assert len(trainer.data.X_train) + len(trainer.data.X_test) == 1797
+    first = trainer.step()
+    for _ in range(19):
+        report = trainer.step()
+    assert report.step == 20 and report.loss < first.loss and report.test_loss is not None
+    scalar = config("--dataset", "digits")  # the scalar engine keeps a tractable run
+    assert (scalar.samples, scalar.test_fraction) == (100, 0.0)
+    assert config("--engine", "tensor", "--dataset", "digits", "--samples", "300").samples == 300
+    # moving on from digits restores the general defaults the user did not choose
+    moons = config_for_dataset(tensor, "moons", given={"engine", "conv", "hidden", "batch_size"})
+    assert (moons.samples, moons.test_fraction) == (100, 0.0)

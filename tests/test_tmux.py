@@ -6,6 +6,7 @@ Each test uses its own tmux server (`-L`), so it neither sees nor disturbs the u
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -66,7 +67,11 @@ class Terminal:
 
 
 def status_line(text: str) -> str:
-    return next((line for line in text.splitlines() if "steps/s" in line), "")
+    """The status row: it shows "steps/s", or (narrower than the whole line, which then leaves
+    out the steps/s figure first) it starts with "step <n>"."""
+    lines = text.splitlines()
+    found = (line for line in lines if "steps/s" in line or re.match(r" ?step \d+ ", line))
+    return next(found, "")
 
 
 @pytest.fixture

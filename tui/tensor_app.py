@@ -162,6 +162,13 @@ class TensorPanes:
         screen = self.app.screen
         if isinstance(screen, EnginesScreen):
             screen.show_comparison(r.comparison)
+        s, t = r.comparison.scalar, r.comparison.tensor
+        if s.nodes and t.nodes and s.ms_per_step and t.ms_per_step:  # "Measuring …" is done
+            measured = (f"{s.nodes / t.nodes:,.0f}x fewer nodes, "
+                        f"{s.ms_per_step / t.ms_per_step:,.0f}x faster on tensors")  # fmt: skip
+        else:
+            measured = f"the tensor engine only (scalar engine: {s.note or 'not measured'})"
+        self.app.notify(f"Measured: {measured}", timeout=3)
 
     def on_walk(self, r: TensorWalkReport) -> None:
         from tui.tensor_walk import TensorWalk

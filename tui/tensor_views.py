@@ -407,7 +407,7 @@ def compare_engines(
     tensor = _measure("tensor", tensor_config, data, steps)
     batch = config.batch_size or len(data.X_train)
     if config.conv:
-        scalar = EngineFigures("scalar", note="the scalar engine has no conv layers")
+        scalar = EngineFigures("scalar", note="no conv layers, so it cannot run this model")
     elif step_work(config, data) > limit:
         work = step_work(config, data)
         scalar = EngineFigures(
