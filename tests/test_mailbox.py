@@ -92,6 +92,12 @@ def test_a_new_run_drops_what_waits_about_the_old_one_and_stopped_is_kept():
     assert next(r for r in waiting if isinstance(r, Progress)).reports[0].step == 1
 
 
+def graph_waiting(box: Mailbox, step: int) -> bool:
+    """Step `step`'s graph waits in the mailbox (read under its lock, as `take` does)."""
+    with box._lock:  # noqa: SLF001 (the test looks inside while the UI cannot)
+        return any(isinstance(r, GraphView) and r.step == step for r in box._waiting)
+
+
 async def test_while_the_ui_is_busy_reports_wait_coalesced_and_no_step_is_lost():
     """Before: every report became a message of its own; a UI busy for a while then drew each
     of the graphs that came meanwhile, one after another (and held them all until then)."""
@@ -103,7 +109,12 @@ async def test_while_the_ui_is_busy_reports_wait_coalesced_and_no_step_is_lost()
         app._on_graph_view = lambda g: (graphs.append(g.step), shown(g))
         for _ in range(60):
             app.session.send(Step())
-        time.sleep(3.0)  # the UI is busy (this test holds its loop): 60 steps answered meanwhile
+        # the UI is busy (this test holds its loop) until the 60th step's graph waits for it:
+        # a fixed 3 s let a loaded machine answer the steps in several batches (1 run in ~10)
+        deadline = time.monotonic() + 30
+        while not graph_waiting(app.mailbox, 60):
+            assert time.monotonic() < deadline, "the 60 steps were not answered in 30 s"
+            time.sleep(0.05)
         await wait_for(pilot, lambda: step(app) == 60, timeout=30)
         await pilot.pause(0.5)
         assert app.graph_step == 60

@@ -278,6 +278,8 @@ def build_figure(plt: Plot, key: tuple, curves: Curves) -> list[Strip]:
     xlim = (min(xs), max(xs)) if xs else (0.0, 0.0)
     if xlim[0] < xlim[1]:  # the limits plotext would choose, set so the labels know them
         plt.xlim(*xlim)
+        ticks = step_ticks(*xlim, width)
+        plt.xticks(ticks, [str(t) for t in ticks])
     try:
         text = Text.from_ansi(plt.build())
     except (ArithmeticError, ValueError, TypeError, IndexError):  # plotext at an odd size
@@ -285,6 +287,18 @@ def build_figure(plt: Plot, key: tuple, curves: Curves) -> list[Strip]:
     if marks and xlim[0] < xlim[1]:
         text = label_marks(text, marks, xlim)
     return to_strips(text, width)
+
+
+def step_ticks(lo: float, hi: float, width: int) -> list[int]:
+    """Whole step numbers for the x axis, evenly spread over [lo, hi]: plotext labels its own
+    ticks with decimals (`2.5  77.1`), since a downsampled point's step is a window's mean."""
+    count = max(2, min(5, width // 12))
+    inside = range(math.ceil(lo), math.floor(hi) + 1)
+    if not inside:
+        return []
+    first, last = inside.start, inside.stop - 1
+    ticks = {first, last} | {round(lo + (hi - lo) * k / (count - 1)) for k in range(1, count - 1)}
+    return sorted(t for t in ticks if first <= t <= last)
 
 
 def canvas(lines: list[str]) -> tuple[int, int, int, int] | None:
