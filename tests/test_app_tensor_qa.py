@@ -59,3 +59,26 @@ async def test_G_on_the_tensor_engine_says_phase_stepping_is_the_scalar_engines(
         await wait_for(pilot, lambda: any("scalar engine" in n for n in notices(app)))
         assert app.mirror.zero_grad and "zero_grad off" not in status(app)
         assert "E switches" in notices(app)[-1]
+
+
+async def test_a_digits_run_leaves_the_hidden_samples_table_empty():
+    """Before: the Dataset pane filled its samples table (67 columns x 1,000 rows) under the
+    digits page, where no one sees it; the hidden table built a Text per cell as it went and the
+    UI's memory grew by about 7 MiB over the first 10,000 steps. The scalar engine's digits
+    run, which shows the table, still fills it."""
+    from tui.widgets.dataset import DatasetPane, SamplesTable
+
+    digits = TrainConfig(
+        engine="tensor", dataset="digits", samples=300, hidden=(8,), steps=100_000, seed=3
+    )
+    app = MicrogradApp(digits, paused=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.tensor.images and "digits" in status(app))
+        pane = app.query_one(DatasetPane)
+        await wait_for(pilot, lambda: "train" in str(pane.border_subtitle))
+        assert app.query_one(SamplesTable).row_count == 0
+        assert re.search(r"digits: \d+ train", str(pane.border_subtitle))
+    scalar = TrainConfig(dataset="digits", samples=40, hidden=(4,), steps=100_000, seed=3)
+    app = MicrogradApp(scalar, paused=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.query_one(SamplesTable).row_count > 0)

@@ -63,6 +63,12 @@ def _percent(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
 
+def shows_images(config: dict) -> bool:
+    """A tensor run whose samples are images: the Dataset pane shows the digits page."""
+    digits = config.get("dataset") == "digits" and not config.get("csv")
+    return config.get("engine") == "tensor" and bool(config.get("image_shape") or digits)
+
+
 class TensorPanes:
     """What the App does differently for a run on the tensor engine."""
 
@@ -101,8 +107,7 @@ class TensorPanes:
         config = d.config or {}
         self.active = config.get("engine") == "tensor"
         self.conv = self.active and bool(config.get("conv"))
-        digits = config.get("dataset") == "digits" and not config.get("csv")
-        self.images = self.active and bool(config.get("image_shape") or digits)
+        self.images = shows_images(config)
         self.classes = tuple(d.classes)
         self.image_index = 0
         app = self.app

@@ -332,16 +332,26 @@ class DatasetPane(Vertical):
         yield SamplesTable(id="samples")
 
     def show_dataset(
-        self, name: str, input_dim: int, X_train, y_train, X_test, y_test, classes=(), signed=False
+        self,
+        name: str,
+        input_dim: int,
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        classes=(),
+        signed=False,
+        images=False,
     ) -> None:
         """`classes`: the label each class number stands for (a CSV's), shown as `0=cat`;
-        `signed`: the table shows two-class targets as +1/-1."""
+        `signed`: the table shows two-class targets as +1/-1; `images`: another widget shows
+        the samples (the digits page), so the hidden table is left empty."""
         wide = input_dim != 2
         self.set_class(wide, "-table")
         self._shown = (name, tuple(classes))
         self._subtitle(len(X_train), len(X_test))
         if wide:
-            self.query_one(SamplesTable).set_data(X_train, y_train, signed)
+            self.query_one(SamplesTable).set_data(() if images else X_train, y_train, signed)
         else:
             self.query_one(BoundaryView).set_data(X_train, y_train, X_test, y_test)
 
