@@ -442,3 +442,22 @@ async def test_every_palette_the_app_opens_is_the_guarded_one():
             assert isinstance(app.screen, Palette)
             await pilot.press("escape")
             await wait_for(pilot, lambda: not app.screen.is_modal)
+
+
+async def test_page_keys_in_the_palette_before_its_list_is_drawn_do_not_crash():
+    """Before: PgUp/PgDn reaching the command palette as its first results came (the list
+    shown, not laid out yet) raised KeyError in Textual's OptionList: exit status 1, found in a
+    tmux key storm. Keys sent as fast as the driver takes them, then at a few paces."""
+    keys = ["ctrl+p", "s", "pageup", "pagedown", "e", "pageup", "escape", "pageup", "pagedown"]
+    for pace in (0.0, 0.01, 0.03, 0.05):
+        app = MicrogradApp(FAST, paused=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda a=app: a.query_one(ParamTable).row_count > 0)
+            for key in [*keys, "escape"]:
+                event = events.Key(key, key if len(key) == 1 else None)
+                event.set_sender(app)
+                app._driver.send_message(event)
+                if pace:
+                    await pilot.pause(pace)
+            await pilot.pause(1.0)
+            assert app.is_running and app.return_code is None, pace
