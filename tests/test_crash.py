@@ -12,6 +12,7 @@ from apphelp import FAST, SIZE, step, wait_for
 from textual import events
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.widgets._select import SelectOverlay
 
 from tui.app import MicrogradApp
 from tui.screens.help import HelpScreen
@@ -461,3 +462,25 @@ async def test_page_keys_in_the_palette_before_its_list_is_drawn_do_not_crash():
                     await pilot.pause(pace)
             await pilot.pause(1.0)
             assert app.is_running and app.return_code is None, pace
+
+
+async def test_page_keys_in_a_choice_list_with_no_room_do_not_crash():
+    """Before: PgUp/PgDn in a settings choice list (Textual's Select overlay) that had no
+    width to lay its lines out in (a terminal of 20x5, or one being resized) raised KeyError in
+    Textual's OptionList: exit status 1, found in a tmux key storm with resizes. The keys do
+    nothing there; at 80x24 they still move the highlight."""
+    for size in ((20, 5), (80, 24)):
+        app = MicrogradApp(FAST, paused=True)
+        async with app.run_test(size=size) as pilot:
+            await wait_for(pilot, lambda a=app: a.query_one(ParamTable).row_count > 0)
+            await pilot.press("o")
+            await wait_for(pilot, lambda a=app: isinstance(a.screen, SettingsScreen))
+            await pilot.press("enter")  # the form starts on the dataset's choice: open it
+            await wait_for(pilot, lambda a=app: isinstance(a.focused, SelectOverlay))
+            overlay = app.focused
+            for key in ("pagedown", "pageup", "pagedown"):
+                await pilot.press(key)
+            await pilot.pause(0.2)
+            assert app.is_running and app.return_code is None, size
+            if size == (80, 24):
+                assert overlay.highlighted == len(overlay.options) - 1

@@ -3,7 +3,8 @@ palette and a screen stack that fast keys cannot break, and drawing that follows
 
 Each was a crash or a wrong picture users met (issues 12 and 13; tests/test_crash.py): a user
 string read as markup, a palette closed twice by `enter enter`, the main screen popped by a late
-escape, colours or characters the terminal cannot show, notices that covered the panes.
+escape, PgUp/PgDn in a list not laid out, colours or characters the terminal cannot show,
+notices that covered the panes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from textual.filter import LineFilter
 from textual.notifications import Notification, SeverityLevel
 from textual.theme import ThemeProvider
 from textual.widget import AwaitMount
+from textual.widgets import OptionList
 
 from tui.screens.message_log import MessageLog
 from tui.screens.on_top import Palette
@@ -25,6 +27,23 @@ from tui.terminal import follow_terminal
 from tui.widgets.messages import MessageBar
 
 ReturnType = TypeVar("ReturnType")
+
+_move_page = OptionList._move_page
+
+
+def _move_page_when_laid_out(self: OptionList, direction: int) -> None:
+    """PgUp/PgDn in an OptionList (the command palette, a settings choice list) whose lines are
+    not laid out, because it has no width yet (just opened, or a terminal of 20x5 or being
+    resized), raised KeyError in Textual 8.2 (`_index_to_line` is empty there; the same bug is
+    reported against Textual's Select overlay elsewhere): there the key does nothing, as a page
+    key does in an empty list. Found by a tmux key storm with resizes (exit status 1)."""
+    try:
+        _move_page(self, direction)  # reads the layout before it changes the highlight
+    except (KeyError, IndexError):
+        pass
+
+
+OptionList._move_page = _move_page_when_laid_out  # every OptionList of the app, Textual's too
 
 
 class GuardedApp(App[ReturnType]):

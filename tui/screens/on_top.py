@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.await_complete import AwaitComplete
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandPalette
 
 
 class OnTop:
@@ -56,17 +56,8 @@ class Palette(OnTop, CommandPalette):
             super()._refresh_command_list(*args, **kwargs)
 
     def _action_command_list(self, action: str) -> None:
-        if not self._open:
-            return
-        if action.startswith("page_") and not self._list_drawn():
-            return  # a page of a list not laid out yet: Textual's OptionList raised KeyError
-        super()._action_command_list(action)
-
-    def _list_drawn(self) -> bool:
-        """The command list is shown and has a height: its lines are laid out (PgUp/PgDn
-        before that, as the first results came, crashed the app: seen in a tmux key storm)."""
-        command_list = self.query_one(CommandList)
-        return self._list_visible and command_list.scrollable_content_region.height > 0
+        if self._open:  # PgUp/PgDn before the list is laid out: see tui/guarded_app.py
+            super()._action_command_list(action)
 
     def _action_cursor_down(self) -> None:
         if self._open:
