@@ -14,7 +14,7 @@ from tui.screens.neuron import NeuronScreen
 from tui.screens.settings import FIELDS, SettingsScreen
 from tui.widgets.dataset import BoundaryView
 from tui.widgets.graph import GraphTree
-from tui.widgets.key_footer import KeyFooter, key_width
+from tui.widgets.key_footer import KeyFooter, key_width, lines_needed
 from tui.widgets.messages import MessageBar
 from tui.widgets.node_detail import NodeDetail
 
@@ -146,3 +146,30 @@ async def test_chain_rule_detail_and_neuron_grads_at_80x24():
         assert weights.content.columns[2].header == "grad"
         box = screen.query_one("#neuron").content_region
         assert box.contains_region(weights.region), (box, weights.region)
+
+
+async def test_a_resize_lays_the_footer_out_again_without_recomposing_it():
+    """Before: each change of width re-composed the footer (its keys removed and mounted again)
+    from the footer's own handler, while Textual's Footer re-composes it when the keys change (a
+    focus move): two recomposes at once removed keys the other was still mounting, both waited
+    forever and the screen froze at 100% CPU, keys ignored (a tmux key storm with resizes, about
+    one run in three). Now a resize keeps the same key widgets and only lays them out again."""
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "2-4-1" in status(app))
+        for screen_key in (None, "question_mark"):  # the main screen's footer, a modal's
+            if screen_key:
+                await pilot.press(screen_key)
+                await wait_for(pilot, lambda: app.screen.is_modal)
+            footer = app.screen.query_one(KeyFooter)
+            keys = list(footer.query(FooterKey))
+            for width in (80, 120, 60, 100):
+                await pilot.resize_terminal(width, 24)
+                await wait_for(pilot, lambda w=width, f=footer: f.size.width == w)
+                await pilot.pause()
+                assert list(footer.query(FooterKey)) == keys  # the same widgets
+                widths = [key_width(k) for k in keys]
+                assert footer.lines == lines_needed(widths, width)
+                await wait_for(pilot, lambda f=footer: f.region.height == f.lines)
+                assert footer.region.bottom == 24
+            await pilot.resize_terminal(120, 40)

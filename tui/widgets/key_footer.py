@@ -52,15 +52,22 @@ class KeyFooter(Footer):
 
     def compose(self) -> ComposeResult:
         keys = list(super().compose())
+        self._lay_out(keys, self.size.width or self.app.size.width)
+        yield from keys
+
+    def _lay_out(self, keys: list, room: int) -> None:
+        """The keys on as few lines (up to MAX_LINES) as fit in `room` cells."""
         widths = [key_width(k) for k in keys if isinstance(k, FooterKey)]
-        room = self.size.width or self.app.size.width
         self._laid_out_for = room
         self.lines = lines_needed(widths, room) if len(widths) == len(keys) else 1
         self.set_class(self.lines > 1, "-lines")
         self.styles.height = self.lines
         self.styles.grid_size_columns = max(1, ceil(len(keys) / self.lines))
-        yield from keys
 
     def on_resize(self, event: events.Resize) -> None:
+        """The same keys laid out again for the new width. Not a recompose: Textual's Footer
+        recomposes when the keys change (a focus move), and a second recompose running beside
+        that one (this handler used to start one) removed keys the first was still mounting;
+        both waited forever and the screen froze at 100% CPU (a tmux key storm with resizes)."""
         if event.size.width != self._laid_out_for:
-            self.refresh(recompose=True)
+            self._lay_out(list(self.children), event.size.width)
