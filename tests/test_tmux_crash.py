@@ -112,3 +112,52 @@ def test_the_too_small_notice_reads_whole_at_20x5(term: Terminal) -> None:
     assert "Terminal too small" in text and "20x5" in text, text
     term.keys("q")
     term.wait_for(lambda s: "EXITED 0" in s, "the app to exit", timeout=10)
+
+
+# A conv run on digits: the heaviest panes to redraw (images, the confusion matrix, filters).
+CONV_ARGS = (
+    "--engine tensor --dataset digits --samples 600 --test-fraction 0.2 --conv 8,16 --hidden 32 "
+    "--optimizer adam --lr 0.01 --batch-size 64 --steps 1000000 --seed 4"
+)
+SIZES = ((120, 40), (80, 24), (60, 16), (40, 12), (100, 30))
+
+
+def test_a_key_storm_with_resizes_leaves_the_app_answering_keys(term: Terminal) -> None:
+    """Before: keys and resizes in bursts froze the app (about one run in three on the conv
+    digits run): two footer recomposes waited on each other, or PgUp in a settings choice list
+    with no room raised KeyError (exit status 1). After the storm the app must still open and
+    close the help screen from the keyboard, and quit with status 0."""
+    term.start(120, 40, CONV_ARGS)
+    term.wait_for(lambda s: "running" in status_line(s), "a running status", timeout=60)
+    rng = random.Random(4)
+    for _ in range(3 * 30):  # 2,250 keys in bursts of 25, a resize after each
+        term.keys(*rng.choices([*TMUX_KEYS, "PPage", "NPage", "?", "m"], k=25))
+        width, height = rng.choice(SIZES)
+        term.tmux("resize-window", "-t", "app", "-x", str(width), "-y", str(height))
+        time.sleep(0.25)
+    term.tmux("resize-window", "-t", "app", "-x", "120", "-y", "40")
+    assert "EXITED" not in term.screen(), term.screen()
+    # Answering keys: escapes close what the storm left open, `?` opens the help and escape
+    # closes it again (bounded; a key of the storm may still be on its way, so up to 3 tries).
+    for _ in range(3):
+        for _ in range(4):
+            term.keys("Escape")
+            time.sleep(0.3)
+        term.keys("?")
+        try:
+            term.wait_for(lambda s: "escape closes" in s, "the help screen", timeout=20)
+            break
+        except pytest.fail.Exception:
+            continue
+    else:
+        pytest.fail(f"the app no longer opens the help screen:\n{term.screen()}")
+    term.keys("Escape")
+    term.wait_for(lambda s: "escape closes" not in s, "the help screen closed", timeout=20)
+    deadline = time.monotonic() + 30
+    while "EXITED" not in term.screen():
+        assert time.monotonic() < deadline, f"the app did not exit:\n{term.screen()}"
+        term.keys("Escape")
+        time.sleep(0.3)
+        term.keys("q")
+        time.sleep(2.0)
+    assert "EXITED 0" in term.screen(), term.screen()
