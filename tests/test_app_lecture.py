@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from micrograd.train import TrainConfig
 from tests.apphelp import FAST, SIZE, notices, status, wait_for
+from tests.apphelp import LECTURE as LECTURE_RUN
 from tui.app import MicrogradApp
 from tui.screens.scratch import LECTURE, ScratchScreen, ScratchTree
 
@@ -21,8 +22,21 @@ async def test_an_exploding_loss_reads_diverging_with_a_notice_before_inf():
         await wait_for(pilot, lambda: any("diverging: the loss" in n for n in notices(app)))
         notice = next(n for n in notices(app) if "diverging: the loss" in n)
         assert "lower the learning rate" in notice and "- or [ lowers it" in notice
+        assert "zero_grad" not in notice  # it was on: not the cause
         await wait_for(pilot, lambda: app.mirror.step >= 3)
         assert app.mirror.last_report.diverging and app.mirror.last_report.loss < float("inf")
+
+
+async def test_a_run_diverging_without_zero_grad_names_it_as_the_cause():
+    """Before: with zero_grad skipped (G, the lecture's bug) the divergence notice said only to
+    lower the learning rate; the cause the learner switched on was not named."""
+    app = MicrogradApp(replace(LECTURE_RUN, lr=0.1), paused=True)  # diverges at step ~8 without it
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.mirror.step == 0)
+        await pilot.press("G", "space")
+        await wait_for(pilot, lambda: any("diverging: the loss" in n for n in notices(app)))
+        notice = next(n for n in notices(app) if "diverging: the loss" in n)
+        assert notice.startswith("zero_grad is off (G turns it on)"), notice
 
 
 async def test_a_run_that_stays_far_above_its_best_loss_reads_diverging_on_the_status_line():

@@ -204,17 +204,19 @@ class TrainingLoop:
         self.pending.append(report)
         self.step_times.append(time.monotonic())
         self.model_dirty = True
+        # zero_grad skipped (G): the likely cause, said first (the lecture's bug)
+        cause = "" if self.zero_grad else "zero_grad is off (G turns it on): gradients add up. "
         if report.diverging and not self.diverging:  # said once, when it starts
-            self.send(Notice(f"{self.trainer.divergence(report)}: - or [ lowers it, r resets",
-                             "warning"))  # fmt: skip
+            self.send(Notice(f"{cause}{self.trainer.divergence(report)}: - or [ lowers it, "
+                             "r resets", "warning"))  # fmt: skip
         self.diverging = report.diverging
         if report.nonfinite or not math.isfinite(report.loss):
             self.state = "diverged"
             self.publish_now()
             self.send(
                 Notice(
-                    f"The loss became {report.loss} at step {report.step}: training paused. "
-                    "Lower the learning rate (- or [) or reset (r).",
+                    f"{cause}The loss became {report.loss} at step {report.step}: training "
+                    "paused. Lower the learning rate (- or [) or reset (r).",
                     "error",
                 )
             )
