@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -72,13 +72,6 @@ def status_line(text: str) -> str:
     lines = text.splitlines()
     found = (line for line in lines if "steps/s" in line or re.match(r" ?step \d+ ", line))
     return next(found, "")
-
-
-@pytest.fixture
-def term(tmp_path) -> Iterator[Terminal]:
-    t = Terminal(f"mgtui-test-{os.getpid()}-{time.monotonic_ns()}", str(tmp_path))
-    yield t
-    t.tmux("kill-server")
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])

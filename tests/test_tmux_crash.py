@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -27,13 +26,6 @@ TMUX_KEYS = (
     "Space n + - ] [ r d z ? l s e b B Escape c v o h N S w p Enter Tab BTab "
     "Up Down Left Right g 1 2 3 x C-s BSpace"
 ).split()
-
-
-@pytest.fixture
-def term(tmp_path) -> Iterator[Terminal]:
-    t = Terminal(f"mgtui-crash-{os.getpid()}-{time.monotonic_ns()}", str(tmp_path))
-    yield t
-    t.tmux("kill-server")
 
 
 def start_with(term: Terminal, width: int, height: int, env: str, args: str = ARGS) -> None:

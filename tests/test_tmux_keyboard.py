@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -33,13 +31,6 @@ def type_into(term: Terminal, label: str, value: str) -> str:
     term.wait_for(lambda s: line_of(s, label).endswith("▊"), f"{label} cleared")
     term.keys(value)
     return term.wait_for(lambda s: line_of(s, label).endswith(value), f"{value} in {label}")
-
-
-@pytest.fixture
-def term(tmp_path) -> Iterator[Terminal]:
-    t = Terminal(f"mgtui-kb-{os.getpid()}-{time.monotonic_ns()}", str(tmp_path))
-    yield t
-    t.tmux("kill-server")
 
 
 def test_settings_by_keyboard_at_80x24(term: Terminal) -> None:

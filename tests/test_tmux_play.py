@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -31,13 +30,6 @@ def type_keys(term: Terminal, *keys: str) -> None:
     for key in keys:
         term.keys(key)
         time.sleep(0.1)
-
-
-@pytest.fixture
-def term(tmp_path) -> Iterator[Terminal]:
-    t = Terminal(f"mgtui-play-{os.getpid()}-{time.monotonic_ns()}", str(tmp_path))
-    yield t
-    t.tmux("kill-server")
 
 
 def test_gradients_data_edits_settings_and_exports(term: Terminal, tmp_path) -> None:

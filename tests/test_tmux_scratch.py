@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shlex
-import time
-from collections.abc import Iterator
-
-import pytest
 
 from tests.test_tmux import Terminal
 from tests.test_tmux import pytestmark as pytestmark  # the same skip: no tmux outside CI
 from tui.screens.scratch import LECTURE
-
-
-@pytest.fixture
-def term(tmp_path) -> Iterator[Terminal]:
-    t = Terminal(f"mgtui-scratch-{os.getpid()}-{time.monotonic_ns()}", str(tmp_path))
-    yield t
-    t.tmux("kill-server")
 
 
 def test_scratch_quiz_in_a_real_terminal(term: Terminal) -> None:

@@ -9,7 +9,6 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +23,6 @@ from test_tmux import Terminal, status_line  # noqa: E402
 from tui.keys import help_lines  # noqa: E402
 
 ARGS = "--samples 40 --hidden 8 --lr 0.1 --steps 100000 --seed 7 --paused"
-
-
-@pytest.fixture
-def term(tmp_path) -> Iterator[Terminal]:
-    t = Terminal(f"mgtui-scr-{os.getpid()}-{time.monotonic_ns()}", str(tmp_path))
-    yield t
-    t.tmux("kill-server")
 
 
 def start_paused(term: Terminal) -> None:

@@ -8,8 +8,6 @@ import os
 import re
 import shutil
 import sys
-import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -32,13 +30,6 @@ def close(term: Terminal, title: str) -> None:
     as one alt+key (the terminal's escape sequence)."""
     term.keys("escape")
     term.wait_for(lambda s: title not in s, f"{title} closed")
-
-
-@pytest.fixture
-def term(tmp_path) -> Iterator[Terminal]:
-    t = Terminal(f"mgtui-tensor-{os.getpid()}-{time.monotonic_ns()}", str(tmp_path))
-    yield t
-    t.tmux("kill-server")
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])

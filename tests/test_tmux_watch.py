@@ -10,7 +10,6 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -27,13 +26,6 @@ from test_tmux import ARGS, Terminal, status_line  # noqa: E402
 from test_tmux_play import type_keys  # noqa: E402
 
 SIZES = [(120, 40), (80, 24)]
-
-
-@pytest.fixture
-def term(tmp_path) -> Iterator[Terminal]:
-    t = Terminal(f"mgtui-watch-{os.getpid()}-{time.monotonic_ns()}", str(tmp_path))
-    yield t
-    t.tmux("kill-server")
 
 
 def rate(text: str) -> float:
