@@ -5,9 +5,11 @@ cannot do what the app assumed. Each test drives the app as a user would.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 
+import pytest
 from apphelp import FAST, SIZE, step, wait_for
 from textual import events
 from textual.app import App, ComposeResult
@@ -484,3 +486,48 @@ async def test_page_keys_in_a_choice_list_with_no_room_do_not_crash():
             assert app.is_running and app.return_code is None, size
             if size == (80, 24):
                 assert overlay.highlighted == len(overlay.options) - 1
+
+
+def _modals(app) -> dict:
+    """Every modal of the app, as the app opens it (the tensor ones on a tensor run)."""
+    from tui.screens.message_log import MessageLog
+    from tui.screens.scratch import ScratchScreen
+    from tui.screens.tensor import ArrayScreen, EnginesScreen, FiltersScreen
+
+    return {
+        "help": lambda: HelpScreen(),
+        "settings": lambda: SettingsScreen(app.mirror.run_config),
+        "neuron": lambda: NeuronScreen(0, 0, app.request_neuron),
+        "scratch": lambda: ScratchScreen(),
+        "messages": lambda: MessageLog(app.messages),
+        "array": lambda: ArrayScreen("L0.W", lambda name: None),
+        "filters": lambda: FiltersScreen(lambda index: None),
+        "engines": lambda: EnginesScreen(),
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["help", "settings", "neuron", "scratch", "messages", "array", "filters", "engines"]
+)
+async def test_a_modal_closed_before_it_has_mounted_does_not_crash(name):
+    """Before: a modal popped before its on_mount ran (a late close of the screen under it,
+    reaching the app just after the new one was pushed: a tmux key storm) found its widgets gone
+    there, NoMatches, exit status 1 (the arrays screen, then the filters and engines screens and
+    the message log the same way)."""
+    from test_app_tensor_storm import CONV
+
+    app = MicrogradApp(CONV, paused=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.tensor.active, timeout=20)
+        for pause in (None, 0.0):
+            app.push_screen(_modals(app)[name]())
+            if pause is not None:
+                await asyncio.sleep(pause)
+            app.pop_screen()
+            await pilot.pause(0.3)
+            assert app.is_running and app.return_code is None, pause
+            assert not app.screen.is_modal
+        app.push_screen(_modals(app)[name]())  # and opened normally, it still works
+        await wait_for(pilot, lambda: app.screen.is_modal and app.screen.is_mounted)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not app.screen.is_modal)

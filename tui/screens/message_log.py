@@ -49,6 +49,8 @@ class MessageLog(Modal[None]):
         return Text("\n").join(stamped(n) for n in self.notes) or Text("No messages yet", "dim")
 
     def on_mount(self) -> None:
+        if self.closed:
+            return
         self.query_one("#message-log").scroll_end(animate=False)
 
     def add(self, note: Notification) -> None:

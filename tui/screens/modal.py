@@ -32,6 +32,19 @@ class Modal(OnTop, ModalScreen[ResultType]):
 
     BINDINGS = [Binding("p", "screenshot", "Screenshot")]
 
+    @property
+    def closed(self) -> bool:
+        """Popped already: a late close (of the screen under it, say) can reach the app just
+        after this one was pushed and pop it before its on_mount ran; its widgets are gone
+        then (a query raised NoMatches: exit status 1 in a tmux key storm)."""
+        return self not in self.app.screen_stack
+
+    @property
+    def ready(self) -> bool:
+        """Mounted and still open: its widgets can be queried. A reply to an earlier view's
+        request can arrive before a new one has mounted (it asks again in on_mount)."""
+        return self.is_mounted and not self.closed
+
     def foot(self) -> ComposeResult:
         with Vertical(classes="modal-foot"):
             yield MessageBar("")

@@ -172,6 +172,8 @@ class NeuronScreen(Modal[None]):
         yield from self.foot()
 
     def on_mount(self) -> None:
+        if self.closed:
+            return
         self.ask()
         self.set_interval(REFRESH_EVERY, self._refresh_if_running)
         self.lay_out(self.app.size.width)
@@ -181,14 +183,14 @@ class NeuronScreen(Modal[None]):
 
     def lay_out(self, width: int) -> None:
         """The weights beside the heatmap, or above it when the terminal is too narrow."""
-        try:  # a view closed by a key sent with the one that opened it has no widgets left
+        try:  # a view closed by a key sent with the one that opened it: its widgets are going
             body = self.query_one("#neuron-body")
+            weights, heatmap = self.query_one("#neuron-weights"), self.query_one("#neuron-map")
         except NoMatches:
             return
         stacked = width < SIDE_BY_SIDE
         if stacked != body.has_class("-stacked"):
             body.set_class(stacked, "-stacked")
-            weights, heatmap = self.query_one("#neuron-weights"), self.query_one("#neuron-map")
             if stacked:
                 body.move_child(weights, before=heatmap)
             else:
@@ -217,6 +219,8 @@ class NeuronScreen(Modal[None]):
 
     def show_view(self, view: NeuronView) -> None:
         """A NeuronView for this neuron arrived."""
+        if not self.ready:  # closed, or not mounted yet: it asks again in on_mount
+            return
         self.last_view = view
         head = formula(view)
         if view.note:

@@ -197,7 +197,8 @@ class ScratchScreen(Modal[str]):
         yield from self.foot()
 
     def on_mount(self) -> None:
-        self._load()
+        if not self.closed:
+            self._load()
 
     # -- the expression ----------------------------------------------------------------------
 

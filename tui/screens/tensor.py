@@ -37,6 +37,8 @@ class _Refreshing(Modal[None]):
         self._request = request
 
     def on_mount(self) -> None:
+        if self.closed:
+            return
         self._request()
         self.set_interval(REFRESH_EVERY, self._refresh_if_running)
 
@@ -95,13 +97,15 @@ class ArrayScreen(_Refreshing):
         """A `GradCheckView` of an element of this array."""
         from tui.widgets.graph_pane import check_text
 
-        if self.checking is None or tuple(c.element) != self.checking:
+        if self.checking is None or tuple(c.element) != self.checking or not self.ready:
             return
         text = check_text(c)
         self.query_one("#array-check", Static).update(text)
 
     def on_mount(self) -> None:
         super().on_mount()
+        if self.closed:
+            return
         box = self.query_one("#array-box")
         shown = "data" if self.array_name.startswith("node ") else "weights"  # a graph node's
         box.border_title = f"{self.array_name}: {shown} | grads (escape closes)"
@@ -109,7 +113,7 @@ class ArrayScreen(_Refreshing):
 
     def show_arrays(self, arrays: Any) -> None:
         """A `tensor_views.ParamArrays` for this array."""
-        if arrays.name != self.array_name:
+        if arrays.name != self.array_name or not self.ready:
             return
         self.last = arrays
         self.query_one(ArrayPairView).show_arrays(
@@ -132,12 +136,16 @@ class FiltersScreen(_Refreshing):
 
     def on_mount(self) -> None:
         super().on_mount()
+        if self.closed:
+            return
         self.query_one(
             "#filters-box"
         ).border_title = "Conv filters (left/right: another image; escape closes)"
         self.query_one(FilterView).focus()
 
     def show_filters(self, filters: Any, maps: Any) -> None:
+        if not self.ready:
+            return
         view = self.query_one(FilterView)
         view.show_filters(filters)
         view.show_maps(maps)
@@ -165,9 +173,13 @@ class EnginesScreen(Modal[None]):
         yield from self.foot()
 
     def on_mount(self) -> None:
+        if self.closed:
+            return
         self.query_one("#engines-box").border_title = "Same step, two engines (escape closes)"
 
     def show_comparison(self, cmp: Any) -> None:
+        if not self.ready:
+            return
         self.query_one(EnginesView).show_comparison(cmp)
 
     def action_close(self) -> None:
