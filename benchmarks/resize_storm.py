@@ -20,6 +20,7 @@ import argparse
 import os
 import random
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,8 +69,9 @@ def rss_mib(pid: int) -> float:
         return 0.0
 
 
-def one_run(run: int, args: str, rounds: int, seed: int, cwd: str) -> str:
+def one_run(run: int, args: str, rounds: int, seed: int, cwd: str, keep: bool = False) -> str:
     tmux = Tmux(f"mgtui-storm-{os.getpid()}-{run}")
+    kept = False
     command = f"{shlex.quote(sys.executable)} -m tui {args}; echo EXITED $?; sleep 600"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
     env["PYTHONPATH"] = str(ROOT)
@@ -104,11 +106,16 @@ def one_run(run: int, args: str, rounds: int, seed: int, cwd: str) -> str:
             if tmux.shows("escape closes", 15):
                 tmux("send-keys", "-t", "app", "Escape")
                 answered = tmux.shows("escape closes", 15, present=False)
-                verdict = "answers keys" if answered else "frozen"
-                return f"{verdict}, RSS {before:.0f} -> {after:.0f} MiB"
+                if answered:
+                    return f"answers keys, RSS {before:.0f} -> {after:.0f} MiB"
+                break
+        if keep:
+            kept = True
+            return f"frozen, RSS {before:.0f} -> {after:.0f} MiB; kept: tmux -L {tmux.socket}"
         return f"frozen, RSS {before:.0f} -> {after:.0f} MiB"
     finally:
-        tmux("kill-server")
+        if not kept:
+            tmux("kill-server")
 
 
 def main() -> None:
@@ -117,13 +124,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="30 bursts each (default 3)")
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--args", default=CONV, help="the app's options (default: conv digits)")
+    parser.add_argument(
+        "--keep", action="store_true", help="leave a frozen run's tmux server up, and stop there"
+    )
     opts = parser.parse_args()
     results = []
-    with tempfile.TemporaryDirectory() as cwd:  # the storm's `s` and `p` write files here
-        for run in range(opts.runs):
-            result = one_run(run, opts.args, opts.rounds, opts.seed, cwd)
-            results.append(result)
-            print(f"run {run + 1}: {result}", flush=True)
+    cwd = tempfile.mkdtemp(prefix="mgtui-storm-")  # the storm's `s` and `p` write files here
+    for run in range(opts.runs):
+        result = one_run(run, opts.args, opts.rounds, opts.seed, cwd, opts.keep)
+        results.append(result)
+        print(f"run {run + 1}: {result}", flush=True)
+        if "kept:" in result:
+            print(f"its files: {cwd}")
+            break
+    else:
+        shutil.rmtree(cwd, ignore_errors=True)
     answered = sum(r.startswith("answers") for r in results)
     print(f"answered keys after the storm: {answered} of {len(results)} runs")
 
