@@ -81,6 +81,11 @@ class Mailbox:
             self._told = False
             return waiting
 
+    def holds(self, kinds: tuple[type, ...]) -> bool:
+        """Whether a report of one of `kinds` waits."""
+        with self._lock:
+            return any(isinstance(r, kinds) for r in self._waiting)
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._waiting)
