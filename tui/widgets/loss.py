@@ -2,9 +2,12 @@
 
 The history is kept with bounded memory: up to `KEEP` points, and past that the older half is
 thinned to every other point (recent steps in full, older ones sparser), so a run left going
-overnight holds as much as one of a few thousand steps. What is plotted is downsampled to about
-twice the pane's width (bucket means), and the plot is rebuilt at most twice a second (once a
-second while keys are being pressed).
+overnight holds as much as one of a few thousand steps. The points are plain numbers in arrays
+(16 bytes a point), not the float and int objects each report brings: in lists those held about
+70 bytes a point and, living as long as the run among the reports' short-lived objects, kept the
+allocator's pools from being reused (the UI's memory grew over the first 10,000 steps,
+benchmarks/README.md). What is plotted is downsampled to about twice the pane's width (bucket
+means), and the plot is rebuilt at most twice a second (once a second while keys are pressed).
 
 A built figure is kept with what it was built from (the data's version, the size, the scale, the
 theme) and drawn again as it is until one of them changes: a repaint for any other reason (focus,
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import math
 import time
+from array import array
 from collections.abc import Iterable, Sequence
 
 from plotext._utility import get_matrix_data
@@ -47,7 +51,7 @@ KEEP = 8192  # points of each curve held; several times the widest pane's plotte
 MAX_LR_MARKS = 200
 
 
-def thin(xs: list, ys: list) -> None:
+def thin(xs: array, ys: array) -> None:
     """In place: every other point of the older half, the newer half whole."""
     half = len(xs) // 2
     xs[:] = xs[1:half:2] + xs[half:]
@@ -86,7 +90,8 @@ def on_floor(ys: Sequence[float], floor: float) -> tuple[list, int]:
     return [max(y, floor) for y in ys], sum(1 for y in ys if y < floor)
 
 
-Curves = tuple[list, list, list, list, list]  # steps, losses, test steps, test losses, lr marks
+# steps, losses, test steps, test losses, lr marks
+Curves = tuple[Sequence[int], Sequence[float], Sequence[int], Sequence[float], list]
 
 
 class LossPlot(PlotextPlot, can_focus=True):
@@ -102,10 +107,10 @@ class LossPlot(PlotextPlot, can_focus=True):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.steps: list[int] = []
-        self.losses: list[float] = []
-        self.test_steps: list[int] = []
-        self.test_losses: list[float] = []
+        self.steps = array("q")  # steps (ints)
+        self.losses = array("d")  # their train losses
+        self.test_steps = array("q")
+        self.test_losses = array("d")
         self.lr_marks: list[tuple[int, float]] = []
         self.log_scale = False
         self._dirty = True  # the figure shown is older than the data
@@ -122,10 +127,8 @@ class LossPlot(PlotextPlot, can_focus=True):
         self._redraw()
 
     def clear_history(self) -> None:
-        self.steps.clear()
-        self.losses.clear()
-        self.test_steps.clear()
-        self.test_losses.clear()
+        for points in (self.steps, self.losses, self.test_steps, self.test_losses):
+            del points[:]
         self.lr_marks.clear()
         self._changed()
 
@@ -136,11 +139,13 @@ class LossPlot(PlotextPlot, can_focus=True):
     def add_points(self, points: Iterable[tuple[int, float, float | None]]) -> None:
         """(step, train loss, test loss or None) triples."""
         for step, loss, test_loss in points:
+            step, loss = int(step), float(loss)  # first: a bad value leaves the curves as they were
+            test = None if test_loss is None else float(test_loss)
             self.steps.append(step)
             self.losses.append(loss)
-            if test_loss is not None:
+            if test is not None:
                 self.test_steps.append(step)
-                self.test_losses.append(test_loss)
+                self.test_losses.append(test)
             self._changed()
         if len(self.steps) > KEEP:
             thin(self.steps, self.losses)
@@ -202,11 +207,11 @@ class LossPlot(PlotextPlot, can_focus=True):
         return (self._asked, self.size.width, self.size.height, self.log_scale, theme)
 
     def _curves(self) -> Curves:
-        return (
-            list(self.steps),
-            list(self.losses),
-            list(self.test_steps),
-            list(self.test_losses),
+        return (  # copies (the thread reads them while the history grows): one block each
+            self.steps[:],
+            self.losses[:],
+            self.test_steps[:],
+            self.test_losses[:],
             list(self.lr_marks),
         )
 
