@@ -1,8 +1,11 @@
 """The Loss pane: train (and test) loss over steps, with the learning-rate changes marked.
 
-The history is kept with bounded memory: up to `KEEP` points, and past that the older half is
-thinned to every other point (recent steps in full, older ones sparser), so a run left going
-overnight holds as much as one of a few thousand steps. The points are plain numbers in arrays
+The history is kept with bounded memory and spans the whole run: each curve keeps every
+`stride`-th point that came (the first included) and the latest; past `KEEP` points every other
+one goes and the stride doubles, so a run left going overnight holds as much as one of a few
+thousand steps, evenly spread from its first step to its last. (Thinning only the older half,
+again and again, dropped the old steps altogether: after 100,000 steps the curve began at step
+72,000.) The points are plain numbers in arrays
 (16 bytes a point), not the float and int objects each report brings: in lists those held about
 70 bytes a point and, living as long as the run among the reports' short-lived objects, kept the
 allocator's pools from being reused (the UI's memory grew over the first 10,000 steps,
@@ -51,11 +54,42 @@ KEEP = 8192  # points of each curve held; several times the widest pane's plotte
 MAX_LR_MARKS = 200
 
 
-def thin(xs: array, ys: array) -> None:
-    """In place: every other point of the older half, the newer half whole."""
-    half = len(xs) // 2
-    xs[:] = xs[1:half:2] + xs[half:]
-    ys[:] = ys[1:half:2] + ys[half:]
+class Curve:
+    """One curve's (step, value) points, at most KEEP + 1 of them over the whole run: every
+    `stride`-th point that came (the first included) and, when it is not one of those, the
+    latest. `xs` and `ys` are arrays, changed in place."""
+
+    def __init__(self) -> None:
+        self.xs = array("q")
+        self.ys = array("d")
+        self.stride = 1
+        self.came = 0  # points added since the last clear
+        self.tail = False  # the last point held is the latest, off the stride
+
+    def clear(self) -> None:
+        del self.xs[:], self.ys[:]
+        self.stride, self.came, self.tail = 1, 0, False
+
+    def add(self, x: int, y: float) -> None:
+        if self.tail:  # a newer latest point replaces it
+            self.xs.pop()
+            self.ys.pop()
+        self.tail = self.came % self.stride != 0
+        self.came += 1
+        self.xs.append(x)
+        self.ys.append(y)
+        if len(self.xs) - self.tail > KEEP:
+            self._thin()
+
+    def _thin(self) -> None:
+        """Every other point on the stride (the first kept) and the stride doubled."""
+        tail = (self.xs.pop(), self.ys.pop()) if self.tail else None
+        self.xs[:] = self.xs[::2]
+        self.ys[:] = self.ys[::2]
+        self.stride *= 2
+        if tail is not None:
+            self.xs.append(tail[0])
+            self.ys.append(tail[1])
 
 
 def downsample(xs: Sequence[float], ys: Sequence[float], n: int) -> tuple[list, list]:
@@ -107,10 +141,10 @@ class LossPlot(PlotextPlot, can_focus=True):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.steps = array("q")  # steps (ints)
-        self.losses = array("d")  # their train losses
-        self.test_steps = array("q")
-        self.test_losses = array("d")
+        self._train = Curve()
+        self._test = Curve()
+        self.steps, self.losses = self._train.xs, self._train.ys  # arrays, changed in place
+        self.test_steps, self.test_losses = self._test.xs, self._test.ys
         self.lr_marks: list[tuple[int, float]] = []
         self.log_scale = False
         self._dirty = True  # the figure shown is older than the data
@@ -127,8 +161,8 @@ class LossPlot(PlotextPlot, can_focus=True):
         self._redraw()
 
     def clear_history(self) -> None:
-        for points in (self.steps, self.losses, self.test_steps, self.test_losses):
-            del points[:]
+        self._train.clear()
+        self._test.clear()
         self.lr_marks.clear()
         self._changed()
 
@@ -141,16 +175,10 @@ class LossPlot(PlotextPlot, can_focus=True):
         for step, loss, test_loss in points:
             step, loss = int(step), float(loss)  # first: a bad value leaves the curves as they were
             test = None if test_loss is None else float(test_loss)
-            self.steps.append(step)
-            self.losses.append(loss)
+            self._train.add(step, loss)
             if test is not None:
-                self.test_steps.append(step)
-                self.test_losses.append(test)
+                self._test.add(step, test)
             self._changed()
-        if len(self.steps) > KEEP:
-            thin(self.steps, self.losses)
-        if len(self.test_steps) > KEEP:
-            thin(self.test_steps, self.test_losses)
 
     def mark_lr(self, step: int, lr: float) -> None:
         self.lr_marks.append((step, lr))
