@@ -38,7 +38,6 @@ from array import array
 from collections.abc import Iterable, Sequence
 
 from plotext._utility import get_matrix_data
-from rich.console import Console
 from rich.text import Text
 from textual import work
 from textual.message import Message
@@ -47,6 +46,7 @@ from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
 from tui.formatting import fmt_number
+from tui.widgets.lines import to_strips
 
 REDRAW_EVERY = 0.5  # seconds
 BUSY_REDRAW_EVERY = 1.0  # seconds, while keys are being pressed (`keys_busy` on the app)
@@ -387,13 +387,3 @@ def _room(line: str, start: int, label: str, box: tuple[int, int, int, int], col
         return False
     far = end if start > col else start - 1  # the cell on the side away from the mark
     return line[start:end].strip() == "" and (far < left or far > right or line[far] == " ")
-
-
-def to_strips(text: Text, width: int) -> list[Strip]:
-    """`text`'s lines as strips `width` cells wide (cropped or padded)."""
-    console = Console(width=max(width, 1), force_terminal=True, color_system="truecolor")
-    out = []
-    for line in text.split("\n", allow_blank=True):
-        segments = list(line.render(console, end=""))
-        out.append(Strip(segments).crop_extend(0, width, None))
-    return out
