@@ -5,11 +5,12 @@ The history is kept with bounded memory and spans the whole run: each curve keep
 one goes and the stride doubles, so a run left going overnight holds as much as one of a few
 thousand steps, evenly spread from its first step to its last. (Thinning only the older half,
 again and again, dropped the old steps altogether: after 100,000 steps the curve began at step
-72,000.) The points are plain numbers in arrays
-(16 bytes a point), not the float and int objects each report brings: in lists those held about
-70 bytes a point and, living as long as the run among the reports' short-lived objects, kept the
-allocator's pools from being reused (the UI's memory grew over the first 10,000 steps,
-benchmarks/README.md). What is plotted is downsampled to about twice the pane's width (bucket
+72,000.) The points are plain numbers in arrays of KEEP + 1 slots made at the start (16 bytes a
+point), not the float and int objects each report brings: in lists those held about 70 bytes a
+point and, living as long as the run among the reports' short-lived objects, kept the
+allocator's pools from being reused, and lists or arrays that grew with the run left holes in
+its heap (the UI's memory grew over the first 10,000 steps, benchmarks/README.md; `Curve`).
+What is plotted is downsampled to about twice the pane's width (bucket
 means), and the plot is rebuilt at most twice a second (once a second while keys are pressed).
 
 A built figure is kept with what it was built from (the data's version, the size, the scale, the
@@ -57,39 +58,55 @@ MAX_LR_MARKS = 200
 class Curve:
     """One curve's (step, value) points, at most KEEP + 1 of them over the whole run: every
     `stride`-th point that came (the first included) and, when it is not one of those, the
-    latest. `xs` and `ys` are arrays, changed in place."""
+    latest. They live in two arrays of KEEP + 1 slots made at the start, `n` of them used:
+    arrays that grew with the run (and the copies of them each redraw hands to the builder
+    thread, a little longer every time) left the allocator's heap full of holes too small for
+    the next ones, and the UI's memory grew by about 1.5 MiB until the history was full
+    (benchmarks/README.md, the UI's memory on the conv run)."""
 
     def __init__(self) -> None:
-        self.xs = array("q")
-        self.ys = array("d")
+        self.xs = array("q", [0]) * (KEEP + 1)
+        self.ys = array("d", [0.0]) * (KEEP + 1)
+        self.n = 0  # slots used
         self.stride = 1
         self.came = 0  # points added since the last clear
         self.tail = False  # the last point held is the latest, off the stride
 
     def clear(self) -> None:
-        del self.xs[:], self.ys[:]
-        self.stride, self.came, self.tail = 1, 0, False
+        self.n, self.stride, self.came, self.tail = 0, 1, 0, False
+
+    def points(self) -> tuple[array, array]:
+        """Copies of the points held."""
+        return self.xs[: self.n], self.ys[: self.n]
+
+    def snapshot(self) -> tuple[memoryview, memoryview]:
+        """The points held, as views of copies of the whole arrays (a block of one size
+        every time, which the allocator reuses), for a thread to read while more come."""
+        return memoryview(self.xs[:])[: self.n], memoryview(self.ys[:])[: self.n]
 
     def add(self, x: int, y: float) -> None:
         if self.tail:  # a newer latest point replaces it
-            self.xs.pop()
-            self.ys.pop()
+            self.n -= 1
         self.tail = self.came % self.stride != 0
         self.came += 1
-        self.xs.append(x)
-        self.ys.append(y)
-        if len(self.xs) - self.tail > KEEP:
+        self.xs[self.n] = x
+        self.ys[self.n] = y
+        self.n += 1
+        if self.n - self.tail > KEEP:
             self._thin()
 
     def _thin(self) -> None:
         """Every other point on the stride (the first kept) and the stride doubled."""
-        tail = (self.xs.pop(), self.ys.pop()) if self.tail else None
-        self.xs[:] = self.xs[::2]
-        self.ys[:] = self.ys[::2]
+        on = self.n - self.tail  # the points on the stride
+        tail = (self.xs[self.n - 1], self.ys[self.n - 1]) if self.tail else None
+        kept = (on + 1) // 2
+        self.xs[:kept] = self.xs[:on:2]  # same lengths: the arrays keep their size
+        self.ys[:kept] = self.ys[:on:2]
+        self.n = kept
         self.stride *= 2
         if tail is not None:
-            self.xs.append(tail[0])
-            self.ys.append(tail[1])
+            self.xs[self.n], self.ys[self.n] = tail
+            self.n += 1
 
 
 def downsample(xs: Sequence[float], ys: Sequence[float], n: int) -> tuple[list, list]:
@@ -143,8 +160,6 @@ class LossPlot(PlotextPlot, can_focus=True):
         super().__init__(**kwargs)
         self._train = Curve()
         self._test = Curve()
-        self.steps, self.losses = self._train.xs, self._train.ys  # arrays, changed in place
-        self.test_steps, self.test_losses = self._test.xs, self._test.ys
         self.lr_marks: list[tuple[int, float]] = []
         self.log_scale = False
         self._dirty = True  # the figure shown is older than the data
@@ -154,6 +169,23 @@ class LossPlot(PlotextPlot, can_focus=True):
         self._building: tuple | None = None  # the key a thread is building
         self._last_redraw = 0.0
         self._thread_plot = Plot()  # the thread's own plotext figure
+
+    @property
+    def steps(self) -> array:
+        """The steps of the train losses held (a copy)."""
+        return self._train.points()[0]
+
+    @property
+    def losses(self) -> array:
+        return self._train.points()[1]
+
+    @property
+    def test_steps(self) -> array:
+        return self._test.points()[0]
+
+    @property
+    def test_losses(self) -> array:
+        return self._test.points()[1]
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -219,8 +251,9 @@ class LossPlot(PlotextPlot, can_focus=True):
             marks = f", lr {fmt_number(lr)} since step {step}"
         floored = ""
         if self.log_scale:
-            floor = log_floor(self.losses, self.test_losses)
-            n = sum(1 for y in (*self.losses, *self.test_losses) if y < floor)
+            losses, test_losses = self._train.snapshot()[1], self._test.snapshot()[1]
+            floor = log_floor(losses, test_losses)
+            n = sum(1 for y in (*losses, *test_losses) if y < floor)
             if n:
                 floored = f", {n} loss(es) <= 0 drawn at {floor:.2g}"
         subtitle = f"{scale} (l){floored}{marks}"
@@ -235,13 +268,7 @@ class LossPlot(PlotextPlot, can_focus=True):
         return (self._asked, self.size.width, self.size.height, self.log_scale, theme)
 
     def _curves(self) -> Curves:
-        return (  # copies (the thread reads them while the history grows): one block each
-            self.steps[:],
-            self.losses[:],
-            self.test_steps[:],
-            self.test_losses[:],
-            list(self.lr_marks),
-        )
+        return (*self._train.snapshot(), *self._test.snapshot(), list(self.lr_marks))
 
     def render_line(self, y: int) -> Strip:
         lines = self._lines()
