@@ -12,6 +12,7 @@ from micrograd.data import make_moons
 from micrograd.health import Announcer, Condition, check, dead_neurons, layer_grad_norms
 from micrograd.nn import MLP
 from micrograd.train import TrainConfig, Trainer
+from tui.formatting import fmt_number
 
 
 def _net() -> MLP:
@@ -103,3 +104,36 @@ def test_many_dead_neurons_make_one_notice():
     assert notices[0][0].startswith("5 neurons are dead (L0.N0, L0.N1, L0.N2, L0.N3, L0.N4)")
     assert notices[1] == ("L1 explodes", "error")
     assert health.summarize(dead[:1]) == [(dead[0].text, "warning")]
+
+
+async def test_the_strip_draws_with_a_fixed_set_of_styles():
+    """As the sparklines fill the strip (one bar a report), their bars start further left at
+    every report. Drawn as markup-free content, Textual gave every span a style carrying its
+    position (`meta={'offset': (x, y)}`, for text selection), so each report drew styles never
+    seen before, and Rich's and Textual's style caches kept every one of them (1,024 of
+    `Style._add`, `truecolor_style`'s, `render_ansi`'s) until full: the app's memory grew for
+    the first ~80 reports of a run (about 10,000 steps on the issue-15 conv run). The strip
+    draws its lines itself: the same few styles whatever the bars."""
+    from textual.app import App
+
+    from micrograd.health import HealthReport
+    from tui.widgets.health import GradientHealth
+
+    class Host(App):
+        def compose(self):
+            yield GradientHealth()
+
+    app = Host()
+    async with app.run_test(size=(60, 6)) as pilot:
+        strip = app.query_one(GradientHealth)
+        seen: list[set] = []
+        for step in range(1, 61):
+            norms = (1.0 + step % 7, 0.01 * (1 + step % 3), float("nan") if step == 30 else 0.5)
+            strip.add(HealthReport(step, norms, (), ("C0", "L0", "L1")))
+            await pilot.pause()
+            styles = {s.style for y in range(3) for s in strip.render_line(y)}
+            seen.append(styles)
+        lines = [strip.render_line(y).text for y in range(3)]
+        assert [line.split()[0] for line in lines] == ["C0", "L0", "L1"]
+        assert "!" in lines[2] and lines[0].rstrip().endswith(fmt_number(1.0 + 60 % 7))
+        assert len(set().union(*seen)) <= 6, set().union(*seen)

@@ -119,4 +119,4 @@ async def test_while_the_ui_is_busy_reports_wait_coalesced_and_no_step_is_lost()
         await pilot.pause(0.5)
         assert app.graph_step == 60
         assert len(graphs) <= 3, graphs  # the latest graph, not 60 of them
-        assert app.query_one(LossPlot).steps == list(range(1, 61))  # every step's loss
+        assert list(app.query_one(LossPlot).steps) == list(range(1, 61))  # every step's loss

@@ -20,6 +20,7 @@ from tui.widgets.digits import SHADES
 from tui.widgets.filters import FilterView, filters_text, maps_text
 from tui.widgets.graph import GraphTree
 from tui.widgets.heatmap import ArrayPairView, Heatmap
+from tui.widgets.params import CACHE_SIZES
 from tui.widgets.tensor_detail import TensorTreeSnapshot
 from tui.widgets.tensor_params import TensorParamTable
 
@@ -226,6 +227,12 @@ async def test_the_table_holds_no_more_as_updates_go_on(trainer):
                 held.append(_cached_entries(table))
         assert str(table.get_cell_at((0, 2))) == fmt_number(rows[0].value_norm + 150)
         assert held[1] <= held[0], held
+        # what an update drew is never drawn again (the caches are keyed by the update count):
+        # they hold the lines of one screen, not of the last hundred updates
+        on_screen = min(table.size.height, len(rows) + 1)  # the header and the rows
+        assert len(table._line_cache) <= on_screen, (len(table._line_cache), on_screen)
+        drawn = {a: len(getattr(table, a)) for a in CACHE_SIZES}  # the caches keyed by it
+        assert sum(drawn.values()) <= on_screen * (len(table.columns) + 3), (drawn, on_screen)
 
 
 class TreeHost(App):
@@ -254,3 +261,5 @@ async def test_the_graph_tree_holds_no_more_as_graphs_go_on(trainer):
                 held.append(len(tree._line_cache))
         assert tree.step == 251 and str(tree.root.label).startswith("loss")
         assert held[1] <= held[0], held
+        # a relabelled tree draws every line anew: the lines of older graphs are not kept
+        assert held[1] <= tree.size.height, (held, tree.size.height)

@@ -7,8 +7,12 @@ rows share one log scale, so a layer whose gradients vanish sits visibly lower t
 above it, and an exploding one hits the top; a non-finite norm shows as a red `!`.
 
 Textual's `Sparkline` scales each line on its own; here the rows must be comparable, so the
-strip draws its own bars. The widget renders what it is given: `add(report)` returns the new
-notices for the app to show (each condition once, see `micrograd.health.Announcer`).
+strip draws its own bars, and hands Textual its lines itself (Line API, `tui.widgets.lines`):
+drawn as content, the bars' style carried their position, which moves at every report while the
+sparklines fill the strip, and the style caches of Rich and Textual filled with them (the UI's
+memory grew over the first ~80 reports of a run, benchmarks/README.md). The widget renders what
+it is given: `add(report)` returns the new notices for the app to show (each condition once, see
+`micrograd.health.Announcer`).
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ import time
 from collections import deque
 
 from rich.text import Text
+from textual.strip import Strip
 from textual.widget import Widget
 
 from micrograd.health import Announcer, Condition, HealthReport, summarize
 from tui.formatting import fmt_number
+from tui.widgets.lines import to_strips
 
 BARS = "▁▂▃▄▅▆▇█"
 KEEP = 400  # reports per layer (wider than any strip)
@@ -41,6 +47,8 @@ class GradientHealth(Widget):
         self.conditions: dict[str, list[str]] = {}  # layer name -> kinds, e.g. ["2 dead"]
         self._held: list[Condition] = []  # dead neurons not told yet
         self._told = -HOLD  # when dead neurons were last told
+        self._version = 0  # of what is shown: one more at every change
+        self._lines: tuple[tuple, list[Strip]] | None = None  # (version, width, style), lines
 
     def clear(self) -> None:
         """A new run: no history, and every condition may be said again."""
@@ -51,6 +59,7 @@ class GradientHealth(Widget):
         self._held = []
         self._told = -HOLD
         self.announcer.reset()
+        self._version += 1
         self.refresh(layout=True)
 
     def add(self, report: HealthReport | None) -> list[tuple[str, str]]:
@@ -78,6 +87,7 @@ class GradientHealth(Widget):
             layer: [f"{n} dead" if kind == "dead" else kind for kind, n in kinds.items()]
             for layer, kinds in counts.items()
         }
+        self._version += 1
         self.refresh()
         news = self.announcer.news(report.conditions)
         self._held += [c for c in news if c.kind == "dead"]
@@ -92,7 +102,16 @@ class GradientHealth(Widget):
     def get_content_height(self, container, viewport, width: int) -> int:
         return max(1, len(self.norms))
 
+    def render_line(self, y: int) -> Strip:
+        width, base = self.size.width, self.rich_style
+        key = (self._version, width, base)
+        if self._lines is None or self._lines[0] != key:
+            self._lines = (key, to_strips(self.render(), width, base))
+        lines = self._lines[1]
+        return lines[y] if 0 <= y < len(lines) else Strip.blank(width, base)
+
     def render(self) -> Text:
+        """What the strip shows (drawn by `render_line`)."""
         if not self.norms:
             return Text("gradient norms appear after the first step", style="dim")
         width = self.size.width

@@ -1,10 +1,17 @@
 """The Loss pane: train (and test) loss over steps, with the learning-rate changes marked.
 
-The history is kept with bounded memory: up to `KEEP` points, and past that the older half is
-thinned to every other point (recent steps in full, older ones sparser), so a run left going
-overnight holds as much as one of a few thousand steps. What is plotted is downsampled to about
-twice the pane's width (bucket means), and the plot is rebuilt at most twice a second (once a
-second while keys are being pressed).
+The history is kept with bounded memory and spans the whole run: each curve keeps every
+`stride`-th point that came (the first included) and the latest; past `KEEP` points every other
+one goes and the stride doubles, so a run left going overnight holds as much as one of a few
+thousand steps, evenly spread from its first step to its last. (Thinning only the older half,
+again and again, dropped the old steps altogether: after 100,000 steps the curve began at step
+72,000.) The points are plain numbers in arrays of KEEP + 1 slots made at the start (16 bytes a
+point), not the float and int objects each report brings: in lists those held about 70 bytes a
+point and, living as long as the run among the reports' short-lived objects, kept the
+allocator's pools from being reused, and lists or arrays that grew with the run left holes in
+its heap (the UI's memory grew over the first 10,000 steps, benchmarks/README.md; `Curve`).
+What is plotted is downsampled to about twice the pane's width (bucket
+means), and the plot is rebuilt at most twice a second (once a second while keys are pressed).
 
 A built figure is kept with what it was built from (the data's version, the size, the scale, the
 theme) and drawn again as it is until one of them changes: a repaint for any other reason (focus,
@@ -28,10 +35,10 @@ from __future__ import annotations
 
 import math
 import time
+from array import array
 from collections.abc import Iterable, Sequence
 
 from plotext._utility import get_matrix_data
-from rich.console import Console
 from rich.text import Text
 from textual import work
 from textual.message import Message
@@ -40,6 +47,7 @@ from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
 from tui.formatting import fmt_number
+from tui.widgets.lines import to_strips
 
 REDRAW_EVERY = 0.5  # seconds
 BUSY_REDRAW_EVERY = 1.0  # seconds, while keys are being pressed (`keys_busy` on the app)
@@ -47,11 +55,58 @@ KEEP = 8192  # points of each curve held; several times the widest pane's plotte
 MAX_LR_MARKS = 200
 
 
-def thin(xs: list, ys: list) -> None:
-    """In place: every other point of the older half, the newer half whole."""
-    half = len(xs) // 2
-    xs[:] = xs[1:half:2] + xs[half:]
-    ys[:] = ys[1:half:2] + ys[half:]
+class Curve:
+    """One curve's (step, value) points, at most KEEP + 1 of them over the whole run: every
+    `stride`-th point that came (the first included) and, when it is not one of those, the
+    latest. They live in two arrays of KEEP + 1 slots made at the start, `n` of them used:
+    arrays that grew with the run (and the copies of them each redraw hands to the builder
+    thread, a little longer every time) left the allocator's heap full of holes too small for
+    the next ones, and the UI's memory grew by about 1.5 MiB until the history was full
+    (benchmarks/README.md, the UI's memory on the conv run)."""
+
+    def __init__(self) -> None:
+        self.xs = array("q", [0]) * (KEEP + 1)
+        self.ys = array("d", [0.0]) * (KEEP + 1)
+        self.n = 0  # slots used
+        self.stride = 1
+        self.came = 0  # points added since the last clear
+        self.tail = False  # the last point held is the latest, off the stride
+
+    def clear(self) -> None:
+        self.n, self.stride, self.came, self.tail = 0, 1, 0, False
+
+    def points(self) -> tuple[array, array]:
+        """Copies of the points held."""
+        return self.xs[: self.n], self.ys[: self.n]
+
+    def snapshot(self) -> tuple[memoryview, memoryview]:
+        """The points held, as views of copies of the whole arrays (a block of one size
+        every time, which the allocator reuses), for a thread to read while more come."""
+        return memoryview(self.xs[:])[: self.n], memoryview(self.ys[:])[: self.n]
+
+    def add(self, x: int, y: float) -> None:
+        if self.tail:  # a newer latest point replaces it
+            self.n -= 1
+        self.tail = self.came % self.stride != 0
+        self.came += 1
+        self.xs[self.n] = x
+        self.ys[self.n] = y
+        self.n += 1
+        if self.n - self.tail > KEEP:
+            self._thin()
+
+    def _thin(self) -> None:
+        """Every other point on the stride (the first kept) and the stride doubled."""
+        on = self.n - self.tail  # the points on the stride
+        tail = (self.xs[self.n - 1], self.ys[self.n - 1]) if self.tail else None
+        kept = (on + 1) // 2
+        self.xs[:kept] = self.xs[:on:2]  # same lengths: the arrays keep their size
+        self.ys[:kept] = self.ys[:on:2]
+        self.n = kept
+        self.stride *= 2
+        if tail is not None:
+            self.xs[self.n], self.ys[self.n] = tail
+            self.n += 1
 
 
 def downsample(xs: Sequence[float], ys: Sequence[float], n: int) -> tuple[list, list]:
@@ -86,7 +141,8 @@ def on_floor(ys: Sequence[float], floor: float) -> tuple[list, int]:
     return [max(y, floor) for y in ys], sum(1 for y in ys if y < floor)
 
 
-Curves = tuple[list, list, list, list, list]  # steps, losses, test steps, test losses, lr marks
+# steps, losses, test steps, test losses, lr marks
+Curves = tuple[Sequence[int], Sequence[float], Sequence[int], Sequence[float], list]
 
 
 class LossPlot(PlotextPlot, can_focus=True):
@@ -102,10 +158,8 @@ class LossPlot(PlotextPlot, can_focus=True):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.steps: list[int] = []
-        self.losses: list[float] = []
-        self.test_steps: list[int] = []
-        self.test_losses: list[float] = []
+        self._train = Curve()
+        self._test = Curve()
         self.lr_marks: list[tuple[int, float]] = []
         self.log_scale = False
         self._dirty = True  # the figure shown is older than the data
@@ -116,16 +170,31 @@ class LossPlot(PlotextPlot, can_focus=True):
         self._last_redraw = 0.0
         self._thread_plot = Plot()  # the thread's own plotext figure
 
+    @property
+    def steps(self) -> array:
+        """The steps of the train losses held (a copy)."""
+        return self._train.points()[0]
+
+    @property
+    def losses(self) -> array:
+        return self._train.points()[1]
+
+    @property
+    def test_steps(self) -> array:
+        return self._test.points()[0]
+
+    @property
+    def test_losses(self) -> array:
+        return self._test.points()[1]
+
     def on_mount(self) -> None:
         super().on_mount()
         self.set_interval(REDRAW_EVERY, self._redraw_if_dirty)
         self._redraw()
 
     def clear_history(self) -> None:
-        self.steps.clear()
-        self.losses.clear()
-        self.test_steps.clear()
-        self.test_losses.clear()
+        self._train.clear()
+        self._test.clear()
         self.lr_marks.clear()
         self._changed()
 
@@ -136,16 +205,12 @@ class LossPlot(PlotextPlot, can_focus=True):
     def add_points(self, points: Iterable[tuple[int, float, float | None]]) -> None:
         """(step, train loss, test loss or None) triples."""
         for step, loss, test_loss in points:
-            self.steps.append(step)
-            self.losses.append(loss)
-            if test_loss is not None:
-                self.test_steps.append(step)
-                self.test_losses.append(test_loss)
+            step, loss = int(step), float(loss)  # first: a bad value leaves the curves as they were
+            test = None if test_loss is None else float(test_loss)
+            self._train.add(step, loss)
+            if test is not None:
+                self._test.add(step, test)
             self._changed()
-        if len(self.steps) > KEEP:
-            thin(self.steps, self.losses)
-        if len(self.test_steps) > KEEP:
-            thin(self.test_steps, self.test_losses)
 
     def mark_lr(self, step: int, lr: float) -> None:
         self.lr_marks.append((step, lr))
@@ -172,7 +237,7 @@ class LossPlot(PlotextPlot, can_focus=True):
             return
         self._redraw(now=False)  # new data: built off the UI thread, shown when done
         key = self._building = self._key()
-        self._build_in_thread(key, self._curves())
+        self._build_in_thread(key, [self._curves()])
 
     def _redraw(self, now: bool = True) -> None:
         """Ask for a figure of the data as it is now (drawn at once, or when the thread has
@@ -186,8 +251,9 @@ class LossPlot(PlotextPlot, can_focus=True):
             marks = f", lr {fmt_number(lr)} since step {step}"
         floored = ""
         if self.log_scale:
-            floor = log_floor(self.losses, self.test_losses)
-            n = sum(1 for y in (*self.losses, *self.test_losses) if y < floor)
+            losses, test_losses = self._train.snapshot()[1], self._test.snapshot()[1]
+            floor = log_floor(losses, test_losses)
+            n = sum(1 for y in (*losses, *test_losses) if y < floor)
             if n:
                 floored = f", {n} loss(es) <= 0 drawn at {floor:.2g}"
         subtitle = f"{scale} (l){floored}{marks}"
@@ -202,13 +268,7 @@ class LossPlot(PlotextPlot, can_focus=True):
         return (self._asked, self.size.width, self.size.height, self.log_scale, theme)
 
     def _curves(self) -> Curves:
-        return (
-            list(self.steps),
-            list(self.losses),
-            list(self.test_steps),
-            list(self.test_losses),
-            list(self.lr_marks),
-        )
+        return (*self._train.snapshot(), *self._test.snapshot(), list(self.lr_marks))
 
     def render_line(self, y: int) -> Strip:
         lines = self._lines()
@@ -231,10 +291,14 @@ class LossPlot(PlotextPlot, can_focus=True):
             self._dirty = False
 
     @work(thread=True, group="loss-figure")
-    def _build_in_thread(self, key: tuple, curves: Curves) -> None:
+    def _build_in_thread(self, key: tuple, box: list[Curves]) -> None:
+        """Build the figure for `key` from the curves in `box`, which it empties: a finished
+        worker stays in a reference cycle until the cyclic collector's next full pass (10 to
+        20 s later) and holds its arguments, four copies of the history a build: about 3 MiB
+        waiting at every pass on the issue-15 conv run, which the allocator then kept."""
         figure = None
         try:
-            figure = build_figure(self._thread_plot, key, curves)
+            figure = build_figure(self._thread_plot, key, box.pop())
         finally:  # always said, so that the next build can start
             self.post_message(self.Built(key, figure))
 
@@ -354,13 +418,3 @@ def _room(line: str, start: int, label: str, box: tuple[int, int, int, int], col
         return False
     far = end if start > col else start - 1  # the cell on the side away from the mark
     return line[start:end].strip() == "" and (far < left or far > right or line[far] == " ")
-
-
-def to_strips(text: Text, width: int) -> list[Strip]:
-    """`text`'s lines as strips `width` cells wide (cropped or padded)."""
-    console = Console(width=max(width, 1), force_terminal=True, color_system="truecolor")
-    out = []
-    for line in text.split("\n", allow_blank=True):
-        segments = list(line.render(console, end=""))
-        out.append(Strip(segments).crop_extend(0, width, None))
-    return out

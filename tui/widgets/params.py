@@ -110,12 +110,26 @@ def write_cells(
     if not isinstance(data, dict) or not isinstance(getattr(table, "_update_count", None), int):
         for name, key, text in changes:
             table.update_cell(name, key, text)
-        return
-    for name, key, text in changes:
-        data[RowKey(name)][ColumnKey(key)] = text
+    else:
+        for name, key, text in changes:
+            data[RowKey(name)][ColumnKey(key)] = text
+        if changes:
+            table._update_count += 1
+            table.refresh()
     if changes:
-        table._update_count += 1
-        table.refresh()
+        forget_drawn(table)
+
+
+def forget_drawn(table: DataTable) -> None:
+    """Empty the table's render caches (CACHE_SIZES's), which are keyed by its update count:
+    after an update nothing in them is drawn again, yet they held it until pushed out, each
+    cached line with the lines cut from it (the tensor table's, for 9 rows: 200 lines, about
+    1 MiB, filled over the first 5,000 steps of the issue-15 conv run, benchmarks/README.md).
+    Emptied, they hold what one screen drew. Textual internals: skipped if renamed."""
+    for attribute in CACHE_SIZES:
+        cache = getattr(table, attribute, None)
+        if cache is not None and hasattr(cache, "clear"):
+            cache.clear()
 
 
 class ParamTable(DataTable):
