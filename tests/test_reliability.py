@@ -861,3 +861,26 @@ def test_a_report_cut_off_by_a_dying_child_does_not_hang_the_app() -> None:
     assert not reader.is_alive(), "get() hung on half a message"
     assert got == [None]  # EOF mid-message: no report
     session.process = None
+
+
+def test_a_line_that_needs_no_crop_is_freed_without_the_cyclic_collector():
+    """Before: Textual's Strip.crop_extend cached its result in the strip, and with nothing to
+    crop or extend the result is the strip itself: a cycle, so each such rendered line waited for
+    a full collection (10-20 s) and the UI's RSS rose over the first thousands of steps."""
+    import gc
+
+    from rich.segment import Segment
+    from textual.strip import Strip
+
+    import tui.guarded_app  # noqa: F401  (the app's fixes to Textual)
+
+    gc.collect()
+    gc.disable()
+    try:
+        strip = Strip([Segment("abc "), Segment("def")], 7)
+        assert strip.crop_extend(0, 7, None) is strip
+        assert strip.crop_extend(1, 7, None).text == "bc def"  # cropping still works, cached
+        del strip
+        assert gc.collect() == 0  # nothing was left for the collector
+    finally:
+        gc.enable()

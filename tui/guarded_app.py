@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
+from rich.style import Style
 from textual.app import App
 from textual.await_complete import AwaitComplete
 from textual.command import CommandListItem, SimpleProvider
 from textual.filter import LineFilter
 from textual.notifications import Notification, SeverityLevel
+from textual.strip import Strip
 from textual.theme import ThemeProvider
 from textual.widget import AwaitMount
 from textual.widgets import OptionList
@@ -44,6 +46,23 @@ def _move_page_when_laid_out(self: OptionList, direction: int) -> None:
 
 
 OptionList._move_page = _move_page_when_laid_out  # every OptionList of the app, Textual's too
+
+_crop_extend = Strip.crop_extend
+
+
+def _crop_extend_without_a_cycle(self: Strip, start: int, end: int, style: Style | None) -> Strip:
+    """Textual 8.2 caches the result of `crop_extend` in the strip itself, and when nothing is
+    to crop or extend the result is the strip: a reference cycle, so every rendered line that
+    went through it (a Line-API widget's lines, each frame) lived on until a full collection,
+    every 10-20 s, and the allocator kept the peak (the UI's RSS grew over the first ~4,000
+    steps of the issue-15 conv run). Here that case returns the strip uncached: it is freed when
+    its last user lets go."""
+    if start <= 0 and end == self.cell_length:
+        return self  # nothing to crop or extend: what Textual returns, not cached
+    return _crop_extend(self, start, end, style)
+
+
+Strip.crop_extend = _crop_extend_without_a_cycle
 
 
 class GuardedApp(App[ReturnType]):
