@@ -39,7 +39,10 @@ def test_settings_by_keyboard_at_80x24(term: Terminal) -> None:
     term.start(80, 24, ARGS)
     term.wait_for(lambda s: "paused" in status_line(s) and "q Quit" in s, "a paused run")
     term.keys("o")
-    term.wait_for(lambda s: "ctrl+s applies" in s and "dataset" in s, "the settings form")
+    # the form ready for keys: its footer names them. Without this wait the tabs below left the
+    # form short of seed in 3 of about 70 runs (session 5; the cause was not found)
+    term.wait_for(lambda s: "ctrl+s applies" in s and "dataset" in s and "Next field" in s,
+                  "the settings form and its keys")  # fmt: skip
     for _ in range(10):  # from the first field to the last (seed), by tab and enter
         term.keys("Tab")
     text = term.wait_for(lambda s: "seed" in s, "the last field scrolled into view")
