@@ -56,7 +56,9 @@ def test_gradients_data_edits_settings_and_exports(term: Terminal, tmp_path) -> 
         "a new run with 60 samples, and a notice",
     )
 
-    type_keys(term, "n", "w", "p")
+    term.keys("n")  # the files are named after the step shown when w and p are pressed
+    term.wait_for(lambda s: "step 1 " in status_line(s), "step 1")
+    type_keys(term, "w", "p")
     term.wait_for(
         lambda s: (
             (tmp_path / "microgradtui-loss-step1.csv").exists()
