@@ -864,9 +864,10 @@ def test_a_report_cut_off_by_a_dying_child_does_not_hang_the_app() -> None:
 
 
 def test_a_line_that_needs_no_crop_is_freed_without_the_cyclic_collector():
-    """Before: Textual's Strip.crop_extend cached its result in the strip, and with nothing to
-    crop or extend the result is the strip itself: a cycle, so each such rendered line waited for
-    a full collection (10-20 s) and the UI's RSS rose over the first thousands of steps."""
+    """Before: Textual's Strip.crop_extend and Strip.divide cached their result in the strip,
+    and with nothing to crop, extend or divide the result is the strip itself: a cycle, so each
+    such rendered line waited for a full collection (10-20 s) and the UI's RSS rose over the
+    first thousands of steps."""
     import gc
 
     from rich.segment import Segment
@@ -880,6 +881,8 @@ def test_a_line_that_needs_no_crop_is_freed_without_the_cyclic_collector():
         strip = Strip([Segment("abc "), Segment("def")], 7)
         assert strip.crop_extend(0, 7, None) is strip
         assert strip.crop_extend(1, 7, None).text == "bc def"  # cropping still works, cached
+        assert strip.divide([7]) == [strip]  # the compositor's division of a line at its end
+        assert [s.text for s in strip.divide([3, 7])] == ["abc", " def"]
         del strip
         assert gc.collect() == 0  # nothing was left for the collector
     finally:
