@@ -38,3 +38,12 @@ def step(app: MicrogradApp) -> int:
 
 def notices(app: MicrogradApp) -> list[str]:
     return [n.message for n in app.messages]
+
+
+async def step_then_skip_zero_grad(pilot, app: MicrogradApp) -> None:
+    """On a paused run: one whole step, then G (every later step skips zero_grad), which the
+    status line says at once."""
+    await pilot.press("n")
+    await wait_for(pilot, lambda: step(app) == 1)
+    await pilot.press("G")
+    assert "zero_grad off" in status(app)

@@ -5,7 +5,7 @@ backprop walk shown in the tree (running sums), whole or under one node (`i`).""
 from __future__ import annotations
 
 import pytest
-from apphelp import LECTURE, SIZE, notices, status, step, wait_for
+from apphelp import LECTURE, SIZE, notices, status, step, step_then_skip_zero_grad, wait_for
 
 from micrograd.graph import under
 from micrograd.train import TrainConfig, Trainer
@@ -38,10 +38,7 @@ async def test_skipping_zero_grad_applies_to_whole_steps_until_reset():
     assert want != {n: fmt_number(p.grad) for n, p in fresh.model.named_parameters()}
     app = MicrogradApp(LECTURE, paused=True)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
-        await wait_for(pilot, lambda: step(app) == 1)
-        await pilot.press("G")
-        assert "zero_grad off" in status(app)
+        await step_then_skip_zero_grad(pilot, app)
         await pilot.press("n", "n")
         await wait_for(pilot, lambda: step(app) == 3 and grads(app) == want)
         assert "zero_grad off" in status(app)  # the training process says so too

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from apphelp import FAST, LECTURE, SIZE, status, step, wait_for
+from apphelp import FAST, LECTURE, SIZE, status, step, step_then_skip_zero_grad, wait_for
 
 from micrograd.train import TrainConfig, Trainer
 from tui.app import MicrogradApp
@@ -110,10 +110,7 @@ async def test_skipping_zero_grad_accumulates_gradients_in_the_table():
         replica.step_phase(zero_grad=False)
     app = MicrogradApp(LECTURE, paused=True)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
-        await wait_for(pilot, lambda: step(app) == 1)
-        await pilot.press("G")
-        assert "zero_grad off" in status(app)
+        await step_then_skip_zero_grad(pilot, app)
         for name in ("forward", "loss", "zero_grad", "backward"):
             await phase(pilot, app, name)
         want = {n: fmt_number(p.grad) for (n, p) in replica.model.named_parameters()}
