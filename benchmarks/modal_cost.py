@@ -24,17 +24,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from app_latency import children, cpu_seconds  # noqa: E402  (/proc readers)
+
 CONV = (
     "--engine tensor --dataset digits --samples 1797 --test-fraction 0.2 --conv 8,16 --hidden 64 "
     "--optimizer adam --lr 0.01 --batch-size 128 --steps 1000000"
 )
-
-
-def cpu_ticks(pid: str) -> int:
-    """User + system time of a process, in clock ticks (1/100 s)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
 
 
 def main() -> None:
@@ -66,23 +62,24 @@ def main() -> None:
         )
         try:
             time.sleep(opts.warmup)
-            shell = tmux("display", "-p", "-t", "app", "#{pane_pid}").strip()
-            ui = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True)
-            ui_pid = ui.stdout.split()[0]
-            kids = subprocess.run(["pgrep", "-P", ui_pid], capture_output=True, text=True)
-            training = kids.stdout.split()
+            ui_pid = children(int(tmux("display", "-p", "-t", "app", "#{pane_pid}")))[0]
+            training = children(ui_pid)
+
+            def cpu(pids: list[int]) -> float:
+                return sum(cpu_seconds(pid) or 0.0 for pid in pids)
+
             for view in opts.views.split(","):
                 tmux("send-keys", "-t", "app", "Escape")
                 time.sleep(1.0)
                 if view != "none":
                     tmux("send-keys", "-t", "app", view)
                 time.sleep(3.0)
-                ui0, tr0, step0 = cpu_ticks(ui_pid), sum(map(cpu_ticks, training)), shown_step()
+                ui0, tr0, step0 = cpu([ui_pid]), cpu(training), shown_step()
                 start = time.monotonic()
                 time.sleep(opts.seconds)
                 spent = time.monotonic() - start
-                ui_cpu = (cpu_ticks(ui_pid) - ui0) / spent
-                tr_cpu = (sum(map(cpu_ticks, training)) - tr0) / spent
+                ui_cpu = 100 * (cpu([ui_pid]) - ui0) / spent
+                tr_cpu = 100 * (cpu(training) - tr0) / spent
                 rate = (shown_step() - step0) / spent
                 print(
                     f"{view:>5}: UI {ui_cpu:.0f}% CPU, training {tr_cpu:.0f}%, {rate:.0f} steps/s",

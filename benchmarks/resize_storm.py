@@ -28,6 +28,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from app_latency import children, rss_kib  # noqa: E402  (/proc readers)
+
 CONV = (
     "--engine tensor --dataset digits --samples 1797 --test-fraction 0.2 --conv 8,16 --hidden 64 "
     "--optimizer adam --lr 0.01 --batch-size 128 --steps 1000000"
@@ -62,11 +65,7 @@ class Tmux:
 
 
 def rss_mib(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
-    except (OSError, StopIteration):
-        return 0.0
+    return (rss_kib(pid) or 0) / 1024
 
 
 def one_run(run: int, args: str, rounds: int, seed: int, cwd: str, keep: bool = False) -> str:
@@ -85,8 +84,8 @@ def one_run(run: int, args: str, rounds: int, seed: int, cwd: str, keep: bool = 
     try:
         if not tmux.shows("steps/s", 60):
             return "never started"
-        shell = tmux("display", "-p", "-t", "app", "#{pane_pid}").strip()
-        pid = int(subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout)
+        shell = int(tmux("display", "-p", "-t", "app", "#{pane_pid}"))
+        pid = children(shell)[0]  # the app, under the pane's shell
         before = rss_mib(pid)
         rng = random.Random(seed + run)
         for _ in range(rounds * 30):
