@@ -148,6 +148,20 @@ async def test_chain_rule_detail_and_neuron_grads_at_80x24():
         assert box.contains_region(weights.region), (box, weights.region)
 
 
+async def settled_keys(pilot, footer: KeyFooter) -> list[FooterKey]:
+    """The footer's key widgets once it has composed them and a focus move has stopped changing
+    them (a modal's footer is empty for a moment after the modal opens: CI once read it then)."""
+    keys: list[FooterKey] = []
+    seen = 0
+    while seen < 3:
+        await wait_for(pilot, lambda: len(footer.query(FooterKey)) > 0)
+        now = list(footer.query(FooterKey))
+        seen = seen + 1 if now == keys else 0
+        keys = now
+        await pilot.pause(0.05)
+    return keys
+
+
 async def test_a_resize_lays_the_footer_out_again_without_recomposing_it():
     """Before: each change of width re-composed the footer (its keys removed and mounted again)
     from the footer's own handler, while Textual's Footer re-composes it when the keys change (a
@@ -162,7 +176,7 @@ async def test_a_resize_lays_the_footer_out_again_without_recomposing_it():
                 await pilot.press(screen_key)
                 await wait_for(pilot, lambda: app.screen.is_modal)
             footer = app.screen.query_one(KeyFooter)
-            keys = list(footer.query(FooterKey))
+            keys = await settled_keys(pilot, footer)
             for width in (80, 120, 60, 100):
                 await pilot.resize_terminal(width, 24)
                 await wait_for(pilot, lambda w=width, f=footer: f.size.width == w)
