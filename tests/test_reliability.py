@@ -887,3 +887,50 @@ def test_a_line_that_needs_no_crop_is_freed_without_the_cyclic_collector():
         assert gc.collect() == 0  # nothing was left for the collector
     finally:
         gc.enable()
+
+
+def test_an_emptied_lru_cache_frees_its_values_without_the_cyclic_collector():
+    """Before: Textual's LRUCache.clear and discard left the cache's ring of links behind, a
+    cycle holding every value (the Parameters table's rows and cells, emptied after each update,
+    the Graph's lines) until a full collection: most of the UI's cyclic garbage on the conv run."""
+    import gc
+    import weakref
+
+    from textual.cache import LRUCache
+
+    import tui.guarded_app  # noqa: F401  (the app's fixes to Textual)
+
+    class Value:
+        pass
+
+    gc.collect()
+    gc.disable()
+    try:
+        for size in (1, 3):
+            cache: LRUCache[int, Value] = LRUCache(10)
+            values = [Value() for _ in range(size)]
+            refs = [weakref.ref(v) for v in values]
+            for key, value in enumerate(values):
+                cache[key] = value
+            assert cache.get(0) is values[0]  # moves a link to the head: the ring is in use
+            del values, value
+            cache.clear()
+            assert [r() for r in refs] == [None] * size
+            assert len(cache) == 0 and cache.get(0) is None
+
+            one = Value()
+            ref = weakref.ref(one)
+            cache[5] = one
+            cache[6] = Value()
+            cache.discard(5)
+            cache.discard(6)
+            del one
+            assert ref() is None
+            assert len(cache) == 0
+            cache[7] = Value()  # still usable after all that
+            assert isinstance(cache[7], Value)
+            cache.clear()
+            del cache
+            assert gc.collect() == 0  # nothing was left for the collector
+    finally:
+        gc.enable()
