@@ -934,3 +934,36 @@ def test_an_emptied_lru_cache_frees_its_values_without_the_cyclic_collector():
             assert gc.collect() == 0  # nothing was left for the collector
     finally:
         gc.enable()
+
+
+def test_drawing_numbers_does_not_fill_rich_s_cell_width_cache():
+    """Before: every string drawn went into rich's cell-width cache (4,096 entries), and the app
+    draws numbers that change each update: 1-1.6 MiB of strings never drawn again, most of the
+    UI's growth over the first ~20,000 steps of the conv run. Widths stay right."""
+    import rich.cells
+    from rich.segment import Segment
+
+    import tui.guarded_app  # noqa: F401  (the app's fixes to Textual and Rich)
+
+    cache = getattr(tui.guarded_app, "_cached_cell_len", rich.cells.cached_cell_len)
+    cache.cache_clear()
+    widths = [rich.cells.cell_len(f"{i * 0.000123:.6g}  grad") for i in range(2000)]
+    assert widths == [len(f"{i * 0.000123:.6g}  grad") for i in range(2000)]
+    assert cache.cache_info().currsize == 0
+    assert rich.cells.cell_len("│▀⠈") == 3  # box drawing, half block, braille: one cell each
+    assert rich.cells.cell_len("日本 ok") == 7  # wide characters: two cells each
+    assert rich.cells.cell_len("a\tb") == cache.__wrapped__("a\tb")  # a control: as rich says
+    assert rich.cells.cell_len("step 5 … acc 9") == 14  # the status line's cut mark
+    assert cache.cache_info().currsize == 0  # wide characters measured, not kept
+    segments = [Segment("0.00123 "), Segment("grad ")]
+    assert [[s.text for s in line] for line in Segment.divide(segments, [3, 13])] == [
+        ["0.0"],
+        ["0123 ", "grad "],
+    ]
+    assert cache.cache_info().currsize == 0  # Segment.divide measures through it too
+    from textual.content import Content
+
+    assert [Content(f"{i * 0.000123:.6g} grad").cell_length for i in range(100)] == [
+        len(f"{i * 0.000123:.6g} grad") for i in range(100)
+    ]
+    assert cache.cache_info().currsize == 0  # Textual's Content, through textual._cells

@@ -9,9 +9,12 @@ notices that covered the panes.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
+from types import FunctionType
 from typing import TypeVar
 
+import rich.cells
 from rich.style import Style
 from textual.app import App
 from textual.await_complete import AwaitComplete
@@ -107,6 +110,43 @@ def _discard_without_a_cycle(self: LRUCache, key: object) -> None:
 
 LRUCache.clear = _clear_without_a_cycle
 LRUCache.discard = _discard_without_a_cycle
+
+_cached_cell_len = rich.cells.cached_cell_len
+_cell_len_uncached = _cached_cell_len.__wrapped__  # what the cache calls on a miss
+
+
+def _cell_len_without_a_cache(text: str, *unicode_version: str) -> int:
+    """Rich measures every string it draws through a cache of 4,096 entries keyed by the string,
+    and most of what this app draws changes with each update (values, gradients, norms, the
+    status line): the cache filled with strings never drawn again, 1-1.6 MiB over the first
+    ~20,000 steps of the issue-15 conv run, most of the UI's memory growth once the cycles
+    above were gone. Printable ASCII is one cell a character, counted at once (as fast as a
+    cache hit); the rest is measured as rich measures it on a miss, without keeping it."""
+    if text.isascii() and text.isprintable():
+        return len(text)
+    return _cell_len_uncached(text, *unicode_version)
+
+
+def _replace_cell_len_cache() -> None:
+    """Put the function above wherever rich and Textual hold the cached one: rich's own name
+    (which rich 15's cell_len calls), rich 14's cell_len default argument, and the names it was
+    imported under (Segment.divide's module; textual._cells, whose `cell_len` the compositor,
+    Content and wrapping import). A module loaded later imports the replaced name."""
+    for name, module in list(sys.modules.items()):
+        if module is None or name.partition(".")[0] not in ("rich", "textual"):
+            continue
+        for attribute, value in list(vars(module).items()):
+            if value is _cached_cell_len:
+                setattr(module, attribute, _cell_len_without_a_cache)
+            elif isinstance(value, FunctionType) and value.__defaults__:
+                if any(default is _cached_cell_len for default in value.__defaults__):
+                    value.__defaults__ = tuple(
+                        _cell_len_without_a_cache if d is _cached_cell_len else d
+                        for d in value.__defaults__
+                    )
+
+
+_replace_cell_len_cache()
 
 
 class GuardedApp(App[ReturnType]):
