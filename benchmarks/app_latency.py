@@ -22,7 +22,9 @@ one round trip to the tmux server (about 0.2-0.3 ms, measured and reported) inst
    and of the training process.
 4. Memory: RSS (VmRSS) of the UI process and of the training process (the app's child running
    `multiprocessing.spawn`) every --mem-steps/10 steps (as the status line shows them) up to
-   --mem-steps, on the default config (about 3 minutes for 10,000 steps; --mem-args to change).
+   --mem-steps, and each one's peak so far (VmHWM); the training process's as the lowest and
+   highest of 20 readings over 0.2 s (it moves by MiBs within a step; the lowest is what
+   stays), on the default config (about 3 minutes for 10,000 steps; --mem-args to change).
    Not on a tiny fast model: there the app's status line lags training by seconds (see
    benchmarks/README.md), so samples taken "at step n" would bunch up.
 
@@ -123,14 +125,28 @@ def cmdline(pid: int) -> str:
         return ""
 
 
-def rss_kib(pid: int) -> int | None:
+def rss_kib(pid: int, field: str = "VmRSS") -> int | None:
+    """A process's resident memory now (VmRSS) or at its peak so far (VmHWM), KiB."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     except OSError:
         pass
     return None
+
+
+def rss_burst(pid: int, readings: int = 20, gap: float = 0.01) -> tuple[int, int] | None:
+    """The lowest and highest of `readings` RSS readings `gap` s apart: the training process's
+    RSS moves by several MiB within a step (a batch's arrays come and go), so one reading says
+    more about where in the step it fell than about what stays; the lowest is what stays."""
+    got = []
+    for _ in range(readings):
+        kib = rss_kib(pid)
+        if kib is not None:
+            got.append(kib)
+        time.sleep(gap)
+    return (min(got), max(got)) if got else None
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -634,12 +650,18 @@ def measure_memory(mem_steps: int, app_args: list[str], points: int = 10) -> dic
         train_pid = t.training_pid()
 
         def sample(step: int) -> None:
+            seconds = time.perf_counter() - t0
+            ui_kib = rss_kib(t.app_pid)  # type: ignore[arg-type]
+            low, high = rss_burst(train_pid) or (None, None)
             samples.append(
                 {
                     "step": step,
-                    "seconds": time.perf_counter() - t0,
-                    "ui_kib": rss_kib(t.app_pid),  # type: ignore[arg-type]
-                    "training_kib": rss_kib(train_pid),
+                    "seconds": seconds,
+                    "ui_kib": ui_kib,
+                    "training_kib": low,  # the lowest of a burst: between steps
+                    "training_high_kib": high,
+                    "ui_peak_kib": rss_kib(t.app_pid, "VmHWM"),  # type: ignore[arg-type]
+                    "training_peak_kib": rss_kib(train_pid, "VmHWM"),
                 }
             )
 
@@ -679,6 +701,8 @@ def measure_memory(mem_steps: int, app_args: list[str], points: int = 10) -> dic
         "training_growth_bytes_per_step": (last["training_kib"] - warm["training_kib"])
         * 1024
         / span,
+        "ui_peak_growth_kib": last["ui_peak_kib"] - warm["ui_peak_kib"],
+        "training_peak_growth_kib": last["training_peak_kib"] - warm["training_peak_kib"],
         "seconds": last["seconds"] - samples[0]["seconds"],
         "steps_per_s": (last["step"] - samples[0]["step"])
         / (last["seconds"] - samples[0]["seconds"]),
@@ -802,10 +826,18 @@ def report(res: dict) -> None:
         for who in ("ui", "training"):
             rows.append(
                 (
-                    f"{'UI' if who == 'ui' else 'training'} RSS growth, {span}",
+                    f"{'UI' if who == 'ui' else 'training (low)'} RSS growth, {span}",
                     f"{M[who + '_growth_kib'] / 1024:+.2f} MiB",
                     "flat",
                     f"{M[who + '_growth_bytes_per_step']:.0f} B/step",
+                )
+            )
+            rows.append(
+                (
+                    f"{'UI' if who == 'ui' else 'training'} peak RSS (VmHWM) growth",
+                    f"{M[who + '_peak_growth_kib'] / 1024:+.2f} MiB",
+                    "flat",
+                    "",
                 )
             )
     print(f"\n{'measure':45} {'figure':>22}  {'target':>10}  verdict")
@@ -840,11 +872,16 @@ def report(res: dict) -> None:
             f"\nmemory: app options {' '.join(M['app_args'])}, 120x40, "
             f"{M['steps_per_s']:.0f} steps/s, {M['seconds']:.0f} s"
         )
-        print(f"  {'step':>6} {'s':>6} {'UI MiB':>8} {'training MiB':>13}")
+        print(
+            f"  {'step':>6} {'s':>6} {'UI MiB':>8} {'UI peak':>8} "
+            f"{'training low-high MiB':>22} {'peak':>7}"
+        )
         for x in M["samples"]:
+            spread = f"{x['training_kib'] / 1024:.2f}-{x['training_high_kib'] / 1024:.2f}"
             print(
                 f"  {x['step']:6d} {x['seconds']:6.1f} {x['ui_kib'] / 1024:8.2f} "
-                f"{x['training_kib'] / 1024:13.2f}"
+                f"{x['ui_peak_kib'] / 1024:8.2f} {spread:>22} "
+                f"{x['training_peak_kib'] / 1024:7.2f}"
             )
 
 
