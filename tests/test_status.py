@@ -62,7 +62,7 @@ async def test_the_least_important_parts_go_first_and_the_full_line_shows_where_
     (wide,) = await shown(DIGITS, 140)
     assert STATUS_RE.search(wide) and wide.endswith("  digits tensor conv 8,16 on 1x8x8, 64-10")
     (row,) = await shown(DIGITS, 100)  # `what` shortened: the line as scripts read it
-    assert STATUS_RE.search(row) and "test 0.2346" in row and " digits tensor con" in row
+    assert STATUS_RE.search(row) and "test 0.2346" in row and row.endswith(" digits tensor…")
     (row,) = await shown(DIGITS, 80)  # one space between fields, then no steps/s figure
     assert "steps/s" not in row and "test 0.2346" in row and " digits tensor" in row
     (row,) = await shown(DIGITS, 60)  # then no test loss, no `what`
@@ -70,6 +70,25 @@ async def test_the_least_important_parts_go_first_and_the_full_line_shows_where_
     # the moons demo at 120 columns, as benchmarks/app_latency.py reads it
     moons = replace(DIGITS, test_loss=None, lr=0.5, what="moons 2-16-16-1", step=123456)
     assert STATUS_RE.search((await shown(moons, 120))[0])
+
+
+async def test_what_is_trained_is_cut_between_words_never_inside_one():
+    """Before: at 80 columns the default demo's `moons 2-16-16-1` showed as `moons 2-16-1…`,
+    another network. A word that does not fit goes whole."""
+    moons = replace(DIGITS, test_loss=None, lr=0.5, what="moons 2-16-16-1", step=300)
+    seen = set()
+    for width in range(60, 130):
+        (row,) = await shown(moons, width)
+        seen.add(row.split("running")[-1].strip())
+    assert seen == {"moons…", "moons 2-16-16-1"}, seen  # the name, or all of it
+    words = {w.rstrip(",") for w in DIGITS.what.split()}
+    cut = 0
+    for width in range(60, 150):
+        (row,) = await shown(DIGITS, width)
+        if "digits" in row and row.endswith("…"):
+            cut += 1
+            assert row[:-1].rsplit(" ", 1)[-1] in words, (width, row)  # a whole word, then …
+    assert cut > 10
 
 
 async def test_pace_lr_asked_and_zero_grad_off_stay_at_80_columns():

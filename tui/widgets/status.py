@@ -84,7 +84,16 @@ class StatusLine(Widget):
 
 
 def _shortened(what: str, cells: int) -> str:
-    """`what` in at most `cells` cells, ending in "…" where cut."""
+    """`what` in at most `cells` cells, ending in "…" where cut, and cut between words: a word
+    cut short reads as another one (`moons 2-16-16-1` cut in its last word showed as
+    `moons 2-16-1…`, another network). Within a word only when the first does not fit."""
+    if Text(what).cell_len <= cells:
+        return what
+    words = what.split(" ")
+    for n in range(len(words) - 1, 0, -1):
+        head = " ".join(words[:n]).rstrip(",")
+        if Text(head).cell_len + 1 <= cells:
+            return head + "…"
     text = Text(what)
     text.truncate(cells, overflow="ellipsis")
     return text.plain
