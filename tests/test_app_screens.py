@@ -205,6 +205,34 @@ async def test_the_message_log_takes_new_messages_while_open():
         assert box.scroll_y == 0 and "early notice 0" in screen_text(app)
 
 
+async def test_the_message_log_keeps_the_last_notices_and_says_how_many_were_given():
+    """Before: every notice of the session was kept (a key storm gave thousands) and redrawn
+    into the open log on each new one. Now the last MESSAGES_KEPT, and the title says so."""
+    from tui.screens.message_log import MESSAGES_KEPT, MessageLog
+
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: "2-4-1" in status(app))
+        before = len(app.messages)
+        for i in range(MESSAGES_KEPT + 200):
+            app.notify(f"storm notice {i}")
+        given = before + MESSAGES_KEPT + 200
+        assert len(app.messages) == MESSAGES_KEPT
+        assert app.messages[0].message == f"storm notice {200 + before}"  # the oldest went
+        assert app.messages[-1].message == f"storm notice {MESSAGES_KEPT + 199}"
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, MessageLog))
+        box = app.screen.query_one("#message-log")
+        title = f"Messages: the last {MESSAGES_KEPT:,} of {given:,}"
+        assert title in box.border_title
+        app.notify("one more")  # joins the open log, which stays at the same size
+        lines = app.screen.query_one("#message-lines", Static)
+        await wait_for(pilot, lambda: "one more" in str(lines.render()))
+        assert f"the last {MESSAGES_KEPT:,} of {given + 1:,}" in box.border_title
+        assert "storm notice 0\n" not in str(lines.render()) + "\n"
+        assert len(app.screen.notes) == MESSAGES_KEPT == len(app.messages)
+
+
 def loss_lines(app) -> list[str]:
     plot = app.query_one(LossPlot)
     return [plot.render_line(y).text for y in range(plot.size.height)]

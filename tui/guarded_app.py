@@ -27,7 +27,7 @@ from textual.theme import ThemeProvider
 from textual.widget import AwaitMount
 from textual.widgets import OptionList
 
-from tui.screens.message_log import MessageLog
+from tui.screens.message_log import MESSAGES_KEPT, MessageLog
 from tui.screens.on_top import Palette
 from tui.terminal import follow_terminal
 from tui.widgets.messages import MessageBar
@@ -156,7 +156,8 @@ class GuardedApp(App[ReturnType]):
     def __init__(self) -> None:
         super().__init__()
         self.terminal_filters = follow_terminal(self.console)  # TERM and the locale
-        self.messages: list[Notification] = []  # every notice, oldest first (the message log)
+        self.messages: list[Notification] = []  # the notices, oldest first (the message log)
+        self.messages_seen = 0  # notices given so far: the log keeps the last MESSAGES_KEPT
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         return [*super().get_line_filters(), *self.terminal_filters]
@@ -178,6 +179,9 @@ class GuardedApp(App[ReturnType]):
             timeout = self.NOTIFICATION_TIMEOUT
         note = Notification(message, title, severity, timeout, markup=False)
         self.messages.append(note)
+        self.messages_seen += 1
+        if len(self.messages) > MESSAGES_KEPT:  # a long session, a key storm: the oldest go
+            del self.messages[: len(self.messages) - MESSAGES_KEPT]
         shown = False
         for screen in self.screen_stack:  # the main screen's bar, and each modal's own
             for bar in screen.query(MessageBar):
@@ -191,7 +195,7 @@ class GuardedApp(App[ReturnType]):
     def action_messages(self) -> None:
         """The message log: every notice so far, to scroll back through."""
         if not isinstance(self.screen, MessageLog):
-            self.push_screen(MessageLog(self.messages))
+            self.push_screen(MessageLog(self.messages, self.messages_seen))
 
     def action_command_palette(self) -> None:
         """Textual's palette, in a version that a late second enter cannot close twice (and

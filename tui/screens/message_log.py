@@ -1,5 +1,5 @@
-"""The message log (`m`): every notice of the session, oldest first, to scroll back through;
-new notices join it while it is open (issue 12)."""
+"""The message log (`m`): the session's notices (the last MESSAGES_KEPT), oldest first, to
+scroll back through; new notices join it while it is open (issue 12)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ def stamped(note: Notification) -> Text:
     )
 
 
+# Notices kept for the log. A person reads a few dozen; a key storm or a long session gave tens
+# of thousands, each kept and each redrawn into the open log's text on every new one.
+MESSAGES_KEPT = 1000
+
+
 class MessageLog(Modal[None]):
     """Every notice so far, oldest first, scrolled to the newest; escape, q or m closes it."""
 
@@ -32,9 +37,10 @@ class MessageLog(Modal[None]):
         Binding("m", "close", "Close", show=False),
     ]
 
-    def __init__(self, notes: list[Notification]) -> None:
+    def __init__(self, notes: list[Notification], seen: int | None = None) -> None:
         super().__init__()
-        self.notes = list(notes)
+        self.notes = list(notes)[-MESSAGES_KEPT:]
+        self.seen = len(notes) if seen is None else seen  # notices given, the dropped included
 
     def compose(self) -> ComposeResult:
         with ScrollBox(id="message-log") as box:
@@ -43,6 +49,8 @@ class MessageLog(Modal[None]):
         yield from self.foot()
 
     def _title(self) -> str:
+        if self.seen > len(self.notes):
+            return f"Messages: the last {len(self.notes):,} of {self.seen:,} (escape closes)"
         return f"Messages: {len(self.notes)} (escape closes)"
 
     def _lines(self) -> Text:
@@ -57,6 +65,9 @@ class MessageLog(Modal[None]):
         """A notice given while the log is open joins it at the end. A reader at the end (the
         newest) follows it there; one who scrolled back stays on what they are reading."""
         self.notes.append(note)
+        self.seen += 1
+        if len(self.notes) > MESSAGES_KEPT:
+            del self.notes[: len(self.notes) - MESSAGES_KEPT]
         boxes = self.query("#message-log")
         if not boxes:  # not composed yet (it composes with self.notes) or already closed
             return
