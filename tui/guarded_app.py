@@ -112,7 +112,8 @@ LRUCache.clear = _clear_without_a_cycle
 LRUCache.discard = _discard_without_a_cycle
 
 _cached_cell_len = rich.cells.cached_cell_len
-_cell_len_uncached = _cached_cell_len.__wrapped__  # what the cache calls on a miss
+# what the cache calls on a miss (None: rich changed, and the cache is left as it is)
+_cell_len_uncached = getattr(_cached_cell_len, "__wrapped__", None)
 
 
 def _cell_len_without_a_cache(text: str, *unicode_version: str) -> int:
@@ -146,7 +147,8 @@ def _replace_cell_len_cache() -> None:
                     )
 
 
-_replace_cell_len_cache()
+if _cell_len_uncached is not None:
+    _replace_cell_len_cache()
 
 
 class GuardedApp(App[ReturnType]):
