@@ -187,3 +187,43 @@ async def test_a_resize_lays_the_footer_out_again_without_recomposing_it():
                 await wait_for(pilot, lambda f=footer: f.region.height == f.lines)
                 assert footer.region.bottom == 24
             await pilot.resize_terminal(120, 40)
+
+
+async def test_the_palette_zooms_a_pane_without_hiding_the_status_line():
+    """Before: the palette also offered Textual's "Maximize", which hid the status line and the
+    messages (a tmux key storm picked it and the status line was gone until escape). The
+    palette's zoom is the app's `z`, which keeps both."""
+    from tui.widgets.status import StatusLine
+
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "2-4-1" in status(app))
+        await pilot.press("tab")  # a pane has the focus: Textual would offer to maximize it
+        assert app.focused is not None and app.focused.allow_maximize
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Maximize" not in titles and "Keys" in titles
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: app.screen.is_modal)
+        for key in "maxim":
+            await pilot.press(key)
+        await pilot.pause(0.5)
+        await pilot.press("enter")  # nothing to pick: no maximize
+        await pilot.pause(0.3)
+        main = app.screen_stack[0]
+        assert main.maximized is None
+        if app.screen.is_modal:
+            await pilot.press("escape")
+        await wait_for(pilot, lambda: not app.screen.is_modal)
+        assert main.maximized is None
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: app.screen.is_modal)
+        for key in "zoom pane":
+            await pilot.press("space" if key == " " else key)
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not app.screen.is_modal)
+        panes = app.query_one("#panes")
+        await wait_for(pilot, lambda: panes.has_class("-zoomed"))
+        assert app.screen.maximized is None
+        line = app.query_one(StatusLine)
+        assert line.display and line.region.height == 1 and line.region.y == 0

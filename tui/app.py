@@ -16,18 +16,19 @@ import contextlib
 import gc
 import multiprocessing.resource_tracker
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from textual import events, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid
 from textual.css.query import NoMatches
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Static
 
 from micrograd.fileio import WriteError, write_new
@@ -512,6 +513,14 @@ class MicrogradApp(GuardedApp[int]):
     def action_toggle_log(self) -> None:
         log = self.query_one(LossPlot).toggle_log()
         self.notify(f"Loss: {'log' if log else 'linear'} scale", timeout=2)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's palette commands but "Maximize": `z` (the palette's "Zoom pane") zooms a
+        pane and keeps the status line and the messages, where Textual's maximize hid both
+        (a tmux key storm picked it from the palette and the status line was gone)."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Maximize":
+                yield command
 
     def action_zoom(self) -> None:
         panes = self.query_one("#panes")
