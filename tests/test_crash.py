@@ -531,3 +531,25 @@ async def test_a_modal_closed_before_it_has_mounted_does_not_crash(name):
         await wait_for(pilot, lambda: app.screen.is_modal and app.screen.is_mounted)
         await pilot.press("escape")
         await wait_for(pilot, lambda: not app.screen.is_modal)
+
+
+async def test_apply_on_a_settings_form_not_mounted_yet_or_closed_does_nothing():
+    """Before: ctrl+s reaching the settings form before it had mounted (a key sent with the one
+    that opened it) or after it had closed read its fields, NoMatches: exit status 1 in a tmux
+    key storm (benchmarks/burst_storm.py). Now it does nothing then, and applies once open."""
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.query_one(ParamTable).row_count > 0)
+        form = SettingsScreen(app.mirror.run_config)
+        app.push_screen(form)
+        form.action_apply()  # pushed, not mounted yet
+        await wait_for(pilot, lambda: form.is_mounted)
+        assert app.screen is form
+        app.pop_screen()
+        await pilot.pause(0.3)
+        form.action_apply()  # closed, its fields removed
+        assert app.is_running and app.return_code is None and not app.screen.is_modal
+        await pilot.press("o")  # opened as a user does, ctrl+s still applies
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not app.screen.is_modal)

@@ -144,6 +144,11 @@ class SettingsScreen(Modal[TrainConfig | None]):
         )
 
     def action_apply(self) -> None:
+        """ctrl+s or Apply: a new run with the form's values, or the errors under the fields.
+        Not before the form has mounted nor once it has closed: its fields are not there then
+        (NoMatches, an exit with status 1, found by benchmarks/burst_storm.py's key storms)."""
+        if not self.ready:
+            return
         config, errors = check_form(self.values(), self.config)
         self.show_errors(errors)
         if config is not None:
