@@ -10,6 +10,7 @@ notices that covered the panes.
 from __future__ import annotations
 
 import sys
+from collections import deque
 from collections.abc import Iterable, Sequence
 from types import FunctionType
 from typing import TypeVar
@@ -158,8 +159,9 @@ class GuardedApp(App[ReturnType]):
     def __init__(self) -> None:
         super().__init__()
         self.terminal_filters = follow_terminal(self.console)  # TERM and the locale
-        self.messages: list[Notification] = []  # the notices, oldest first (the message log)
-        self.messages_seen = 0  # notices given so far: the log keeps the last MESSAGES_KEPT
+        # the notices, oldest first (the message log): the last MESSAGES_KEPT of them
+        self.messages: deque[Notification] = deque(maxlen=MESSAGES_KEPT)
+        self.messages_seen = 0  # notices given so far, the dropped included
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         return [*super().get_line_filters(), *self.terminal_filters]
@@ -180,10 +182,8 @@ class GuardedApp(App[ReturnType]):
         if timeout is None:
             timeout = self.NOTIFICATION_TIMEOUT
         note = Notification(message, title, severity, timeout, markup=False)
-        self.messages.append(note)
+        self.messages.append(note)  # a long session, a key storm: the oldest go
         self.messages_seen += 1
-        if len(self.messages) > MESSAGES_KEPT:  # a long session, a key storm: the oldest go
-            del self.messages[: len(self.messages) - MESSAGES_KEPT]
         shown = False
         for screen in self.screen_stack:  # the main screen's bar, and each modal's own
             for bar in screen.query(MessageBar):

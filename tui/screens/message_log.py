@@ -3,6 +3,8 @@ scroll back through; new notices join it while it is open (issue 12)."""
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Collection
 from datetime import datetime
 
 from rich.text import Text
@@ -37,9 +39,9 @@ class MessageLog(Modal[None]):
         Binding("m", "close", "Close", show=False),
     ]
 
-    def __init__(self, notes: list[Notification], seen: int | None = None) -> None:
+    def __init__(self, notes: Collection[Notification], seen: int | None = None) -> None:
         super().__init__()
-        self.notes = list(notes)[-MESSAGES_KEPT:]
+        self.notes = deque(notes, maxlen=MESSAGES_KEPT)  # its own: new ones join while open
         self.seen = len(notes) if seen is None else seen  # notices given, the dropped included
 
     def compose(self) -> ComposeResult:
@@ -64,10 +66,8 @@ class MessageLog(Modal[None]):
     def add(self, note: Notification) -> None:
         """A notice given while the log is open joins it at the end. A reader at the end (the
         newest) follows it there; one who scrolled back stays on what they are reading."""
-        self.notes.append(note)
+        self.notes.append(note)  # the oldest goes beyond MESSAGES_KEPT
         self.seen += 1
-        if len(self.notes) > MESSAGES_KEPT:
-            del self.notes[: len(self.notes) - MESSAGES_KEPT]
         boxes = self.query("#message-log")
         if not boxes:  # not composed yet (it composes with self.notes) or already closed
             return
