@@ -967,3 +967,33 @@ def test_drawing_numbers_does_not_fill_rich_s_cell_width_cache():
         len(f"{i * 0.000123:.6g} grad") for i in range(100)
     ]
     assert cache.cache_info().currsize == 0  # Textual's Content, through textual._cells
+
+
+async def test_keys_of_footers_composed_again_are_freed():
+    """Before: Textual's Footer binds each key it composes to its `compact` and composes its
+    keys anew at each change of bindings (a modal opened or closed); the watchers of removed
+    keys were dropped only when `compact` changed, which it never does here, so every key ever
+    composed stayed alive with what it had drawn (1.6 MiB per settings form opened and closed,
+    without bound)."""
+    import gc
+
+    from apphelp import FAST, wait_for
+    from textual.widgets._footer import FooterKey
+
+    from tui.app import MicrogradApp
+    from tui.screens.settings import SettingsScreen
+
+    app = MicrogradApp(FAST, paused=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.screen.query(FooterKey))
+        for _ in range(4):
+            await pilot.press("o")
+            await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen))
+            await pilot.pause(0.3)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not app.screen.is_modal)
+            await pilot.pause(0.3)
+        gc.collect()
+        shown = {id(k) for screen in app.screen_stack for k in screen.query(FooterKey)}
+        alive = [k for k in gc.get_objects() if isinstance(k, FooterKey)]
+        assert shown and len(alive) == len(shown), (len(alive), len(shown))

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import sys
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import FunctionType
 from typing import TypeVar
 
 import rich.cells
+import textual.dom
 from rich.style import Style
 from textual.app import App
 from textual.await_complete import AwaitComplete
 from textual.cache import LRUCache
 from textual.command import CommandListItem, SimpleProvider
+from textual.dom import DOMNode
 from textual.filter import LineFilter
 from textual.notifications import Notification, SeverityLevel
 from textual.strip import Strip
@@ -111,6 +113,27 @@ def _discard_without_a_cycle(self: LRUCache, key: object) -> None:
 
 LRUCache.clear = _clear_without_a_cycle
 LRUCache.discard = _discard_without_a_cycle
+
+_watch = textual.dom._watch
+
+
+def _watch_without_the_closed(
+    node: DOMNode, obj: object, attribute_name: str, callback: Callable, *, init: bool = True
+) -> None:
+    """Textual keeps each watcher of a reactive (`watch`, and `data_bind` of a composed child)
+    in a list on the watched object, and drops those of closed widgets only when the attribute
+    changes. Footer binds each of its keys to its `compact`, which never changes here, and it
+    composes its keys anew at each change of bindings (a modal opened or closed, a focus
+    move): every key ever composed stayed alive with what it had rendered, 1.6 MiB and
+    12,000 objects per settings form opened and closed, without bound. Here the closed go
+    whenever a watcher is added."""
+    watchers = getattr(obj, "__watchers", {}).get(attribute_name)
+    if watchers:
+        watchers[:] = [(r, c) for r, c in watchers if not getattr(r, "_closing", False)]
+    _watch(node, obj, attribute_name, callback, init=init)
+
+
+textual.dom._watch = _watch_without_the_closed  # what DOMNode.watch calls
 
 _cached_cell_len = rich.cells.cached_cell_len
 # what the cache calls on a miss (None: rich changed, and the cache is left as it is)
